@@ -1,0 +1,1 @@
+"""Telegram Bot API emulator on loopback (see ``bot.emulator.emulator``)."""
