@@ -1,0 +1,282 @@
+"""Text normalisation for matching forwarded messages against known claims.
+
+The goal is that two forwards of the *same* message normalise to the same string even when
+one went through a phone's copy/paste, a channel's "Forwarded from" header, a spammer's
+homoglyph substitution or a link shortener's tracking parameters. The output is meant for
+matching and for storing alongside the raw text, not for showing to people.
+
+`normalize` is idempotent and never raises: it is called on untrusted input from the chat.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+__all__ = ["extract_urls", "normalize"]
+
+# --- URLs -------------------------------------------------------------------------------------
+
+# A URL runs to the next whitespace or quote/angle bracket; trailing sentence punctuation is
+# trimmed afterwards because people write "see https://x.y/z." and mean the URL without the dot.
+_URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"'`]+", re.IGNORECASE)
+_URL_TRAILING = ".,;:!?)]}>'\"…。，；：！？）」』】"
+
+# Query parameters that identify the sharer or the campaign, never the content. Dropping them
+# makes two shares of the same article the same link.
+_TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid",
+        "igshid", "igsh", "si", "mc_cid", "mc_eid", "_ga", "_gl", "mibextid", "ref_src",
+        "ref_url", "__cft__", "__tn__", "sfnsn", "wtsrc", "share_id", "feature", "rcm",
+        "_hsenc", "_hsmi", "vero_id", "oly_enc_id", "oly_anon_id", "spm", "scm",
+    }
+)
+# Twitter/X put the share client ("s=20") and a per-user token ("t=...") in the query; on
+# other hosts "t" is often a meaningful timestamp (YouTube), so only drop them there.
+_TWITTER_HOSTS = frozenset({"twitter.com", "www.twitter.com", "x.com", "www.x.com",
+                            "mobile.twitter.com"})
+
+
+def _is_tracking(key: str, host: str) -> bool:
+    k = key.lower()
+    if k.startswith(("utm_", "hsa_", "pk_", "mtm_")) or k in _TRACKING_PARAMS:
+        return True
+    return host in _TWITTER_HOSTS and k in {"s", "t"}
+
+
+def _split_url(candidate: str) -> tuple[str, str]:
+    """Split a regex hit into (url, trailing punctuation that belongs to the sentence)."""
+    end = len(candidate)
+    while end > 0 and candidate[end - 1] in _URL_TRAILING:
+        # Keep a closing parenthesis that closes one opened inside the URL (Wikipedia links).
+        if candidate[end - 1] == ")" and candidate[:end].count("(") >= candidate[:end].count(")"):
+            break
+        end -= 1
+    return candidate[:end], candidate[end:]
+
+
+def _clean_url(url: str) -> str:
+    try:
+        parts = urlsplit(url if "://" in url else "http://" + url)
+        host = (parts.hostname or "").lower()
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                 if not _is_tracking(k, host)]
+        # Text fragments ("#:~:text=") are how browsers share a highlighted quote; not content.
+        fragment = "" if parts.fragment.startswith(":~:") else parts.fragment
+        cleaned = urlunsplit((parts.scheme, parts.netloc, parts.path,
+                              urlencode(query, doseq=True), fragment))
+        if "://" not in url:
+            cleaned = cleaned.removeprefix("http://")
+        return cleaned
+    except ValueError:
+        # urlsplit rejects e.g. malformed IPv6 hosts; such a "URL" is kept as the user wrote it.
+        return url
+
+
+def extract_urls(text: str) -> list[str]:
+    """The links in `text`, tracking parameters removed, in order of appearance, deduplicated."""
+    try:
+        seen: dict[str, None] = {}
+        for hit in _URL_RE.findall(text):
+            url, _ = _split_url(hit)
+            if len(url) > len("www."):
+                seen.setdefault(_clean_url(url), None)
+        return list(seen)
+    except Exception:  # never let a weird message break the handler
+        return []
+
+
+# --- characters -------------------------------------------------------------------------------
+
+# Cyrillic and Greek letters that look like Latin ones. Keys are lowercase because this runs
+# after casefold; the uppercase look-alikes (Cyrillic В, Н, К, М, Т; Greek Η, Κ, Μ, Ν, Τ...)
+# casefold to the keys on the left, so their mapping is chosen by the *uppercase* shape.
+_HOMOGLYPHS = str.maketrans(
+    {
+        # Cyrillic
+        "а": "a", "в": "b", "е": "e", "ё": "e", "з": "3", "һ": "h", "і": "i", "ї": "i",
+        "ј": "j", "к": "k", "ӏ": "l", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
+        "ѕ": "s", "т": "t", "у": "y", "х": "x", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ɡ": "g",
+        # Greek
+        "α": "a", "β": "b", "ε": "e", "η": "h", "ι": "i", "κ": "k", "μ": "m", "ν": "v",
+        "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ζ": "z", "ϲ": "c", "ϳ": "j",
+    }
+)
+_LATIN_RE = re.compile(r"[a-z]")
+_CYR_GREEK_RE = re.compile(r"[\u0370-\u03ff\u0400-\u052f\u0261]")
+_WORD_RE = re.compile(r"\w+")
+
+
+def _fold_word(m: re.Match[str]) -> str:
+    # Real Russian or Greek words are never mixed with Latin letters, so folding only inside
+    # mixed words leaves those languages untouched while "vасcine" becomes "vaccine".
+    word = m.group(0)
+    if _LATIN_RE.search(word) and _CYR_GREEK_RE.search(word):
+        return word.translate(_HOMOGLYPHS)
+    return word
+
+
+def _fold_homoglyphs(text: str) -> str:
+    if not _CYR_GREEK_RE.search(text):
+        return text
+    return _WORD_RE.sub(_fold_word, text)
+
+
+def _strippable_base(ch: str) -> bool:
+    """Bases whose combining marks are decoration for matching (accents, zalgo).
+
+    Latin, Greek and Cyrillic accents are routinely dropped by people typing on phones, so
+    "café" and "cafe" must meet. Indic, Thai, Arabic, Hebrew... vowel signs and points are
+    letters in all but name there; stripping them would merge different words.
+    """
+    cp = ord(ch)
+    return cp < 0x0530 or 0x1D00 <= cp <= 0x1FFF or 0x2C60 <= cp <= 0x2C7F or 0xA720 <= cp <= 0xA7FF
+
+
+_ASCII_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _ascii_control(m: re.Match[str]) -> str:
+    return " " if m.group(0).isspace() else ""
+
+
+def _clean_chars(text: str) -> str:
+    """Drop invisible/control characters, emoji and decorative marks in one pass."""
+    if text.isascii():
+        # Most forwards are plain ASCII; there the only thing to do is blank out controls, and
+        # a per-character Python loop would dominate bulk index builds.
+        return _ASCII_CONTROL_RE.sub(_ascii_control, text)
+    out: list[str] = []
+    base_strippable = False
+    for ch in unicodedata.normalize("NFD", text):
+        cat = unicodedata.category(ch)
+        if cat == "Mn" or cat == "Me":
+            # Enclosing marks (keycap "1⃣") and variation selectors are emoji plumbing.
+            if cat == "Me" or base_strippable or "\ufe00" <= ch <= "\ufe0f" or ch >= "\U000e0100":
+                continue
+            out.append(ch)
+            continue
+        if cat == "Cf" or cat == "Cs":
+            # Zero-width spaces/joiners, bidi controls, soft hyphens, tag characters: invisible,
+            # used to defeat naive matching. Lone surrogates cannot even be stored as UTF-8.
+            continue
+        if cat == "Cc":
+            out.append(" " if ch.isspace() else "")
+            continue
+        if cat == "So" or (cat == "Sk" and ord(ch) >= 0x1F3FB):
+            # Emoji, pictographs, flags, skin-tone modifiers: decoration, not content.
+            out.append(" ")
+            base_strippable = False
+            continue
+        base_strippable = _strippable_base(ch)
+        out.append(ch)
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+# --- boilerplate ------------------------------------------------------------------------------
+
+# Header lines added by Telegram/WhatsApp/e-mail when forwarding. Whole lines go; the length
+# cap keeps a long one-line message that merely starts with "forwarded from" intact.
+_HEADER_LINE_RE = re.compile(
+    r"^[ \t]*(?:forwarded from\b|forwarded message\b|-+ ?forwarded message ?-+|fwd?:|"
+    r"reenviado de\b|mensaje reenviado\b|persiųsta iš\b|转发自|轉發自|轉傳自)[^\n]{0,80}$",
+    re.MULTILINE,
+)
+# Calls to spread the message. Removed wherever they occur; the same rule applies to the
+# stored claims, so a claim that itself says "please share" loses the same words.
+_CALL_TO_SHARE_RE = re.compile(
+    r"(?:"
+    r"\b(?:please\s+|pls\s+|plz\s+|kindly\s+)?(?:forward|share|send|pass|spread|repost|copy\s+"
+    r"(?:and|&)\s+paste)\s+(?:this|it|the\s+word|on|along)?\s*(?:message\s+|msg\s+)?"
+    r"(?:on\s+|along\s+)?(?:to|with)\s+(?:everyone|everybody|all|your\s+friends|your\s+family|"
+    r"all\s+your\s+(?:friends|contacts|groups|family)|as\s+many\s+(?:people\s+)?as\s+"
+    r"(?:you\s+can|possible))\b"
+    r"|\b(?:please\s+|pls\s+|plz\s+)(?:share|forward|repost|spread\s+the\s+word)\b"
+    r"|\bcopy\s+(?:and|&)\s+paste\b|\bpass\s+it\s+on\b|\bspread\s+the\s+word\b"
+    r"|\bshare\s+before\s+(?:it\s*(?:'|’)?s|it\s+is)\s+deleted\b"
+    r"|\b(?:reenv[ií]a(?:lo)?|comp[aá]rte(?:lo)?|p[aá]salo|difúnde(?:lo)?|difunde(?:lo)?)\b"
+    r"(?:\s+(?:a|con)\s+todos(?:\s+tus\s+contactos)?)?"
+    r"|\b(?:pasidalinkite|persiųskite|dalinkitės)\b"
+    r"|請轉傳|请转传|請轉發|请转发|請分享|请分享|分享出去|快轉|快转|轉傳|转传|轉發|转发"
+    r"|互相轉告|互相转告|擴散|扩散|ส่งต่อ|แชร์ต่อ|แชร์ด่วน"
+    r")[!.！。…]*",
+    re.IGNORECASE,
+)
+# The embed signature of a forwarded tweet: "— Name (@handle) January 14, 2020".
+_TWEET_SIGNATURE_RE = re.compile(
+    r"\s*[—–-]\s*[^—–\n()]{0,80}\(@\w{1,30}\)\s+\w+\s+\d{1,2},\s+\d{4}\s*$"
+)
+_HASHTAG_RE = re.compile(r"#(\w+)")
+_CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])")
+# Runs of the same punctuation ("!!!!", "????", "...") say the same as one.
+_PUNCT_RUN_RE = re.compile(r"([^\w\s])\1+")
+_SPACE_RE = re.compile(r"\s+")
+
+
+def _split_hashtag(m: re.Match[str]) -> str:
+    # "#AustralianFires" and "Australian fires" are the same words to a reader.
+    return _CAMEL_RE.sub(" ", m.group(1))
+
+
+# Every call-to-share pattern contains one of these; plain substring tests are much cheaper
+# than letting the big alternation try every position of every message.
+_SHARE_TRIGGERS = (
+    "forward", "share", "send", "pass", "spread", "repost", "copy", "reenv", "compart",
+    "pásalo", "pasalo", "difund", "pasidal", "persiųsk", "dalink", "轉", "转", "分享", "擴散",
+    "扩散", "ส่งต่อ", "แชร์",
+)
+
+
+def _clean_text_segment(seg: str) -> str:
+    seg = _fold_homoglyphs(seg)
+    if any(t in seg for t in _SHARE_TRIGGERS):
+        seg = _CALL_TO_SHARE_RE.sub(" ", seg)
+    return _PUNCT_RUN_RE.sub(r"\1", seg)
+
+
+def _normalize_once(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    text = _TWEET_SIGNATURE_RE.sub("", text)
+    # Hashtags are split before casefolding, which erases the camel-case boundaries.
+    text = _HASHTAG_RE.sub(_split_hashtag, text)
+    text = unicodedata.normalize("NFKC", text.casefold())
+    # Headers are line-based, so they go before control characters (newlines) become spaces.
+    text = _clean_chars(_HEADER_LINE_RE.sub(" ", text))
+    # Links are cleaned but otherwise left alone: collapsing "//" or folding look-alikes in
+    # a path would change where the link points.
+    pieces: list[str] = []
+    last = 0
+    for m in _URL_RE.finditer(text):
+        url, trailing = _split_url(m.group(0))
+        pieces.append(_clean_text_segment(text[last : m.start()]))
+        pieces.append(f" {_clean_url(url)} " if len(url) > len("www.") else url)
+        pieces.append(_clean_text_segment(trailing))
+        last = m.end()
+    pieces.append(_clean_text_segment(text[last:]))
+    return _SPACE_RE.sub(" ", "".join(pieces)).strip()
+
+
+def normalize(text: str) -> str:
+    """Canonical form of a message for matching. Idempotent; never raises."""
+    try:
+        if not isinstance(text, str):
+            text = str(text)
+        result = _normalize_once(text)
+        # Each step is idempotent on its own, but one step can expose work for an earlier one
+        # (removing a call to share can bring two "!!" together, NFKC after casefold can form a
+        # new letter). Re-running until nothing changes makes idempotence a guarantee rather
+        # than a hope; in practice the second pass is the last.
+        for _ in range(4):
+            again = _normalize_once(result)
+            if again == result:
+                break
+            result = again
+        return result
+    except Exception:
+        # Last resort for inputs no rule anticipated: still give the matcher something usable.
+        try:
+            return _SPACE_RE.sub(" ", str(text).casefold()).strip()
+        except Exception:
+            return ""
