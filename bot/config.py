@@ -1,0 +1,158 @@
+"""Configuration from the environment, with CLI flags overriding.
+
+Every setting a person can get wrong is checked here, once, so start-up fails with one line
+that says what to fix instead of a traceback deep inside a handler.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_DATA_DIR = Path(os.environ.get("CROWDCHECK_HOME", Path.home() / ".local/share/crowdcheck"))
+_TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{10,}$")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message is meant for the person starting us."""
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{DEFAULT_DATA_DIR / 'crowdcheck.sqlite3'}"
+
+
+@dataclass(frozen=True)
+class Config:
+    token: str | None = None
+    database_url: str = field(default_factory=default_database_url)
+    api_base_url: str = DEFAULT_API_BASE_URL
+    review_chat_id: int | None = None
+    admin_ids: frozenset[int] = frozenset()
+    public_url: str | None = None
+    require_second_review: bool = False
+    org_name: str = "crowdcheck"
+    webhook_secret: str | None = None
+    # Telegram's published limits for bulk messages; configurable because a bot with paid
+    # broadcasts may send more, and tests want them higher.
+    outbox_rate_per_second: float = 30.0
+    outbox_per_chat_interval: float = 1.0
+    outbox_group_per_minute: int = 20
+    virality_half_life_hours: float = 6.0
+    flood_per_minute: int = 10
+    flood_per_day: int = 200
+    locales: tuple[str, ...] = ("en", "zh-TW", "es", "lt")
+
+    def with_overrides(self, **overrides: Any) -> Config:
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    def require_token(self) -> str:
+        if not self.token:
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN is not set: get one from @BotFather and export it, "
+                "or run `crowdcheck demo` to try the bot offline."
+            )
+        if not _TOKEN_RE.match(self.token):
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN does not look like a bot token (expected 123456:ABC-…); "
+                "copy it again from @BotFather."
+            )
+        return self.token
+
+    def is_admin(self, user_id: int) -> bool:
+        return user_id in self.admin_ids
+
+
+def _int(env: Mapping[str, str], name: str) -> int | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number (a Telegram chat id such as -1001234567890).") from None
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number.") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be greater than 0, not {raw}.")
+    return value
+
+
+def parse_admin_ids(raw: str) -> frozenset[int]:
+    ids: set[int] = set()
+    for part in raw.replace(" ", "").split(","):
+        if not part:
+            continue
+        if not part.lstrip("-").isdigit():
+            raise ConfigError(
+                f"CROWDCHECK_ADMIN_IDS has {part!r}, which is not a Telegram user id; "
+                "use comma-separated numbers such as 11111,22222."
+            )
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def _bool(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name}={raw!r}: use 1 or 0.")
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the URLs people paste (postgres://, postgresql://) and pick our drivers."""
+    url = url.strip()
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    if not (url.startswith("sqlite") or url.startswith("postgresql+")):
+        raise ConfigError(
+            f"CROWDCHECK_DATABASE_URL must be sqlite:///path or postgresql://…, not {url.split(':')[0]}:…"
+        )
+    return url
+
+
+def load(env: Mapping[str, str] | None = None) -> Config:
+    env = os.environ if env is None else env
+    base_url = env.get("TELEGRAM_API_BASE_URL", "").strip() or DEFAULT_API_BASE_URL
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"TELEGRAM_API_BASE_URL={base_url!r} must start with http:// or https://.")
+    locales = tuple(
+        loc.strip() for loc in env.get("CROWDCHECK_LOCALES", "").split(",") if loc.strip()
+    ) or Config.locales
+    return Config(
+        token=env.get("TELEGRAM_BOT_TOKEN", "").strip() or None,
+        database_url=normalise_database_url(env.get("CROWDCHECK_DATABASE_URL", "") or default_database_url()),
+        api_base_url=base_url,
+        review_chat_id=_int(env, "CROWDCHECK_REVIEW_CHAT_ID"),
+        admin_ids=parse_admin_ids(env.get("CROWDCHECK_ADMIN_IDS", "")),
+        public_url=(env.get("CROWDCHECK_PUBLIC_URL", "").strip().rstrip("/") or None),
+        require_second_review=_bool(env, "CROWDCHECK_REQUIRE_SECOND_REVIEW"),
+        org_name=env.get("CROWDCHECK_ORG_NAME", "").strip() or Config.org_name,
+        webhook_secret=env.get("CROWDCHECK_WEBHOOK_SECRET", "").strip() or None,
+        outbox_rate_per_second=_float(env, "CROWDCHECK_OUTBOX_RATE", Config.outbox_rate_per_second),
+        outbox_per_chat_interval=_float(
+            env, "CROWDCHECK_OUTBOX_PER_CHAT_INTERVAL", Config.outbox_per_chat_interval
+        ),
+        virality_half_life_hours=_float(
+            env, "CROWDCHECK_VIRALITY_HALF_LIFE_HOURS", Config.virality_half_life_hours
+        ),
+        flood_per_minute=int(_float(env, "CROWDCHECK_FLOOD_PER_MINUTE", Config.flood_per_minute)),
+        flood_per_day=int(_float(env, "CROWDCHECK_FLOOD_PER_DAY", Config.flood_per_day)),
+        locales=locales,
+    )

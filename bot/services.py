@@ -1,0 +1,39 @@
+"""What the handlers need, built once at start-up and kept in `application.bot_data`."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.config import Config
+from bot.i18n import Translator
+from factdb.claim_index import ClaimIndex
+from factdb.db import Database
+from factdb.intake import Limits
+
+if TYPE_CHECKING:
+    from telegram.ext import ContextTypes
+
+
+@dataclass
+class Services:
+    config: Config
+    db: Database
+    index: ClaimIndex = field(default_factory=ClaimIndex)
+    outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    metrics: Any = None
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(per_minute=self.config.flood_per_minute, per_day=self.config.flood_per_day)
+
+    def t(self, lang: str | None) -> Translator:
+        return Translator(lang, self.config.locales)
+
+    def wake_outbox(self) -> None:
+        self.outbox_wakeup.set()
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.application.bot_data["services"]  # type: ignore[no-any-return]

@@ -1,0 +1,72 @@
+"""Everything the bot says, rendered as Telegram HTML with every piece of user text escaped.
+
+Citizens read these on a phone: one bubble, short, kind, in their language. Claim and summary
+texts are wrapped in Unicode isolates (FSI … PDI) so right-to-left text cannot reorder our own
+words around it.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from urllib.parse import urlsplit
+
+from bot.i18n import N_, Translator
+from factdb.models import Clarification
+
+VERDICT_LABELS = {
+    "false": ("❌", N_("False")),
+    "misleading": ("⚠️", N_("Misleading")),
+    "missing_context": ("🧩", N_("Missing context")),
+    "mixed": ("⚖️", N_("Mixed")),
+    "true": ("✅", N_("True")),
+    "unproven": ("❔", N_("Unproven")),
+    "satire": ("🎭", N_("Satire")),
+    "not_a_claim": ("💬", N_("Not a checkable claim")),
+}
+REVIEW_VERDICTS = ["false", "misleading", "missing_context", "true", "unproven", "satire", "not_a_claim"]
+EXCERPT = 300
+
+
+def isolate(text: str) -> str:
+    """Escape for HTML and isolate the direction of someone else's text."""
+    return "\u2068" + escape(text, quote=False) + "\u2069"
+
+
+def excerpt(text: str, limit: int = EXCERPT) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def verdict_label(t: Translator, verdict: str) -> str:
+    emoji, label = VERDICT_LABELS.get(verdict, ("•", verdict))
+    return f"{emoji} {t._(label)}"
+
+
+def _source_link(url: str) -> str:
+    host = urlsplit(url).netloc or url
+    return f'<a href="{escape(url, quote=True)}">{escape(host.removeprefix("www."), quote=False)}</a>'
+
+
+def clarification(
+    t: Translator,
+    clar: Clarification,
+    sources: list[str],
+    *,
+    translated: bool,
+    public_link: str | None = None,
+    changed: list[str] | None = None,
+) -> str:
+    lines = [f"<b>{escape(verdict_label(t, clar.verdict), quote=False)}</b> — {isolate(clar.summary)}"]
+    links = [_source_link(u) for u in sources[:5]]
+    if clar.url:
+        links.append(_source_link(clar.url))
+    if links:
+        lines.append(t._("Sources: {links}").format(links=" · ".join(links)))
+    if public_link:
+        lines.append(t._("Full clarification: {link}").format(link=_source_link(public_link)))
+    if changed:
+        words = ", ".join(f"“{isolate(w)}”" for w in changed[:6])
+        lines.append("<i>" + t._("Your version differs in: {words}").format(words=words) + "</i>")
+    if not translated:
+        lines.append("<i>" + t._("This answer is not available in your language yet.") + "</i>")
+    return "\n".join(lines)

@@ -1,0 +1,150 @@
+"""Citizens: who they are to us (a chat, a language) and the right to be forgotten."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, update
+from sqlmodel import Session, col, select
+
+from factdb.models import (
+    Citizen,
+    Claim,
+    Feedback,
+    Outbox,
+    OutboxStatus,
+    RateEvent,
+    Request,
+    Subscription,
+    utcnow,
+)
+
+
+def get(session: Session, telegram_user_id: int) -> Citizen | None:
+    return session.exec(select(Citizen).where(Citizen.telegram_user_id == telegram_user_id)).first()
+
+
+def get_or_create(
+    session: Session, telegram_user_id: int, chat_id: int, telegram_lang: str | None = None
+) -> Citizen:
+    citizen = get(session, telegram_user_id)
+    if citizen is None:
+        citizen = Citizen(telegram_user_id=telegram_user_id, chat_id=chat_id)
+        if telegram_lang:
+            citizen.lang, citizen.lang_source = telegram_lang, "telegram"
+    elif citizen.blocked_bot:
+        citizen.blocked_bot = False  # they wrote to us, so they unblocked the bot
+    citizen.telegram_lang = telegram_lang or citizen.telegram_lang
+    citizen.chat_id = chat_id
+    session.add(citizen)
+    session.flush()
+    return citizen
+
+
+def choose_language(session: Session, citizen: Citizen, lang: str) -> None:
+    citizen.lang, citizen.lang_source = lang, "chosen"
+    session.add(citizen)
+
+
+def learn_language(session: Session, citizen: Citizen, detected: str | None) -> None:
+    """A detected language replaces Telegram's guess, never the citizen's own choice."""
+    if detected and citizen.lang_source != "chosen":
+        citizen.lang, citizen.lang_source = detected, "detected"
+        session.add(citizen)
+
+
+def subscribe(session: Session, citizen: Citizen, claim_id: int, *, told: bool = False) -> None:
+    """Subscribe to a claim's outcome; `told`: they have just been shown its clarification."""
+    sub = session.exec(
+        select(Subscription).where(
+            Subscription.citizen_id == citizen.id, Subscription.claim_id == claim_id
+        )
+    ).first()
+    if sub is None:
+        sub = Subscription(citizen_id=citizen.id, claim_id=claim_id)  # type: ignore[arg-type]
+    sub.active = True
+    if told:
+        sub.told_at = utcnow()
+    session.add(sub)
+
+
+def mark_told(session: Session, citizen_id: int, claim_id: int) -> None:
+    sub = session.exec(
+        select(Subscription).where(Subscription.citizen_id == citizen_id, Subscription.claim_id == claim_id)
+    ).first()
+    if sub is not None:
+        sub.told_at = utcnow()
+        session.add(sub)
+
+
+def unsubscribe_all(session: Session, citizen: Citizen) -> int:
+    result = session.execute(
+        update(Subscription)
+        .where(col(Subscription.citizen_id) == citizen.id, col(Subscription.active))
+        .values(active=False)
+    )
+    session.execute(
+        update(Outbox)
+        .where(col(Outbox.citizen_id) == citizen.id, col(Outbox.status) == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.DROPPED, last_error="unsubscribed")
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def forget(session: Session, telegram_user_id: int) -> bool:
+    """Delete everything that ties a person to us. Claims and clarifications stay: they are the
+    public record; the requests stay as anonymous counts, without the text the person sent."""
+    citizen = get(session, telegram_user_id)
+    if citizen is None:
+        return False
+    cid = citizen.id
+    session.execute(
+        update(Request).where(col(Request.citizen_id) == cid).values(citizen_id=None, text=None)
+    )
+    session.execute(delete(Subscription).where(col(Subscription.citizen_id) == cid))
+    session.execute(update(Feedback).where(col(Feedback.citizen_id) == cid).values(citizen_id=None))
+    session.execute(delete(RateEvent).where(col(RateEvent.citizen_id) == cid))
+    session.execute(
+        update(Outbox)
+        .where(col(Outbox.citizen_id) == cid)
+        .values(citizen_id=None, chat_id=0, payload="{}", status=OutboxStatus.DROPPED)
+        .where(col(Outbox.status).in_([OutboxStatus.PENDING]))
+    )
+    session.execute(update(Outbox).where(col(Outbox.citizen_id) == cid).values(citizen_id=None, chat_id=0))
+    session.delete(citizen)
+    return True
+
+
+@dataclass(frozen=True)
+class MyCheck:
+    claim_id: int
+    excerpt: str
+    status: str
+    asked_at: datetime
+
+
+def my_checks(session: Session, citizen: Citizen, limit: int = 10) -> list[MyCheck]:
+    rows = session.exec(
+        select(Request, Claim)
+        .join(Claim, col(Claim.id) == col(Request.claim_id))
+        .where(Request.citizen_id == citizen.id)
+        .order_by(col(Request.id).desc())
+        .limit(limit * 3)
+    ).all()
+    seen: set[int] = set()
+    checks: list[MyCheck] = []
+    for request, claim in rows:
+        target = claim
+        while target.merged_into_id is not None:  # show where a merged claim went
+            nxt = session.get(Claim, target.merged_into_id)
+            if nxt is None:
+                break
+            target = nxt
+        if target.id in seen:
+            continue
+        seen.add(target.id)  # type: ignore[arg-type]
+        checks.append(MyCheck(target.id, target.text, target.status, request.created_at))  # type: ignore[arg-type]
+        if len(checks) == limit:
+            break
+    return checks

@@ -1,0 +1,53 @@
+"""Reading clarifications: the current one for a claim, in a citizen's language if we have it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from factdb.models import Clarification
+
+
+@dataclass(frozen=True)
+class Chosen:
+    clarification: Clarification
+    translated: bool  # False: shown in its original language because no translation exists
+
+
+def sources_of(clarification: Clarification) -> list[str]:
+    try:
+        value = json.loads(clarification.sources or "[]")
+    except ValueError:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def current(session: Session, claim_id: int) -> list[Clarification]:
+    """Current published clarifications of a claim, one per language, oldest language first."""
+    return list(
+        session.exec(
+            select(Clarification)
+            .where(Clarification.claim_id == claim_id, col(Clarification.is_current))
+            .where(Clarification.status == "published")
+            .order_by(col(Clarification.id))
+        ).all()
+    )
+
+
+def _base(lang: str | None) -> str:
+    return (lang or "").split("-")[0].lower()
+
+
+def for_language(session: Session, claim_id: int, lang: str | None) -> Chosen | None:
+    rows = current(session, claim_id)
+    if not rows:
+        return None
+    for row in rows:  # exact tag first (zh-TW), then the base language (zh)
+        if lang and row.lang.lower() == lang.lower():
+            return Chosen(row, True)
+    for row in rows:
+        if lang and _base(row.lang) == _base(lang):
+            return Chosen(row, True)
+    return Chosen(rows[0], False)

@@ -1,0 +1,136 @@
+"""The database: one engine, short transactions, the schema kept at Alembic's head.
+
+SQLite (a file, WAL) is the embedded default; PostgreSQL is for several workers. Both run the
+same code; the few places that differ (row locking) ask `Database.is_postgres`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event, inspect
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlmodel import Session, create_engine
+
+from factdb import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class SchemaOutdated(RuntimeError):
+    """The database has an older schema than this code; `crowdcheck db upgrade` fixes it."""
+
+
+def alembic_config(engine: Engine) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    # WAL lets readers work while one writer commits; busy_timeout makes a second writer wait
+    # instead of failing at once with "database is locked".
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def make_engine(url: str, **kw: Any) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kw)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    # pre_ping: after a PostgreSQL restart the pool's old connections are dead; test before use.
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kw)
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.is_postgres = self.engine.dialect.name == "postgresql"
+
+    # -- schema ---------------------------------------------------------------------------------
+    def current_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def head_revision(self) -> str | None:
+        return ScriptDirectory.from_config(alembic_config(self.engine)).get_current_head()
+
+    def upgrade(self) -> tuple[str | None, str | None]:
+        """Create or migrate the schema to head. Running it twice is harmless."""
+        before = self.current_revision()
+        command.upgrade(alembic_config(self.engine), "head")
+        return before, self.current_revision()
+
+    def ensure_schema(self) -> None:
+        """Create an empty database; refuse (with advice) to run on an older schema."""
+        current = self.current_revision()
+        if current == self.head_revision():
+            return
+        if current is None and not inspect(self.engine).get_table_names():
+            self.upgrade()
+            return
+        raise SchemaOutdated(
+            f"The database schema is at {current or 'an unknown version'}, this crowdcheck needs "
+            f"{self.head_revision()}: back it up, then run `crowdcheck db upgrade`."
+        )
+
+    # -- sessions -------------------------------------------------------------------------------
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    def transaction(self, fn: Callable[[Session], T], *, retries: int = 5) -> T:
+        """Run `fn` in one transaction and commit, retrying when the database is briefly away.
+
+        SQLite may report "database is locked" past its busy timeout under heavy write load, and
+        PostgreSQL drops connections when it restarts; in both cases the whole unit is safe to
+        run again because nothing was committed.
+        """
+        delay = 0.05
+        for attempt in range(retries + 1):
+            try:
+                with self.session() as session:
+                    result = fn(session)
+                    session.commit()
+                    return result
+            except OperationalError as exc:
+                if attempt == retries or not _transient(exc):
+                    raise
+                log.warning("database busy or reconnecting (attempt %d): %s", attempt + 1, exc.orig)
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        raise AssertionError("unreachable")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _transient(exc: DBAPIError) -> bool:
+    text = str(exc.orig).lower()
+    return exc.connection_invalidated or any(
+        s in text
+        for s in ("locked", "busy", "terminating connection", "connection", "server closed", "restart")
+    )

@@ -1,0 +1,330 @@
+"""A citizen's message comes in: normalise, detect the language, match, record, decide.
+
+This is the bot's one code path for matching; `crowdcheck match` calls `ClaimIndex.match` the
+same way, so what the CLI reports is what a citizen would get.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from factdb import citizens, clarifications
+from factdb.claim_index import ClaimIndex
+from factdb.language import detect_language
+from factdb.matching import what_changed
+from factdb.models import (
+    MATCHABLE_STATUSES,
+    Citizen,
+    Claim,
+    ClaimStatus,
+    Clarification,
+    MatchLog,
+    ProcessedUpdate,
+    RateEvent,
+    Request,
+    utcnow,
+)
+from factdb.normalize import normalize
+
+# Telegram allows 4,096 characters a message; anything longer was not sent by a person typing.
+MAX_TEXT = 8192
+
+Outcome = Literal[
+    "answer",  # a published clarification, shown at once
+    "choose",  # near matches: the citizen picks one or "none of these"
+    "under_review",  # a known claim reviewers are working on: subscribed
+    "new_claim",  # nobody asked before: a new claim in the queue, subscribed
+    "duplicate",  # the same Telegram update again: already handled
+    "empty",  # nothing to check (whitespace, only invisible characters)
+    "slow_down",  # over the per-minute limit: told once
+    "ignored",  # over a limit and already told, or blocked by reviewers: silence is right
+]
+
+
+@dataclass(frozen=True)
+class Submission:
+    user_id: int
+    chat_id: int
+    text: str
+    update_id: int | None = None
+    telegram_lang: str | None = None
+    forward_type: str | None = None  # user | hidden_user | chat | channel
+    forward_from: str | None = None  # a channel or chat title, never a private person's name
+    forward_date: datetime | None = None
+
+
+@dataclass
+class IntakeResult:
+    outcome: Outcome
+    lang: str | None = None
+    claim: Claim | None = None
+    clarification: clarifications.Chosen | None = None
+    candidates: list[tuple[Claim, float]] = field(default_factory=list)
+    request_id: int | None = None
+    changed: list[str] = field(default_factory=list)
+    score: float = 0.0
+    citizen_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Limits:
+    per_minute: int = 10
+    per_day: int = 200
+
+
+def resolve(session: Session, claim: Claim) -> Claim:
+    """Follow merges to the claim that now holds the requests."""
+    hops = 0
+    while claim.merged_into_id is not None and hops < 20:
+        target = session.get(Claim, claim.merged_into_id)
+        if target is None:
+            break
+        claim, hops = target, hops + 1
+    return claim
+
+
+def _flood_check(session: Session, citizen: Citizen, limits: Limits) -> Outcome | None:
+    now = utcnow()
+    if citizen.blocked_by_reviewer or citizen.quarantined:
+        return "ignored"
+    last_minute = session.exec(
+        select(func.count())
+        .select_from(RateEvent)
+        .where(RateEvent.citizen_id == citizen.id, col(RateEvent.at) > now - timedelta(minutes=1))
+    ).one()
+    last_day = session.exec(
+        select(func.count())
+        .select_from(RateEvent)
+        .where(RateEvent.citizen_id == citizen.id, col(RateEvent.at) > now - timedelta(days=1))
+    ).one()
+    session.add(RateEvent(citizen_id=citizen.id, at=now))  # type: ignore[arg-type]
+    if last_day >= limits.per_day:
+        citizen.quarantined = True
+        session.add(citizen)
+        return "slow_down"
+    if last_minute == limits.per_minute:
+        return "slow_down"  # told once, at the first message over the limit
+    if last_minute > limits.per_minute:
+        return "ignored"
+    return None
+
+
+def _mark_update(session: Session, update_id: int | None) -> bool:
+    """Record the update id; False when it was already handled (Telegram redelivered it)."""
+    if update_id is None:
+        return True
+    if session.get(ProcessedUpdate, update_id) is not None:
+        return False
+    session.add(ProcessedUpdate(update_id=update_id))
+    try:
+        session.flush()
+    except IntegrityError:  # another worker took it a moment ago
+        session.rollback()
+        return False
+    return True
+
+
+def submit(
+    session: Session, index: ClaimIndex, sub: Submission, limits: Limits = Limits()
+) -> IntakeResult:
+    if not _mark_update(session, sub.update_id):
+        return IntakeResult("duplicate")
+    citizen = citizens.get_or_create(session, sub.user_id, sub.chat_id, sub.telegram_lang)
+    text = sub.text[:MAX_TEXT]
+    normalized = normalize(text)
+    if not normalized.strip():
+        return IntakeResult("empty", lang=citizen.lang, citizen_id=citizen.id)
+    flooded = _flood_check(session, citizen, limits)
+    if flooded:
+        return IntakeResult(flooded, lang=citizen.lang, citizen_id=citizen.id)
+
+    lang = detect_language(text, fallback=citizen.lang or sub.telegram_lang)
+    citizens.learn_language(session, citizen, lang)
+    reply_lang = citizen.lang or lang
+
+    result = index.match(session, text)
+    request = Request(
+        citizen_id=citizen.id,
+        update_id=sub.update_id,
+        text=text,
+        lang=lang,
+        score=result.score,
+        decision=result.decision,
+        forward_type=sub.forward_type,
+        forward_from=sub.forward_from,
+        forward_date=sub.forward_date,
+    )
+    session.add(request)
+    session.flush()
+    session.add(
+        MatchLog(
+            request_id=request.id,
+            claim_id=result.claim_id,
+            lang=lang,
+            score=result.score,
+            decision=result.decision,
+            confident_threshold=index.matcher.thresholds.confident,
+            maybe_threshold=index.matcher.thresholds.maybe,
+            word_count=len(normalized.split()),
+        )
+    )
+
+    if result.decision == "match" and result.claim_id is not None:
+        claim = session.get(Claim, result.claim_id)
+        if claim is not None:
+            return _attach(session, citizen, request, resolve(session, claim), text, reply_lang, result.score)
+
+    if result.decision == "maybe":
+        options: list[tuple[Claim, float]] = []
+        seen: set[int] = set()
+        for cand in result.candidates:
+            claim = session.get(Claim, cand.claim_id)
+            if claim is None:
+                continue
+            claim = resolve(session, claim)
+            if claim.id in seen or claim.status not in MATCHABLE_STATUSES:
+                continue
+            seen.add(claim.id)  # type: ignore[arg-type]
+            options.append((claim, cand.score))
+            if len(options) == 3:
+                break
+        if options:
+            return IntakeResult(
+                "choose", lang=reply_lang, candidates=options, request_id=request.id,
+                score=result.score, citizen_id=citizen.id,
+            )
+
+    return _new_claim(session, index, citizen, request, text, normalized, lang, reply_lang, sub)
+
+
+def _attach(
+    session: Session,
+    citizen: Citizen,
+    request: Request,
+    claim: Claim,
+    text: str,
+    reply_lang: str | None,
+    score: float,
+) -> IntakeResult:
+    """Count this request against a known claim and answer or subscribe."""
+    now = utcnow()
+    request.claim_id = claim.id
+    claim.request_count += 1
+    claim.last_seen = now
+    session.add_all([request, claim])
+    changed = what_changed(text, claim.text)
+    if claim.status == ClaimStatus.PUBLISHED:
+        chosen = clarifications.for_language(session, claim.id, reply_lang)  # type: ignore[arg-type]
+        if chosen is not None:
+            citizens.subscribe(session, citizen, claim.id, told=True)  # type: ignore[arg-type]
+            return IntakeResult(
+                "answer", lang=reply_lang, claim=claim, clarification=chosen, request_id=request.id,
+                changed=changed, score=score, citizen_id=citizen.id,
+            )
+    citizens.subscribe(session, citizen, claim.id)  # type: ignore[arg-type]
+    return IntakeResult(
+        "under_review", lang=reply_lang, claim=claim, request_id=request.id, changed=changed,
+        score=score, citizen_id=citizen.id,
+    )
+
+
+def _new_claim(
+    session: Session,
+    index: ClaimIndex,
+    citizen: Citizen,
+    request: Request,
+    text: str,
+    normalized: str,
+    lang: str | None,
+    reply_lang: str | None,
+    sub: Submission,
+) -> IntakeResult:
+    provenance = None
+    if sub.forward_type:
+        provenance = json.dumps(
+            {"type": sub.forward_type, "from": sub.forward_from,
+             "date": sub.forward_date.isoformat() if sub.forward_date else None},
+            ensure_ascii=False,
+        )
+    claim = Claim(text=text, normalized=normalized, lang=lang, provenance=provenance, request_count=1)
+    session.add(claim)
+    session.flush()
+    request.claim_id = claim.id
+    session.add(request)
+    citizens.subscribe(session, citizen, claim.id)  # type: ignore[arg-type]
+    index.add(claim)
+    return IntakeResult(
+        "new_claim", lang=reply_lang, claim=claim, request_id=request.id, citizen_id=citizen.id
+    )
+
+
+def pick_candidate(
+    session: Session, user_id: int, request_id: int, claim_id: int | None, index: ClaimIndex
+) -> IntakeResult:
+    """The citizen chose one of the offered claims (or None: "none of these")."""
+    citizen = citizens.get(session, user_id)
+    request = session.get(Request, request_id)
+    if citizen is None or request is None or request.citizen_id != citizen.id:
+        return IntakeResult("ignored")
+    if request.claim_id is not None:  # already chosen (a double press)
+        return IntakeResult("duplicate", claim=session.get(Claim, request.claim_id))
+    _log_outcome(session, request.id, "none_of_these" if claim_id is None else "picked")
+    if claim_id is not None:
+        claim = session.get(Claim, claim_id)
+        if claim is not None and claim.status in (*MATCHABLE_STATUSES, ClaimStatus.MERGED):
+            claim = resolve(session, claim)
+            return _attach(session, citizen, request, claim, request.text or "", citizen.lang, 0.0)
+    text = request.text or ""
+    sub = Submission(user_id=user_id, chat_id=citizen.chat_id, text=text)
+    return _new_claim(session, index, citizen, request, text, normalize(text), request.lang, citizen.lang, sub)
+
+
+def not_my_message(session: Session, user_id: int, request_id: int, index: ClaimIndex) -> IntakeResult:
+    """The citizen says the answer was about something else: their message becomes a new claim."""
+    citizen = citizens.get(session, user_id)
+    request = session.get(Request, request_id)
+    if citizen is None or request is None or request.citizen_id != citizen.id or request.claim_id is None:
+        return IntakeResult("ignored")
+    old = session.get(Claim, request.claim_id)
+    if old is not None:
+        old.request_count = max(0, old.request_count - 1)
+        session.add(old)
+    _log_outcome(session, request.id, "not_my_message")
+    text = request.text or ""
+    sub = Submission(user_id=user_id, chat_id=citizen.chat_id, text=text)
+    return _new_claim(session, index, citizen, request, text, normalize(text), request.lang, citizen.lang, sub)
+
+
+def _log_outcome(session: Session, request_id: int | None, outcome: str) -> None:
+    log = session.exec(select(MatchLog).where(MatchLog.request_id == request_id)).first()
+    if log is not None:
+        log.outcome = outcome
+        session.add(log)
+
+
+def record_feedback(
+    session: Session, user_id: int, request_id: int, value: str
+) -> Clarification | None:
+    from factdb.models import Feedback  # local: keeps the import list above about intake
+
+    citizen = citizens.get(session, user_id)
+    request = session.get(Request, request_id)
+    if citizen is None or request is None or request.citizen_id != citizen.id or request.claim_id is None:
+        return None
+    existing = session.exec(
+        select(Feedback).where(Feedback.citizen_id == citizen.id, Feedback.claim_id == request.claim_id)
+    ).first()
+    chosen = clarifications.for_language(session, request.claim_id, citizen.lang)
+    fb = existing or Feedback(claim_id=request.claim_id, citizen_id=citizen.id, value=value)
+    fb.value = value
+    fb.clarification_id = chosen.clarification.id if chosen else None
+    session.add(fb)
+    _log_outcome(session, request.id, value)
+    return chosen.clarification if chosen else None

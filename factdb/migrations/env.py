@@ -1,0 +1,24 @@
+"""Alembic environment: runs against the engine crowdcheck hands it (no alembic.ini needed)."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+from factdb import models  # noqa: F401
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def run_migrations_online() -> None:
+    engine = config.attributes["engine"]
+    with engine.begin() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+run_migrations_online()

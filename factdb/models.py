@@ -1,0 +1,288 @@
+"""The tipline's tables. Everything a person would be upset to lose lives here, not in memory."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    # Aware UTC everywhere: SQLModel stores UTC and hands back aware values on both databases.
+    return datetime.now(UTC)
+
+
+class ClaimStatus(StrEnum):
+    NEW = "new"
+    IN_REVIEW = "in_review"
+    PUBLISHED = "published"
+    RETRACTED = "retracted"
+    SPAM = "spam"
+    MERGED = "merged"
+
+
+# Claims a citizen's message may be matched against. A retracted claim stays matchable so that
+# the next citizen is told "under review" again rather than starting a duplicate.
+MATCHABLE_STATUSES = (
+    ClaimStatus.NEW,
+    ClaimStatus.IN_REVIEW,
+    ClaimStatus.PUBLISHED,
+    ClaimStatus.RETRACTED,
+)
+OPEN_STATUSES = (ClaimStatus.NEW, ClaimStatus.IN_REVIEW)
+
+
+class Verdict(StrEnum):
+    FALSE = "false"
+    MISLEADING = "misleading"
+    MISSING_CONTEXT = "missing_context"
+    MIXED = "mixed"
+    TRUE = "true"
+    UNPROVEN = "unproven"
+    SATIRE = "satire"
+    NOT_A_CLAIM = "not_a_claim"
+
+
+# A clarification with one of these verdicts makes a factual statement, so it must cite a source.
+VERDICTS_NEEDING_SOURCES = (Verdict.FALSE, Verdict.MISLEADING, Verdict.TRUE)
+
+
+def _bigint(**kw: object) -> Column:  # Telegram ids exceed 2^31.
+    return Column(BigInteger, **kw)  # type: ignore[arg-type]
+
+
+class Claim(SQLModel, table=True):
+    __tablename__ = "claim"
+    __table_args__ = (Index("ix_claim_status_last_seen", "status", "last_seen"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    normalized: str = Field(sa_column=Column(Text, nullable=False))
+    lang: str | None = Field(default=None, max_length=16)
+    status: str = Field(default=ClaimStatus.NEW, max_length=16, index=True)
+    external_id: str | None = Field(default=None, max_length=512, unique=True)
+    source_url: str | None = Field(default=None, sa_column=Column(Text))
+    provenance: str | None = Field(default=None, sa_column=Column(Text))
+    request_count: int = 0
+    first_seen: datetime = Field(default_factory=utcnow)
+    last_seen: datetime = Field(default_factory=utcnow)
+    merged_into_id: int | None = Field(default=None, foreign_key="claim.id")
+    assignee_id: int | None = Field(default=None, sa_column=_bigint(nullable=True))
+    card_chat_id: int | None = Field(default=None, sa_column=_bigint(nullable=True))
+    card_message_id: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, index=True)
+    published_at: datetime | None = None
+
+
+class Citizen(SQLModel, table=True):
+    __tablename__ = "citizen"
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_user_id: int = Field(sa_column=_bigint(nullable=False, unique=True))
+    chat_id: int = Field(sa_column=_bigint(nullable=False))
+    lang: str | None = Field(default=None, max_length=16)
+    # chosen (/language) beats detected beats Telegram's language_code
+    lang_source: str | None = Field(default=None, max_length=16)
+    telegram_lang: str | None = Field(default=None, max_length=16)
+    blocked_bot: bool = False  # 403 from Telegram: we stop sending
+    quarantined: bool = False  # over the daily limit, until a reviewer releases them
+    blocked_by_reviewer: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Request(SQLModel, table=True):
+    """One citizen asking about one claim. Counted once per Telegram update."""
+
+    __tablename__ = "request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # None while the citizen is still choosing among near matches
+    claim_id: int | None = Field(default=None, foreign_key="claim.id", index=True)
+    citizen_id: int | None = Field(default=None, foreign_key="citizen.id", index=True)
+    update_id: int | None = Field(default=None, sa_column=_bigint(nullable=True, unique=True))
+    text: str | None = Field(default=None, sa_column=Column(Text))
+    lang: str | None = Field(default=None, max_length=16)
+    score: float | None = None
+    decision: str | None = Field(default=None, max_length=16)
+    forward_type: str | None = Field(default=None, max_length=16)
+    forward_from: str | None = Field(default=None, max_length=256)
+    forward_date: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Subscription(SQLModel, table=True):
+    __tablename__ = "subscription"
+    __table_args__ = (UniqueConstraint("citizen_id", "claim_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    citizen_id: int = Field(foreign_key="citizen.id", index=True)
+    claim_id: int = Field(foreign_key="claim.id", index=True)
+    active: bool = True
+    # when this person was last shown the claim's clarification (an answer or a notice): only
+    # they are told about a changed verdict or a retraction
+    told_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Clarification(SQLModel, table=True):
+    __tablename__ = "clarification"
+    __table_args__ = (Index("ix_clarification_claim_current", "claim_id", "is_current"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="claim.id", index=True)
+    lang: str = Field(max_length=16)
+    verdict: str = Field(max_length=32)
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+    sources: str = Field(default="[]", sa_column=Column(Text, nullable=False))  # JSON list of URLs
+    url: str | None = Field(default=None, sa_column=Column(Text))
+    author_id: int | None = Field(default=None, sa_column=_bigint(nullable=True))
+    author_name: str | None = Field(default=None, max_length=256)
+    version: int = 1
+    is_current: bool = True
+    # published | superseded | retracted
+    status: str = Field(default="published", max_length=16)
+    published_at: datetime = Field(default_factory=utcnow)
+    retracted_at: datetime | None = None
+    retract_reason: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class Draft(SQLModel, table=True):
+    """A reviewer's half-written clarification, with the step it is at (survives restarts)."""
+
+    __tablename__ = "draft"
+
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="claim.id", index=True)
+    reviewer_id: int = Field(sa_column=_bigint(nullable=False, index=True))
+    # new | edit | translate
+    kind: str = Field(default="new", max_length=16)
+    # verdict | summary | sources | lang | preview | awaiting_approval | retract_reason | done | cancelled
+    step: str = Field(default="verdict", max_length=24)
+    verdict: str | None = Field(default=None, max_length=32)
+    summary: str | None = Field(default=None, sa_column=Column(Text))
+    sources: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    lang: str | None = Field(default=None, max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Reviewer(SQLModel, table=True):
+    __tablename__ = "reviewer"
+
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    name: str | None = Field(default=None, max_length=256)
+    username: str | None = Field(default=None, max_length=64, index=True)
+    role: str = Field(default="reviewer", max_length=16)  # reviewer | admin
+    active: bool = True
+    added_by: int | None = Field(default=None, sa_column=_bigint(nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SeenUser(SQLModel, table=True):
+    """Usernames seen in the moderators' group, so admins can say /addreviewer @name."""
+
+    __tablename__ = "seen_user"
+
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    username: str | None = Field(default=None, max_length=64, index=True)
+    name: str | None = Field(default=None, max_length=256)
+    seen_at: datetime = Field(default_factory=utcnow)
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # handed to Telegram; if we die now we cannot know whether it arrived
+    SENT = "sent"
+    FAILED = "failed"
+    DROPPED = "dropped"  # the citizen blocked us or unsubscribed
+    IN_DOUBT = "in_doubt"  # a worker died mid-send: never resent, counted for admins
+
+
+class Outbox(SQLModel, table=True):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(max_length=128, unique=True)
+    # notice | update | retraction | card | card_edit | text
+    kind: str = Field(max_length=16)
+    chat_id: int = Field(sa_column=_bigint(nullable=False, index=True))
+    citizen_id: int | None = Field(default=None, foreign_key="citizen.id", index=True)
+    claim_id: int | None = Field(default=None, foreign_key="claim.id")
+    clarification_id: int | None = Field(default=None, foreign_key="clarification.id")
+    payload: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    status: str = Field(default=OutboxStatus.PENDING, max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    locked_by: str | None = Field(default=None, max_length=64)
+    locked_at: datetime | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    telegram_message_id: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
+class Feedback(SQLModel, table=True):
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("citizen_id", "claim_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="claim.id", index=True)
+    clarification_id: int | None = Field(default=None, foreign_key="clarification.id")
+    citizen_id: int | None = Field(default=None, foreign_key="citizen.id")
+    value: str = Field(max_length=24)  # helpful | not_helpful | not_my_message
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class MatchLog(SQLModel, table=True):
+    """Every match decision and what the citizen then did: the data `crowdcheck tune` learns from."""
+
+    __tablename__ = "match_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int | None = Field(default=None, foreign_key="request.id", index=True)
+    claim_id: int | None = None
+    lang: str | None = Field(default=None, max_length=16)
+    score: float = 0.0
+    decision: str = Field(max_length=16)
+    confident_threshold: float = 0.0
+    maybe_threshold: float = 0.0
+    word_count: int = 0
+    # helpful | not_helpful | not_my_message | picked | none_of_these | None (no reaction)
+    outcome: str | None = Field(default=None, max_length=24)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditLog(SQLModel, table=True):
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor_id: int | None = Field(default=None, sa_column=_bigint(nullable=True, index=True))
+    action: str = Field(max_length=32)
+    claim_id: int | None = Field(default=None, index=True)
+    old: str | None = Field(default=None, sa_column=Column(Text))
+    new: str | None = Field(default=None, sa_column=Column(Text))
+    at: datetime = Field(default_factory=utcnow)
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """Update ids already handled: Telegram may deliver an update twice; we act once."""
+
+    __tablename__ = "processed_update"
+
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    at: datetime = Field(default_factory=utcnow)
+
+
+class RateEvent(SQLModel, table=True):
+    """Citizen submissions in the last day, for the flood limits (shared by all workers)."""
+
+    __tablename__ = "rate_event"
+    __table_args__ = (Index("ix_rate_event_citizen_at", "citizen_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    citizen_id: int = Field(foreign_key="citizen.id")
+    at: datetime = Field(default_factory=utcnow)

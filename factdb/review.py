@@ -1,0 +1,398 @@
+"""The reviewers' work: take a claim, write a clarification step by step, publish, correct.
+
+Every function re-reads the claim and checks its state, because the button or command that led
+here may be stale (merged, retracted, taken by someone else since). Each act writes its audit
+row and the notices it owes in the same transaction as the act itself.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from factdb import audit, cards, clarifications, outbox
+from factdb.models import (
+    Citizen,
+    Claim,
+    ClaimStatus,
+    Clarification,
+    Draft,
+    Request,
+    Subscription,
+    Verdict,
+    VERDICTS_NEEDING_SOURCES,
+    utcnow,
+)
+
+SUMMARY_MAX = 600
+SOURCES_MAX = 5
+_URL_RE = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+ACTIVE_STEPS = ("verdict", "summary", "sources", "lang", "preview", "awaiting_approval", "retract_reason")
+
+
+class ReviewError(Exception):
+    """A reviewer action that cannot happen; `code` picks the message the reviewer reads."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+@dataclass(frozen=True)
+class Published:
+    clarification: Clarification
+    notified: int  # notices queued
+
+
+def _claim(session: Session, claim_id: int) -> Claim:
+    claim = session.get(Claim, claim_id)
+    if claim is None:
+        raise ReviewError("not_found", claim_id=claim_id)
+    return claim
+
+
+def _touch(session: Session, claim: Claim) -> None:
+    claim.updated_at = utcnow()
+    session.add(claim)
+    cards.refresh(session, claim)
+
+
+def _refuse_closed(claim: Claim) -> None:
+    if claim.status == ClaimStatus.MERGED:
+        raise ReviewError("merged", claim_id=claim.id, target=claim.merged_into_id)
+    if claim.status == ClaimStatus.SPAM:
+        raise ReviewError("spam", claim_id=claim.id)
+
+
+def active_draft(session: Session, reviewer_id: int) -> Draft | None:
+    return session.exec(
+        select(Draft)
+        .where(Draft.reviewer_id == reviewer_id, col(Draft.step).in_(ACTIVE_STEPS))
+        .order_by(col(Draft.id).desc())
+    ).first()
+
+
+def _replace_draft(session: Session, reviewer_id: int, draft: Draft) -> Draft:
+    old = active_draft(session, reviewer_id)
+    if old is not None:
+        old.step = "cancelled"
+        session.add(old)
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def take(session: Session, claim_id: int, reviewer_id: int, reviewer_name: str) -> Draft:
+    claim = _claim(session, claim_id)
+    _refuse_closed(claim)
+    if claim.status == ClaimStatus.PUBLISHED:
+        return start_edit(session, claim_id, reviewer_id)
+    if claim.assignee_id not in (None, reviewer_id) and claim.status == ClaimStatus.IN_REVIEW:
+        raise ReviewError("taken", claim_id=claim_id, by=claim.assignee_id)
+    old_status = claim.status
+    claim.status, claim.assignee_id = ClaimStatus.IN_REVIEW, reviewer_id
+    _touch(session, claim)
+    audit.record(session, reviewer_id, "take", claim_id, old_status, f"in_review by {reviewer_name}")
+    return _replace_draft(session, reviewer_id, Draft(claim_id=claim_id, reviewer_id=reviewer_id))
+
+
+def start_edit(session: Session, claim_id: int, reviewer_id: int) -> Draft:
+    claim = _claim(session, claim_id)
+    _refuse_closed(claim)
+    rows = clarifications.current(session, claim_id)
+    if claim.status != ClaimStatus.PUBLISHED or not rows:
+        raise ReviewError("not_published", claim_id=claim_id)
+    base = rows[0]
+    draft = Draft(
+        claim_id=claim_id, reviewer_id=reviewer_id, kind="edit", step="verdict",
+        verdict=base.verdict, summary=base.summary, sources=base.sources, lang=base.lang,
+    )
+    audit.record(session, reviewer_id, "edit_start", claim_id)
+    return _replace_draft(session, reviewer_id, draft)
+
+
+def start_translate(session: Session, claim_id: int, reviewer_id: int) -> Draft:
+    claim = _claim(session, claim_id)
+    rows = clarifications.current(session, claim_id)
+    if claim.status != ClaimStatus.PUBLISHED or not rows:
+        raise ReviewError("not_published", claim_id=claim_id)
+    base = rows[0]
+    draft = Draft(
+        claim_id=claim_id, reviewer_id=reviewer_id, kind="translate", step="lang",
+        verdict=base.verdict, sources=base.sources,
+    )
+    return _replace_draft(session, reviewer_id, draft)
+
+
+def _check_open(session: Session, draft: Draft) -> Claim:
+    claim = _claim(session, draft.claim_id)
+    _refuse_closed(claim)
+    return claim
+
+
+def set_verdict(session: Session, draft: Draft, verdict: str) -> Draft:
+    if verdict not in {v.value for v in Verdict}:
+        raise ReviewError("bad_verdict", verdict=verdict)
+    _check_open(session, draft)
+    draft.verdict, draft.step, draft.updated_at = verdict, "summary", utcnow()
+    session.add(draft)
+    return draft
+
+
+def set_summary(session: Session, draft: Draft, text: str) -> Draft:
+    text = text.strip()
+    if not text:
+        raise ReviewError("summary_empty")
+    if len(text) > SUMMARY_MAX:
+        raise ReviewError("summary_too_long", length=len(text), limit=SUMMARY_MAX)
+    _check_open(session, draft)
+    draft.summary, draft.updated_at = text, utcnow()
+    draft.step = "sources" if draft.kind != "translate" else "preview"
+    session.add(draft)
+    return draft
+
+
+def parse_sources(text: str) -> list[str]:
+    urls: list[str] = []
+    for url in _URL_RE.findall(text):
+        url = url.rstrip(".,;)")
+        if url not in urls:
+            urls.append(url)
+    return urls[:SOURCES_MAX]
+
+
+def set_sources(session: Session, draft: Draft, text: str) -> Draft:
+    urls = parse_sources(text)
+    none_given = text.strip().lower() in ("-", "none", "no", "skip")
+    if not urls and not none_given:
+        raise ReviewError("bad_sources")
+    if not urls and draft.verdict in VERDICTS_NEEDING_SOURCES:
+        raise ReviewError("sources_needed", verdict=draft.verdict)
+    _check_open(session, draft)
+    draft.sources = json.dumps(urls)
+    draft.step = "lang" if draft.kind == "new" else "preview"
+    draft.updated_at = utcnow()
+    session.add(draft)
+    return draft
+
+
+def set_lang(session: Session, draft: Draft, lang: str) -> Draft:
+    claim = _check_open(session, draft)
+    if draft.kind == "translate":
+        taken = {c.lang.lower() for c in clarifications.current(session, claim.id)}  # type: ignore[arg-type]
+        if lang.lower() in taken:
+            raise ReviewError("lang_exists", lang=lang)
+        draft.step = "summary"
+    else:
+        draft.step = "preview"
+    draft.lang, draft.updated_at = lang, utcnow()
+    session.add(draft)
+    return draft
+
+
+def back_to(session: Session, draft: Draft, step: str) -> Draft:
+    draft.step, draft.updated_at = step, utcnow()
+    session.add(draft)
+    return draft
+
+
+def cancel(session: Session, draft: Draft, reviewer_id: int) -> None:
+    draft.step = "cancelled"
+    session.add(draft)
+    claim = session.get(Claim, draft.claim_id)
+    if claim is not None and claim.status == ClaimStatus.IN_REVIEW and claim.assignee_id == reviewer_id:
+        claim.status, claim.assignee_id = ClaimStatus.NEW, None  # back in the queue for others
+        _touch(session, claim)
+    audit.record(session, reviewer_id, "cancel", draft.claim_id)
+
+
+def request_publish(session: Session, draft: Draft, reviewer_id: int, *, four_eyes: bool) -> Published | None:
+    """Publish now, or (four eyes) wait for a different reviewer's approval."""
+    if draft.step != "preview":
+        raise ReviewError("not_ready")
+    if four_eyes:
+        _check_open(session, draft)
+        draft.step = "awaiting_approval"
+        session.add(draft)
+        audit.record(session, reviewer_id, "submit_for_approval", draft.claim_id)
+        return None
+    return publish(session, draft, reviewer_id)
+
+
+def approve(session: Session, draft_id: int, approver_id: int) -> Published:
+    draft = session.get(Draft, draft_id)
+    if draft is None or draft.step != "awaiting_approval":
+        raise ReviewError("not_awaiting")
+    if draft.reviewer_id == approver_id:
+        raise ReviewError("same_reviewer")
+    audit.record(session, approver_id, "approve", draft.claim_id)
+    return publish(session, draft, draft.reviewer_id, approver_id=approver_id)
+
+
+def send_back(session: Session, draft_id: int, approver_id: int) -> Draft:
+    draft = session.get(Draft, draft_id)
+    if draft is None or draft.step != "awaiting_approval":
+        raise ReviewError("not_awaiting")
+    if draft.reviewer_id == approver_id:
+        raise ReviewError("same_reviewer")
+    draft.step = "preview"
+    session.add(draft)
+    audit.record(session, approver_id, "send_back", draft.claim_id)
+    return draft
+
+
+def _subscribers(session: Session, claim_id: int, *, told_only: bool) -> list[Citizen]:
+    query = (
+        select(Citizen)
+        .join(Subscription, col(Subscription.citizen_id) == col(Citizen.id))
+        .where(Subscription.claim_id == claim_id, col(Subscription.active), ~col(Citizen.blocked_bot))
+    )
+    if told_only:
+        query = query.where(col(Subscription.told_at).is_not(None))
+    return list(session.exec(query).all())
+
+
+def publish(session: Session, draft: Draft, author_id: int, *, approver_id: int | None = None) -> Published:
+    claim = _check_open(session, draft)
+    if not draft.verdict or not draft.summary or not draft.lang:
+        raise ReviewError("not_ready")
+    previous = clarifications.current(session, claim.id)  # type: ignore[arg-type]
+    same_lang = [c for c in previous if c.lang.lower() == draft.lang.lower()]
+    for old in same_lang if draft.kind != "new" else previous:
+        old.is_current, old.status = False, "superseded"
+        session.add(old)
+    version = max((c.version for c in same_lang), default=0) + 1
+    clar = Clarification(
+        claim_id=claim.id, lang=draft.lang, verdict=draft.verdict, summary=draft.summary,  # type: ignore[arg-type]
+        sources=draft.sources, author_id=author_id, version=version,
+    )
+    session.add(clar)
+    draft.step = "done"
+    session.add(draft)
+    old_status = claim.status
+    claim.status = ClaimStatus.PUBLISHED
+    claim.published_at = claim.published_at or utcnow()
+    _touch(session, claim)
+    session.flush()
+
+    notified = 0
+    if draft.kind == "new":
+        for citizen in _subscribers(session, claim.id, told_only=False):  # type: ignore[arg-type]
+            notified += outbox.enqueue(
+                session, dedupe_key=f"notice:{clar.id}:{citizen.id}", kind="notice",
+                chat_id=citizen.chat_id, citizen_id=citizen.id, claim_id=claim.id,
+                clarification_id=clar.id,
+            )
+        audit.record(session, author_id, "publish", claim.id, old_status, f"{clar.verdict} v{version}")
+    elif draft.kind == "edit":
+        old_verdict = same_lang[0].verdict if same_lang else None
+        if old_verdict != clar.verdict:
+            for citizen in _subscribers(session, claim.id, told_only=True):  # type: ignore[arg-type]
+                notified += outbox.enqueue(
+                    session, dedupe_key=f"update:{clar.id}:{citizen.id}", kind="update",
+                    chat_id=citizen.chat_id, citizen_id=citizen.id, claim_id=claim.id,
+                    clarification_id=clar.id, payload={"old_verdict": old_verdict},
+                )
+        audit.record(session, author_id, "edit", claim.id, old_verdict, f"{clar.verdict} v{version}")
+    else:
+        audit.record(session, author_id, "translate", claim.id, None, clar.lang)
+    if approver_id is not None:
+        audit.record(session, approver_id, "approved_publish", claim.id, None, clar.id)
+    return Published(clar, notified)
+
+
+def retract(session: Session, claim_id: int, reviewer_id: int, reason: str) -> int:
+    reason = reason.strip()
+    if not reason:
+        raise ReviewError("reason_needed")
+    claim = _claim(session, claim_id)
+    rows = clarifications.current(session, claim_id)
+    if claim.status != ClaimStatus.PUBLISHED or not rows:
+        raise ReviewError("not_published", claim_id=claim_id)
+    now = utcnow()
+    for row in rows:
+        row.is_current, row.status, row.retracted_at, row.retract_reason = False, "retracted", now, reason
+        session.add(row)
+    claim.status, claim.assignee_id = ClaimStatus.RETRACTED, None
+    _touch(session, claim)
+    told = 0
+    for citizen in _subscribers(session, claim_id, told_only=True):
+        told += outbox.enqueue(
+            session, dedupe_key=f"retraction:{rows[0].id}:{citizen.id}", kind="retraction",
+            chat_id=citizen.chat_id, citizen_id=citizen.id, claim_id=claim_id,
+            clarification_id=rows[0].id, payload={"reason": reason},
+        )
+    audit.record(session, reviewer_id, "retract", claim_id, "published", f"retracted: {reason}")
+    return told
+
+
+def mark_spam(session: Session, claim_id: int, reviewer_id: int) -> None:
+    claim = _claim(session, claim_id)
+    _refuse_closed(claim)
+    if claim.status == ClaimStatus.PUBLISHED:
+        raise ReviewError("published", claim_id=claim_id)
+    old = claim.status
+    claim.status, claim.assignee_id = ClaimStatus.SPAM, None
+    _touch(session, claim)
+    session.execute(update(Subscription).where(col(Subscription.claim_id) == claim_id).values(active=False))
+    audit.record(session, reviewer_id, "spam", claim_id, old, "spam")
+
+
+def merge(session: Session, source_id: int, target_id: int, reviewer_id: int) -> int:
+    """Fold a duplicate into the claim it repeats; returns how many people are told at once."""
+    if source_id == target_id:
+        raise ReviewError("merge_self")
+    source, target = _claim(session, source_id), _claim(session, target_id)
+    _refuse_closed(source)
+    if target.status in (ClaimStatus.MERGED, ClaimStatus.SPAM):
+        raise ReviewError("merge_target_closed", claim_id=target_id)
+    if source.status == ClaimStatus.PUBLISHED:
+        raise ReviewError("published", claim_id=source_id)
+    moved_citizens = [
+        s.citizen_id
+        for s in session.exec(
+            select(Subscription).where(Subscription.claim_id == source_id, col(Subscription.active))
+        ).all()
+    ]
+    session.execute(update(Request).where(col(Request.claim_id) == source_id).values(claim_id=target_id))
+    for citizen_id in moved_citizens:
+        existing = session.exec(
+            select(Subscription).where(Subscription.claim_id == target_id, Subscription.citizen_id == citizen_id)
+        ).first()
+        if existing is None:
+            session.add(Subscription(citizen_id=citizen_id, claim_id=target_id))
+        elif not existing.active:
+            existing.active = True
+            session.add(existing)
+    session.execute(update(Subscription).where(col(Subscription.claim_id) == source_id).values(active=False))
+    target.request_count += source.request_count
+    target.first_seen = min(target.first_seen, source.first_seen)
+    target.last_seen = max(target.last_seen, source.last_seen)
+    old = source.status
+    source.status, source.merged_into_id, source.assignee_id = ClaimStatus.MERGED, target_id, None
+    source.request_count = 0
+    _touch(session, source)
+    _touch(session, target)
+    for draft in session.exec(select(Draft).where(Draft.claim_id == source_id, col(Draft.step).in_(ACTIVE_STEPS))):
+        draft.step = "cancelled"
+        session.add(draft)
+    session.flush()
+    told = 0
+    rows = clarifications.current(session, target_id)
+    if target.status == ClaimStatus.PUBLISHED and rows:
+        for citizen in session.exec(select(Citizen).where(col(Citizen.id).in_(moved_citizens))).all():
+            if citizen.blocked_bot:
+                continue
+            told += outbox.enqueue(
+                session, dedupe_key=f"notice:{rows[0].id}:{citizen.id}", kind="notice",
+                chat_id=citizen.chat_id, citizen_id=citizen.id, claim_id=target_id,
+                clarification_id=rows[0].id,
+            )
+    audit.record(session, reviewer_id, "merge", source_id, old, f"merged into #{target_id}")
+    audit.record(session, reviewer_id, "merge_in", target_id, None, f"#{source_id} merged in")
+    return told

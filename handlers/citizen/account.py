@@ -1,0 +1,111 @@
+"""A citizen's own data: /mychecks, /stop, /forget, /language."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import callbacks as cb
+from bot import texts
+from bot.i18n import LANGUAGE_NAMES, Translator
+from factdb import citizens
+from handlers.citizen.feedback import wait_text
+from handlers.common import citizen_translator, reply, services
+
+STATUS_LABELS = {
+    "new": "⏳",
+    "in_review": "🔎",
+    "published": "✅",
+    "retracted": "↩️",
+    "spam": "🚫",
+    "merged": "🔗",
+}
+
+
+def _status(t: Translator, status: str) -> str:
+    words = {
+        "new": t._("waiting for a reviewer"),
+        "in_review": t._("a reviewer is on it"),
+        "published": t._("answered"),
+        "retracted": t._("answer withdrawn, being checked again"),
+        "spam": t._("closed"),
+        "merged": t._("answered together with a similar message"),
+    }
+    return f"{STATUS_LABELS.get(status, '•')} {words.get(status, status)}"
+
+
+async def mychecks(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    user = update.effective_user
+    assert user is not None
+    t = citizen_translator(svc, update)
+    with svc.db.session() as session:
+        citizen = citizens.get(session, user.id)
+        checks = citizens.my_checks(session, citizen) if citizen else []
+    if not checks:
+        await reply(update, context, t._("You haven't sent me anything to check yet."))
+        return
+    lines = [t._("Your recent checks:")]
+    waiting: int | None = None
+    for check in checks:
+        lines.append(f"• {texts.isolate(texts.excerpt(check.excerpt, 80))} — {_status(t, check.status)}")
+        if check.status in ("new", "in_review") and waiting is None:
+            waiting = check.claim_id
+    if waiting is not None:
+        lines.append("")
+        lines.append(wait_text(svc, t, waiting))
+    await reply(update, context, "\n".join(lines))
+
+
+async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    user = update.effective_user
+    assert user is not None
+    t = citizen_translator(svc, update)
+
+    def work(session: object) -> int:
+        citizen = citizens.get(session, user.id)  # type: ignore[arg-type]
+        return citizens.unsubscribe_all(session, citizen) if citizen else 0  # type: ignore[arg-type]
+
+    svc.db.transaction(work)  # type: ignore[arg-type]
+    await reply(update, context, t._("Done: I won't send you any more updates. Send me a message any time to check something new."))
+
+
+async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    user = update.effective_user
+    assert user is not None
+    t = citizen_translator(svc, update)  # before the data (and the chosen language) is gone
+    forgotten = svc.db.transaction(lambda s: citizens.forget(s, user.id))
+    if forgotten:
+        await reply(update, context, t._("Done: I deleted your data. The fact-checks themselves stay public, without any link to you."))
+    else:
+        await reply(update, context, t._("I don't have any data about you."))
+
+
+async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    t = citizen_translator(svc, update)
+    rows = [[(name, cb.make("ln", tag.replace("-", "_")))] for tag, name in LANGUAGE_NAMES.items() if tag in svc.config.locales]
+    await reply(update, context, t._("Which language should I use?"), rows)
+
+
+async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
+    svc = services(context)
+    query = update.callback_query
+    user = update.effective_user
+    assert query is not None and user is not None and update.effective_chat is not None
+    tag = action.word(0).replace("_", "-")
+    if tag not in svc.config.locales:
+        await query.answer("?", show_alert=True)
+        return
+    chat_id = update.effective_chat.id
+
+    def work(session: object) -> None:
+        citizen = citizens.get_or_create(session, user.id, chat_id, user.language_code)  # type: ignore[arg-type]
+        citizens.choose_language(session, citizen, tag)  # type: ignore[arg-type]
+
+    svc.db.transaction(work)  # type: ignore[arg-type]
+    t = svc.t(tag)
+    await query.answer()
+    await reply(update, context, t._("Done! I'll write to you in English from now on."))

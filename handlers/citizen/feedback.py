@@ -1,0 +1,108 @@
+"""Buttons under a citizen's answer: helpful, not my message, which candidate, how long."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import callbacks as cb
+from bot.services import Services
+from factdb import intake
+from factdb import queue as claim_queue
+from factdb.models import Claim, ClaimStatus
+from handlers.citizen.submit import after_intake, render
+from handlers.common import citizen_translator, reply, services
+
+
+async def _intake_followup(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback
+) -> None:
+    svc: Services = services(context)
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    user = update.effective_user
+
+    def work(session: Session) -> tuple[str, object] | None:
+        if action.action == "pk":
+            result = intake.pick_candidate(session, user.id, action.int(0), action.int(1), svc.index)
+        elif action.action == "no":
+            result = intake.pick_candidate(session, user.id, action.int(0), None, svc.index)
+        else:
+            result = intake.not_my_message(session, user.id, action.int(0), svc.index)
+        after_intake(svc, session, result)
+        if result.outcome == "duplicate":
+            return ("", None)
+        return render(svc, session, result, user.first_name or "")
+
+    rendered = svc.db.transaction(work)
+    t = citizen_translator(svc, update)
+    if rendered is None:
+        await query.answer(t._("This button no longer works. Please send the message again."), show_alert=True)
+        return
+    await query.answer()
+    if not rendered[0]:
+        return  # a second press of the same choice: it was handled the first time
+    if query.message is not None:
+        # Take the choice buttons away so nobody picks twice.
+        await query.edit_message_reply_markup(None)
+    svc.wake_outbox()
+    await reply(update, context, *rendered)  # type: ignore[arg-type]
+
+
+async def on_choice(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
+    await _intake_followup(update, context, action)
+
+
+async def on_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
+    svc = services(context)
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    user_id = update.effective_user.id
+    value = "helpful" if action.word(0) == "h" else "not_helpful"
+    done = svc.db.transaction(
+        lambda s: intake.record_feedback(s, user_id, action.int(1), value) is not None
+    )
+    t = citizen_translator(svc, update)
+    if not done:
+        await query.answer(t._("This button no longer works."), show_alert=True)
+        return
+    await query.answer(t._("Thank you for telling us!") if value == "helpful" else t._("Thanks — we'll use this to do better."))
+
+
+async def on_wait(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
+    svc = services(context)
+    query = update.callback_query
+    assert query is not None
+    t = citizen_translator(svc, update)
+    await query.answer()
+    await reply(update, context, wait_text(svc, t, action.int(0)))
+
+
+def wait_text(svc: Services, t: object, claim_id: int) -> str:
+    from bot.i18n import Translator
+
+    assert isinstance(t, Translator)
+    with svc.db.session() as session:
+        claim = session.get(Claim, claim_id)
+        while claim is not None and claim.merged_into_id is not None:
+            claim = session.get(Claim, claim.merged_into_id)
+        if claim is None or claim.status == ClaimStatus.SPAM:
+            return t._("We couldn't check this message.")
+        if claim.status == ClaimStatus.PUBLISHED:
+            return t._("There's an answer already: send me the message again to see it.")
+        wait = claim_queue.expected_wait(session, claim.id, svc.config.virality_half_life_hours)  # type: ignore[arg-type]
+    if wait is None:
+        return t._("Our reviewers are on it. It usually takes about a day, sometimes longer.")
+    place = t._("Your message is number {position} of {total} waiting for a reviewer.").format(
+        position=t.number(wait.position), total=t.number(wait.queue_length)
+    )
+    if wait.hours is None:
+        guess = t._("Reviewers are volunteers, so we can't promise a time, but we'll message you here.")
+    elif wait.hours < 2:
+        guess = t._("Lately that has meant an answer within a couple of hours. Not a promise, but a fair guide.")
+    elif wait.hours < 30:
+        guess = t._("Lately that has meant an answer within about a day. Not a promise, but a fair guide.")
+    else:
+        guess = t._("Lately that has meant a few days. We'll message you here as soon as there's an answer.")
+    return place + "\n" + guess

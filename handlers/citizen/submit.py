@@ -1,0 +1,133 @@
+"""A citizen sends something to check: text, a caption, a forward. The bot's main path."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from sqlmodel import Session
+from telegram import (
+    Message,
+    MessageOriginChannel,
+    MessageOriginChat,
+    MessageOriginHiddenUser,
+    MessageOriginUser,
+    Update,
+)
+from telegram.ext import ContextTypes
+
+from bot import callbacks as cb
+from bot import texts
+from bot.i18n import Translator
+from bot.services import Services
+from factdb import cards, clarifications, intake
+from handlers.common import Buttons, reply, services
+
+log = logging.getLogger(__name__)
+
+
+def submission_from(update: Update, message: Message) -> intake.Submission:
+    user = message.from_user
+    assert user is not None
+    fwd_type = fwd_from = None
+    fwd_date = None
+    origin = message.forward_origin
+    if origin is not None:
+        fwd_date = origin.date
+        if isinstance(origin, MessageOriginChannel):
+            fwd_type, fwd_from = "channel", origin.chat.title
+        elif isinstance(origin, MessageOriginChat):
+            fwd_type, fwd_from = "chat", origin.sender_chat.title
+        elif isinstance(origin, MessageOriginHiddenUser):
+            fwd_type = "hidden_user"  # a private person: we keep that it was forwarded, not who
+        elif isinstance(origin, MessageOriginUser):
+            fwd_type = "user"
+    return intake.Submission(
+        user_id=user.id,
+        chat_id=message.chat_id,
+        text=message.text or message.caption or "",
+        update_id=update.update_id,
+        telegram_lang=user.language_code,
+        forward_type=fwd_type,
+        forward_from=fwd_from,
+        forward_date=fwd_date,
+    )
+
+
+def answer_buttons(t: Translator, request_id: int) -> Buttons:
+    return [
+        [(t._("👍 Helpful"), cb.make("fb", "h", request_id)), (t._("👎 Not helpful"), cb.make("fb", "n", request_id))],
+        [(t._("This isn't my message"), cb.make("nm", request_id))],
+    ]
+
+
+def wait_button(t: Translator, claim_id: int) -> Buttons:
+    return [[(t._("How long will it take?"), cb.make("wt", claim_id))]]
+
+
+def render(svc: Services, session: Session, result: intake.IntakeResult, first_name: str) -> tuple[str, Buttons | None] | None:
+    """The one bubble a citizen gets back for an intake outcome (None: stay silent)."""
+    t = svc.t(result.lang)
+    if result.outcome == "answer" and result.clarification and result.claim and result.request_id:
+        chosen = result.clarification
+        link = f"{svc.config.public_url}/claims/{result.claim.id}" if svc.config.public_url else None
+        text = texts.clarification(
+            t, chosen.clarification, clarifications.sources_of(chosen.clarification),
+            translated=chosen.translated, public_link=link, changed=result.changed,
+        )
+        return text, answer_buttons(t, result.request_id)
+    if result.outcome == "choose" and result.request_id:
+        lines = [t._("I found messages like yours. Is it one of these?")]
+        rows: list[list[tuple[str, str]]] = []
+        for i, (claim, _score) in enumerate(result.candidates, start=1):
+            lines.append(f"{i}. {texts.isolate(texts.excerpt(claim.text, 160))}")
+            rows.append([(f"{i}. {texts.excerpt(claim.text, 40)}", cb.make("pk", result.request_id, claim.id))])  # type: ignore[arg-type]
+        rows.append([(t._("None of these"), cb.make("no", result.request_id))])
+        return "\n".join(lines), rows
+    if result.outcome == "under_review" and result.claim:
+        return (
+            t._("Thanks! Our reviewers are already looking into this message. I'll message you here as soon as there's an answer."),
+            wait_button(t, result.claim.id),  # type: ignore[arg-type]
+        )
+    if result.outcome == "new_claim" and result.claim:
+        return (
+            t._("Thanks, {name}. Nobody has asked about this yet. Our volunteer reviewers will look at it and I'll message you here when there's an answer.").format(
+                name=texts.isolate(first_name)
+            ),
+            wait_button(t, result.claim.id),  # type: ignore[arg-type]
+        )
+    if result.outcome == "empty":
+        return t._("I couldn't find any text to check. Please send the message as text, or a photo or video with its caption."), None
+    if result.outcome == "slow_down":
+        return t._("You've sent a lot of messages in a short time. Please slow down — I'll read new ones again in a minute."), None
+    return None
+
+
+def after_intake(svc: Services, session: Session, result: intake.IntakeResult) -> None:
+    """The moderators' card is owed in the same transaction as the claim it shows."""
+    if result.outcome == "new_claim" and result.claim:
+        cards.post(session, result.claim, svc.config.review_chat_id)
+    elif result.outcome == "under_review" and result.claim:
+        cards.refresh(session, result.claim)
+
+
+async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None or message.from_user is None:
+        return
+    svc = services(context)
+    sub = submission_from(update, message)
+    first_name = message.from_user.first_name or ""
+    started = time.perf_counter()
+
+    def work(session: Session) -> tuple[str, Buttons | None] | None:
+        result = intake.submit(session, svc.index, sub, svc.limits)
+        after_intake(svc, session, result)
+        if svc.metrics is not None:
+            svc.metrics.intake(result.outcome, time.perf_counter() - started)
+        return render(svc, session, result, first_name)
+
+    rendered = svc.db.transaction(work)
+    svc.wake_outbox()
+    if rendered is not None:
+        await reply(update, context, *rendered)

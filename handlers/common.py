@@ -1,0 +1,97 @@
+"""Small helpers every handler uses: who is asking, in which language, and how to answer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import Forbidden, RetryAfter
+from telegram.ext import ContextTypes
+
+from bot.i18n import Translator
+from bot.services import Services, services
+from factdb import citizens, reviewers
+
+log = logging.getLogger(__name__)
+Buttons = Sequence[Sequence[tuple[str, str]]]  # rows of (label, callback data)
+
+
+def markup(rows: Buttons | None) -> InlineKeyboardMarkup | None:
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+def citizen_translator(svc: Services, update: Update) -> Translator:
+    user = update.effective_user
+    if user is None:
+        return svc.t(None)
+    with svc.db.session() as session:
+        citizen = citizens.get(session, user.id)
+        lang = citizen.lang if citizen and citizen.lang else user.language_code
+    return svc.t(lang)
+
+
+def reviewer_translator(svc: Services, update: Update) -> Translator:
+    user = update.effective_user
+    return svc.t(user.language_code if user else None)
+
+
+async def send(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    text: str,
+    buttons: Buttons | None = None,
+    *,
+    reply_to: Message | None = None,
+) -> Message | None:
+    """Send one reply; wait out a 429 twice at most; a blocked chat is not an error."""
+    for _ in range(3):
+        try:
+            if reply_to is not None:
+                return await reply_to.reply_text(
+                    text, parse_mode=ParseMode.HTML, reply_markup=markup(buttons),
+                    do_quote=False, disable_web_page_preview=True,
+                )
+            return await context.bot.send_message(
+                chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup(buttons),
+                disable_web_page_preview=True,
+            )
+        except RetryAfter as exc:
+            delay = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
+            await asyncio.sleep(min(float(delay), 30.0))
+        except Forbidden:
+            log.info("chat blocked the bot; reply dropped")
+            return None
+    return None
+
+
+async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, buttons: Buttons | None = None) -> Message | None:
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    return await send(context, chat.id, text, buttons)
+
+
+async def alert(update: Update, text: str) -> None:
+    """A small pop-up over the button the person pressed."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+
+
+def is_reviewer(svc: Services, user_id: int) -> bool:
+    with svc.db.session() as session:
+        return reviewers.is_reviewer(session, user_id, svc.config.admin_ids)
+
+
+def is_admin(svc: Services, user_id: int) -> bool:
+    with svc.db.session() as session:
+        return reviewers.is_admin(session, user_id, svc.config.admin_ids)
+
+
+__all__ = ["Buttons", "alert", "citizen_translator", "is_admin", "is_reviewer", "markup", "reply", "send", "services"]
