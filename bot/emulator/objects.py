@@ -1,0 +1,260 @@
+"""Builders for Bot API objects and the test-facing views of stored messages."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.emulator.html_entities import to_html, utf16_len
+
+JSON = dict[str, Any]
+
+# Telegram detects these in every text it stores, bot and user alike; PTB's
+# CommandHandler in particular only fires when a bot_command entity is present.
+_DETECTORS: list[tuple[str, re.Pattern[str]]] = [
+    ("email", re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")),
+    (
+        "url",
+        re.compile(
+            r"(?<![\w@/.])(?:https?://[^\s<>\"]+|(?:[A-Za-z0-9-]+\.)+"
+            r"(?:com|org|net|io|info|gov|edu|me|co|uk|de|fr|ru|tv|app|dev|news|ly|in|es|it|int)"
+            r"(?:/[^\s<>\"]*)?(?![\w.]))",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "bot_command",
+        re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,64}(?:@[A-Za-z][A-Za-z0-9_]{2,31})?(?![\w@/])"),
+    ),
+    ("mention", re.compile(r"(?<![\w@])@[A-Za-z][A-Za-z0-9_]{3,31}(?![\w@])")),
+    ("hashtag", re.compile(r"(?<![\w#])#(?=\w*[^\W\d_])\w+")),
+]
+_TRAILING_URL_PUNCTUATION = ".,;:!?)]}'\""
+_NO_DETECTION_INSIDE = {"code", "pre", "text_link", "text_mention", "custom_emoji"}
+
+
+def detect_entities(text: str, existing: list[JSON]) -> list[JSON]:
+    """Return auto-detected entities (url, mention, ...) not overlapping markup ones."""
+    taken: list[tuple[int, int]] = [
+        (e["offset"], e["offset"] + e["length"])
+        for e in existing
+        if e["type"] in _NO_DETECTION_INSIDE
+    ]
+    found: list[JSON] = []
+    for kind, pattern in _DETECTORS:
+        for match in pattern.finditer(text):
+            chunk = match.group(0)
+            if kind == "url":
+                chunk = chunk.rstrip(_TRAILING_URL_PUNCTUATION)
+            start = utf16_len(text[: match.start()])
+            end = start + utf16_len(chunk)
+            if end <= start or any(s < end and start < e for s, e in taken):
+                continue
+            taken.append((start, end))
+            found.append({"type": kind, "offset": start, "length": end - start})
+    return found
+
+
+def photo_sizes(file_id: str, unique: str, size: int = 0) -> list[JSON]:
+    return [
+        {
+            "file_id": f"{file_id}-s",
+            "file_unique_id": f"{unique}s",
+            "width": 90,
+            "height": 67,
+            "file_size": max(size // 20, 1),
+        },
+        {
+            "file_id": file_id,
+            "file_unique_id": unique,
+            "width": 1280,
+            "height": 960,
+            "file_size": max(size, 1),
+        },
+    ]
+
+
+def media_default(kind: str, file_id: str, unique: str) -> Any:
+    """A plausible, PTB-deserialisable object for a user-sent message of this kind."""
+    base = {"file_id": file_id, "file_unique_id": unique}
+    defaults: dict[str, Any] = {
+        "sticker": {
+            **base,
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": "👍",
+        },
+        "voice": {**base, "duration": 3, "mime_type": "audio/ogg", "file_size": 4200},
+        "video_note": {**base, "length": 240, "duration": 5, "file_size": 90000},
+        "video": {
+            **base,
+            "width": 640,
+            "height": 360,
+            "duration": 5,
+            "mime_type": "video/mp4",
+            "file_size": 300000,
+        },
+        "audio": {**base, "duration": 30, "mime_type": "audio/mpeg", "title": "Audio"},
+        "animation": {**base, "width": 320, "height": 240, "duration": 2},
+        "document": {
+            **base,
+            "file_name": "document.pdf",
+            "mime_type": "application/pdf",
+            "file_size": 1024,
+        },
+        "photo": photo_sizes(file_id, unique, 50000),
+        "location": {"latitude": 51.5007, "longitude": -0.1246},
+        "contact": {"phone_number": "+10000000000", "first_name": "Contact"},
+        "dice": {"emoji": "🎲", "value": 3},
+        "venue": {
+            "location": {"latitude": 51.5007, "longitude": -0.1246},
+            "title": "Somewhere",
+            "address": "1 Example Street",
+        },
+        "poll": {
+            "id": file_id,
+            "question": "Is it true?",
+            "options": [
+                {"text": "Yes", "voter_count": 0},
+                {"text": "No", "voter_count": 0},
+            ],
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": True,
+            "type": "regular",
+            "allows_multiple_answers": False,
+        },
+    }
+    if kind not in defaults:
+        raise ValueError(f"no default object for message kind {kind!r}")
+    return defaults[kind]
+
+
+MEDIA_KINDS = (
+    "sticker",
+    "voice",
+    "video_note",
+    "video",
+    "audio",
+    "animation",
+    "document",
+    "photo",
+    "location",
+    "contact",
+    "dice",
+    "venue",
+    "poll",
+)
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    filename: str
+    data: bytes
+    mime_type: str
+    file_id: str
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """A message as a chat participant would currently see it.
+
+    Supports both attribute access and ``msg["text"]`` so tests can treat it like a dict.
+    """
+
+    chat_id: int
+    message_id: int
+    from_bot: bool
+    from_id: int | None
+    text: str
+    entities: list[JSON]
+    html: str
+    buttons: list[list[tuple[str, str]]]
+    edited: bool
+    kind: str
+    document: DocumentView | None = None
+    raw: JSON = field(default_factory=dict, repr=False)
+
+    def __getitem__(self, key: str) -> Any:
+        return getattr(self, key)
+
+    def button_texts(self) -> list[str]:
+        return [text for row in self.buttons for text, _ in row]
+
+    def callback_data(self, button_text: str) -> str:
+        """The callback_data (or URL) of the button labelled ``button_text``."""
+        for row in self.buttons:
+            for text, data in row:
+                if text == button_text:
+                    return data
+        raise KeyError(f"no button {button_text!r} in {self.button_texts()}")
+
+
+def message_kind(message: JSON) -> str:
+    if "text" in message:
+        return "text"
+    for kind in MEDIA_KINDS:
+        if kind in message:
+            return kind
+    return "other"
+
+
+def build_view(
+    message: JSON, from_bot: bool, edited: bool, document: DocumentView | None
+) -> ChatMessage:
+    text = message.get("text", message.get("caption", ""))
+    entities = message.get("entities", message.get("caption_entities", []))
+    buttons: list[list[tuple[str, str]]] = []
+    markup = message.get("reply_markup") or {}
+    for row in markup.get("inline_keyboard", []):
+        buttons.append(
+            [
+                (
+                    button.get("text", ""),
+                    str(
+                        button.get("callback_data")
+                        or button.get("url")
+                        or button.get("switch_inline_query")
+                        or ""
+                    ),
+                )
+                for button in row
+            ]
+        )
+    sender = message.get("from") or {}
+    return ChatMessage(
+        chat_id=message["chat"]["id"],
+        message_id=message["message_id"],
+        from_bot=from_bot,
+        from_id=sender.get("id"),
+        text=text,
+        entities=[dict(e) for e in entities],
+        html=to_html(text, entities),
+        buttons=buttons,
+        edited=edited,
+        kind=message_kind(message),
+        document=document,
+        raw=message,
+    )
+
+
+def render_transcript(messages: list[ChatMessage], names: dict[int, str]) -> str:
+    lines: list[str] = []
+    for msg in messages:
+        who = "🤖 bot" if msg.from_bot else f"🧑 {names.get(msg.from_id or 0, 'user')}"
+        body = msg.text if msg.text else f"<{msg.kind}>"
+        if msg.kind not in ("text", "other") and msg.text:
+            body = f"<{msg.kind}> {msg.text}"
+        first, *rest = body.split("\n") or [""]
+        suffix = " (edited)" if msg.edited else ""
+        lines.append(f"{who}: {first}{suffix}")
+        lines.extend(f"    {line}" for line in rest)
+        if msg.document is not None:
+            lines.append(f"    📎 {msg.document.filename} ({len(msg.document.data)} bytes)")
+        for row in msg.buttons:
+            lines.append("    " + " ".join(f"[{text}]" for text, _ in row))
+    return "\n".join(lines)
