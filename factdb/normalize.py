@@ -138,8 +138,15 @@ def _strippable_base(ch: str) -> bool:
 _ASCII_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
+def _control(ch: str) -> str:
+    # Line breaks survive until forward headers (which are whole lines) have been removed.
+    if ch in "\n\r\x0b\x0c\x1c\x1d\x1e\x85":
+        return "\n"
+    return " " if ch.isspace() else ""
+
+
 def _ascii_control(m: re.Match[str]) -> str:
-    return " " if m.group(0).isspace() else ""
+    return _control(m.group(0))
 
 
 def _clean_chars(text: str) -> str:
@@ -163,7 +170,7 @@ def _clean_chars(text: str) -> str:
             # used to defeat naive matching. Lone surrogates cannot even be stored as UTF-8.
             continue
         if cat == "Cc":
-            out.append(" " if ch.isspace() else "")
+            out.append(_control(ch))
             continue
         if cat == "So" or (cat == "Sk" and ord(ch) >= 0x1F3FB):
             # Emoji, pictographs, flags, skin-tone modifiers: decoration, not content.
@@ -177,13 +184,17 @@ def _clean_chars(text: str) -> str:
 
 # --- boilerplate ------------------------------------------------------------------------------
 
-# Header lines added by Telegram/WhatsApp/e-mail when forwarding. Whole lines go; the length
-# cap keeps a long one-line message that merely starts with "forwarded from" intact.
+# Header lines added by Telegram/WhatsApp/e-mail when forwarding. Whole lines go, and only
+# lines that end in a newline: normalised text is one line, so a second pass (idempotence)
+# cannot mistake the message itself for a header.
 _HEADER_LINE_RE = re.compile(
-    r"^[ \t]*(?:forwarded from\b|forwarded message\b|-+ ?forwarded message ?-+|fwd?:|"
-    r"reenviado de\b|mensaje reenviado\b|persiųsta iš\b|转发自|轉發自|轉傳自)[^\n]{0,80}$",
+    r"^[ \t]*(?:forwarded[ \t]+from\b|-*[ \t]*forwarded[ \t]+message\b|"
+    r"reenviado[ \t]+de\b|mensaje[ \t]+reenviado\b|persiųsta[ \t]+iš\b|转发自|轉發自|轉傳自)"
+    r"[^\n]{0,80}(?=\n)",
     re.MULTILINE,
 )
+# "Fwd: " / "FW: " subject-style prefixes: only the prefix goes.
+_FWD_PREFIX_RE = re.compile(r"^[ \t]*(?:(?:fwd?|fw)[ \t]*:[ \t]*)+", re.MULTILINE)
 # Calls to spread the message. Removed wherever they occur; the same rule applies to the
 # stored claims, so a claim that itself says "please share" loses the same words.
 _CALL_TO_SHARE_RE = re.compile(
@@ -242,8 +253,8 @@ def _normalize_once(text: str) -> str:
     # Hashtags are split before casefolding, which erases the camel-case boundaries.
     text = _HASHTAG_RE.sub(_split_hashtag, text)
     text = unicodedata.normalize("NFKC", text.casefold())
-    # Headers are line-based, so they go before control characters (newlines) become spaces.
-    text = _clean_chars(_HEADER_LINE_RE.sub(" ", text))
+    # Emoji go first so that "😱 Forwarded from X" is seen as a header line.
+    text = _FWD_PREFIX_RE.sub("", _HEADER_LINE_RE.sub("\n", _clean_chars(text)))
     # Links are cleaned but otherwise left alone: collapsing "//" or folding look-alikes in
     # a path would change where the link points.
     pieces: list[str] = []
