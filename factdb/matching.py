@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from factdb import thresholds as _defaults
 from factdb.normalize import normalize
@@ -155,8 +155,10 @@ _STOP_FRACTION = 0.08
 _STOP_MIN_DOCS = 5_000
 # A long message only uses its most informative terms to find candidates.
 _MAX_QUERY_TERMS = 48
-# Claims to rescore with rapidfuzz.
+# Claims to rescore with rapidfuzz, and how many of them (by term overlap) also get the
+# costlier aligned-window comparison.
 _RESCORE = 200
+_WINDOW_RESCORE = 20
 # Fold the delta into the CSR arrays once it holds this many claims (or this share).
 _DELTA_MAX_DOCS = 20_000
 _DELTA_MAX_SHARE = 0.05
@@ -412,14 +414,22 @@ class MatchIndex:
         # IDF-weighted overlap (Ochiai coefficient) for rewordings that keep the rare words.
         c_mass = self._row_mass.data[rows].astype(np.float64)
         overlap = 100.0 * shared / np.sqrt(np.maximum(q_mass * c_mass, 1e-9))
-        claim = self._row_claim.data
-        scored = [
-            (_combine(min(ov, 100.0), _char_score(query, self._text(row))), int(claim[row]))
-            for row, ov in zip(rows.tolist(), overlap.tolist(), strict=True)
-        ]
+        np.minimum(overlap, 100.0, out=overlap)
+        texts = [self._text(row) for row in rows.tolist()]
+        # Whole-text similarity is cheap (one C loop over all candidates)...
+        whole = process.cdist([query], texts, scorer=fuzz.ratio, dtype=np.float32)[0]
+        score = np.maximum(overlap, np.sqrt(overlap * whole))
+        # ...the aligned-window score is not (O(n*m) for long texts), and it only matters
+        # for candidates that already share many terms, so only the best few get it.
+        q_len = len(query)
+        for i in np.argsort(-overlap, kind="stable")[:_WINDOW_RESCORE].tolist():
+            c_len = len(texts[i])
+            if min(q_len, c_len) < 0.9 * max(q_len, c_len):
+                score[i] = max(score[i], _combine(float(overlap[i]), _window(query, texts[i])))
+        claim = self._row_claim.data[rows]
         # Ties (duplicate claims) go to the lower id so results do not depend on row order.
-        scored.sort(key=lambda x: (-x[0], x[1]))
-        return [(cid, round(s, 2)) for s, cid in scored[:limit]]
+        best = np.lexsort((claim, -score))[:limit]
+        return [(int(claim[i]), round(float(score[i]), 2)) for i in best.tolist()]
 
 
 def _combine(overlap: float, chars: float) -> float:
@@ -433,23 +443,15 @@ def _combine(overlap: float, chars: float) -> float:
     return max(overlap, math.sqrt(overlap * chars))
 
 
-def _char_score(query: str, claim: str) -> float:
-    """Character similarity 0..100 of two prepared texts.
-
-    The better of the whole-text similarity (near-duplicate forwards, typos, CJK) and the
-    best-aligned window when one text is much shorter (truncated forwards, a claim quoted
-    inside a long message), the latter discounted by how much of the longer text it covers
-    so that three words found inside a long claim do not look like a match.
-    """
-    if not query or not claim:
-        return 0.0
-    whole = fuzz.ratio(query, claim)
+def _window(query: str, claim: str) -> float:
+    """Similarity of the best-aligned window when one text is much shorter than the other
+    (truncated forwards, a claim quoted inside a long message), discounted by how much of
+    the longer text it covers so that three words found in a long claim are not a match."""
     short, long_ = (query, claim) if len(query) <= len(claim) else (claim, query)
+    if not short:
+        return 0.0
     coverage = len(short) / len(long_)
-    if coverage >= 0.9:
-        return whole
-    window = fuzz.partial_ratio(short, long_) * min(1.0, 0.55 + 0.5 * coverage)
-    return max(whole, window)
+    return fuzz.partial_ratio(short, long_) * min(1.0, 0.55 + 0.5 * coverage)
 
 
 # --- decisions --------------------------------------------------------------------------------
