@@ -119,14 +119,17 @@ def media_default(kind: str, file_id: str, unique: str) -> Any:
             "id": file_id,
             "question": "Is it true?",
             "options": [
-                {"text": "Yes", "voter_count": 0},
-                {"text": "No", "voter_count": 0},
+                {"text": "Yes", "voter_count": 0, "persistent_id": "0"},
+                {"text": "No", "voter_count": 0, "persistent_id": "1"},
             ],
             "total_voter_count": 0,
             "is_closed": False,
             "is_anonymous": True,
             "type": "regular",
             "allows_multiple_answers": False,
+            # Required by newer Bot API versions (and PTB 22.8).
+            "allows_revoting": False,
+            "members_only": False,
         },
     }
     if kind not in defaults:
