@@ -1299,10 +1299,10 @@ class BotApiEmulator:
 
         def check() -> list[JSON] | ApiError | None:
             with self._lock:
-                if self._poll_generation != generation:
-                    return ApiError(409, _CONFLICT_POLLING)
                 if self._webhook is not None:
                     return ApiError(409, _CONFLICT_WEBHOOK)
+                if self._poll_generation != generation:
+                    return ApiError(409, _CONFLICT_POLLING)
                 if self._stopping:
                     return []
                 batch = self._take_updates_locked(limit, self._allowed_updates)

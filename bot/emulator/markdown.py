@@ -11,6 +11,7 @@ that cross each other.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -214,9 +215,9 @@ def parse_markdown_v2(source: str) -> ParsedText:
 def _parse_code(
     cur: _Cursor,
     i: int,
-    emit: Any,
+    emit: Callable[[str], None],
     entities: list[dict[str, Any]],
-    utf16_now: Any,
+    utf16_now: Callable[[], int],
 ) -> int:
     """Parse `code` or ```pre``` starting at i; return the index after the closing fence."""
     source = cur.text
