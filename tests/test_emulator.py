@@ -499,6 +499,23 @@ async def test_get_updates_offsets_limit_and_long_poll(
     assert [u["update_id"] for u in body["result"]] == [redelivered_id]
 
 
+async def test_get_updates_allowed_updates_filter(
+    emu: BotApiEmulator, http: aiohttp.ClientSession, bot: Bot
+) -> None:
+    sent = await bot.send_message(USER, "Rate", reply_markup=keyboard(("Helpful", "h")))
+    emu.send_text(USER, "dropped: bot asked for callback queries only")
+    emu.press_button(USER, USER, sent.message_id, "h")
+    _, body = await call(http, emu, "getUpdates", allowed_updates=["callback_query"])
+    assert [list(u)[1] for u in body["result"]] == ["callback_query"]
+    emu.send_text(USER, "still filtered")
+    _, body = await call(http, emu, "getUpdates", offset=body["result"][0]["update_id"] + 1)
+    assert body["result"] == []
+    # An empty list restores the default set of update types.
+    emu.send_text(USER, "visible again")
+    _, body = await call(http, emu, "getUpdates", allowed_updates=[])
+    assert [u["message"]["text"] for u in body["result"]] == ["visible again"]
+
+
 async def test_get_updates_conflicts(emu: BotApiEmulator, http: aiohttp.ClientSession) -> None:
     first = asyncio.create_task(call(http, emu, "getUpdates", timeout=5))
     await asyncio.sleep(0.05)
