@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 02:57:17.958798
+Create Date: 2026-11-24 03:05:37.767496
 """
 from alembic import op
 import sqlalchemy as sa
@@ -155,7 +155,7 @@ def upgrade() -> None:
 
     op.create_table('request',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('claim_id', sa.Integer(), nullable=False),
+    sa.Column('claim_id', sa.Integer(), nullable=True),
     sa.Column('citizen_id', sa.Integer(), nullable=True),
     sa.Column('update_id', sa.BigInteger(), nullable=True),
     sa.Column('text', sa.Text(), nullable=True),
@@ -181,6 +181,7 @@ def upgrade() -> None:
     sa.Column('citizen_id', sa.Integer(), nullable=False),
     sa.Column('claim_id', sa.Integer(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('told_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], ),
     sa.ForeignKeyConstraint(['claim_id'], ['claim.id'], ),

@@ -1,0 +1,6 @@
+"""`python bot.py …` does what `crowdcheck …` does."""
+
+from bot.cli import main
+
+if __name__ == "__main__":
+    main()

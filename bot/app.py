@@ -1,0 +1,110 @@
+"""Wiring: one python-telegram-bot Application, our services, the delivery loop.
+
+`BotRuntime` starts and stops the whole bot the same way for `crowdcheck run`, the offline demo
+and the tests, so what the tests drive is what runs in production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from telegram import BotCommand, Update
+from telegram.ext import Application, ApplicationBuilder
+
+from bot.config import Config
+from bot.delivery import DeliveryLoop
+from bot.services import Services
+from factdb.db import Database
+from handlers.router import register
+
+log = logging.getLogger(__name__)
+
+CITIZEN_COMMANDS = [
+    ("start", "What this bot does"),
+    ("help", "How to use it"),
+    ("mychecks", "Your recent checks"),
+    ("language", "Choose your language"),
+    ("stop", "Stop notifications"),
+    ("forget", "Delete your data"),
+]
+
+
+def build_application(svc: Services, *, token: str, long_poll_timeout: float = 10.0) -> Application:
+    base = svc.config.api_base_url.rstrip("/")
+    builder: ApplicationBuilder = (
+        Application.builder()
+        .token(token)
+        .base_url(base)
+        .base_file_url(base.removesuffix("/bot") + "/file/bot")
+        .get_updates_read_timeout(long_poll_timeout + 5)
+        .read_timeout(15)
+        .connect_timeout(10)
+        .connection_pool_size(16)
+    )
+    app = builder.build()
+    app.bot_data["services"] = svc
+    register(app, svc.config.review_chat_id)
+    return app
+
+
+class BotRuntime:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        db: Database | None = None,
+        token: str | None = None,
+        delivery: bool = True,
+        long_poll_timeout: float = 10.0,
+        delivery_concurrency: int = 4,
+    ) -> None:
+        self.config = config
+        self.db = db or Database(config.database_url)
+        self.svc = Services(config, self.db)
+        self.app = build_application(self.svc, token=token or config.require_token(), long_poll_timeout=long_poll_timeout)
+        self.long_poll_timeout = long_poll_timeout
+        self.delivery = DeliveryLoop(self.app.bot, self.svc, concurrency=delivery_concurrency) if delivery else None
+
+    async def start(self, *, polling: bool = True) -> None:
+        self.db.ensure_schema()
+        with self.db.session() as session:
+            self.svc.index.refresh(session)
+        await self.app.initialize()
+        await self.app.start()
+        if polling:
+            await self.app.bot.delete_webhook()
+            assert self.app.updater is not None
+            await self.app.updater.start_polling(
+                poll_interval=0.0, timeout=int(self.long_poll_timeout),
+                allowed_updates=Update.ALL_TYPES, drop_pending_updates=False,
+            )
+        try:
+            await self.app.bot.set_my_commands([BotCommand(c, d) for c, d in CITIZEN_COMMANDS])
+        except Exception:  # noqa: BLE001 - a missing command menu must not stop the bot
+            log.warning("could not set the command menu")
+        if self.delivery is not None:
+            self.delivery.start()
+        log.info("crowdcheck is running with %d matchable claims", len(self.svc.index))
+
+    async def stop(self) -> None:
+        if self.delivery is not None:
+            await self.delivery.stop()
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+
+    async def run_until_signal(self) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await self.start()
+        try:
+            await stop.wait()
+        finally:
+            log.info("stopping: finishing sends in flight")
+            await self.stop()

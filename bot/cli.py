@@ -1,0 +1,229 @@
+"""`crowdcheck …`: a thin shell over the library. Every command has --help, fails with one
+clear line, and creates an empty database on first use."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bot import config as cfg
+from factdb.db import Database, SchemaOutdated
+
+
+class Context:
+    def __init__(self, config: cfg.Config) -> None:
+        self.config = config
+
+    def database(self, *, create: bool = True) -> Database:
+        db = Database(self.config.database_url)
+        if create:
+            try:
+                db.ensure_schema()
+            except SchemaOutdated as exc:
+                raise click.ClickException(str(exc)) from None
+        return db
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # httpx logs every request URL at INFO, and the URL contains the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--database-url", envvar=None, help="Overrides CROWDCHECK_DATABASE_URL.")
+@click.option("--api-base-url", help="Overrides TELEGRAM_API_BASE_URL (e.g. an emulator).")
+@click.option("--review-chat-id", type=int, help="Overrides CROWDCHECK_REVIEW_CHAT_ID.")
+@click.option("--admin-ids", help="Overrides CROWDCHECK_ADMIN_IDS (comma-separated user ids).")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging (may include message text).")
+@click.pass_context
+def main(ctx: click.Context, database_url: str | None, api_base_url: str | None,
+         review_chat_id: int | None, admin_ids: str | None, verbose: bool) -> None:
+    """crowdcheck: a Telegram tipline for crowdsourced fact-checking.
+
+    Configuration comes from the environment (TELEGRAM_BOT_TOKEN, CROWDCHECK_DATABASE_URL,
+    TELEGRAM_API_BASE_URL, CROWDCHECK_REVIEW_CHAT_ID, CROWDCHECK_ADMIN_IDS, …); the options
+    above override it.
+    """
+    _setup_logging(verbose)
+    try:
+        config = cfg.load()
+        config = config.with_overrides(
+            database_url=cfg.normalise_database_url(database_url) if database_url else None,
+            api_base_url=api_base_url,
+            review_chat_id=review_chat_id,
+            admin_ids=cfg.parse_admin_ids(admin_ids) if admin_ids else None,
+        )
+    except cfg.ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    ctx.obj = Context(config)
+
+
+@main.command()
+@click.option("--token", help="Overrides TELEGRAM_BOT_TOKEN.")
+@click.pass_obj
+def run(obj: Context, token: str | None) -> None:
+    """Run the bot with long polling. Without a token, starts the offline demo instead."""
+    from bot.app import BotRuntime
+
+    config = obj.config.with_overrides(token=token)
+    if not config.token:
+        click.echo("TELEGRAM_BOT_TOKEN is not set, so here is the offline demo (no network needed).")
+        from bot.demo import run_demo
+
+        asyncio.run(run_demo(config, script=None))
+        return
+    try:
+        config.require_token()
+        obj.database()
+        runtime = BotRuntime(config)
+    except cfg.ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    asyncio.run(runtime.run_until_signal())
+
+
+@main.command()
+@click.option("--script", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Play a scripted conversation and print the transcript.")
+@click.pass_obj
+def demo(obj: Context, script: Path | None) -> None:
+    """Offline demo: a Bot API emulator and the bot on loopback, with sample claims.
+
+    Chat as a citizen in the terminal; type /reviewer to act as a reviewer, /citizen to go back.
+    """
+    from bot.demo import run_demo
+
+    asyncio.run(run_demo(obj.config, script=script))
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(obj: Context) -> None:
+    """Create or migrate the schema to the latest version (running it twice is harmless)."""
+    database = obj.database(create=False)
+    before, after = database.upgrade()
+    if before == after:
+        click.echo(f"The schema is up to date ({after}).")
+    else:
+        click.echo(f"Schema upgraded from {before or 'empty'} to {after}.")
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["auto", "jsonl", "csv", "claimreview"]), default="auto",
+              show_default=True, help="File format; auto looks at the name and the content.")
+@click.pass_obj
+def import_(obj: Context, file: Path, fmt: str) -> None:
+    """Load claims and their clarifications (idempotent; bad rows reported and skipped)."""
+    from factdb.interchange import importer
+
+    database = obj.database()
+    try:
+        report = importer.import_file(database, file, fmt=fmt, progress=_progress())
+    except importer.ImportFailed as exc:
+        raise click.ClickException(str(exc)) from None
+    for problem in report.problems[:50]:
+        click.echo(f"skipped {problem.where}: {problem.reason}", err=True)
+    if len(report.problems) > 50:
+        click.echo(f"… and {len(report.problems) - 50} more skipped rows", err=True)
+    click.echo(f"{report.added} added, {report.updated} updated, {len(report.problems)} skipped.")
+
+
+def _progress() -> Any:
+    from bot.progress import Progress
+
+    return Progress(enabled=sys.stderr.isatty())
+
+
+@main.command()
+@click.pass_obj
+def match(obj: Context) -> None:
+    """Match JSON Lines {"text": …} from stdin; one JSON line out per input line."""
+    from factdb.claim_index import ClaimIndex
+
+    database = obj.database()
+    index = ClaimIndex()
+    with database.session() as session:
+        index.refresh(session)
+        for n, line in enumerate(sys.stdin, start=1):
+            if not line.strip():
+                continue
+            try:
+                text = json.loads(line)["text"]
+                if not isinstance(text, str):
+                    raise TypeError
+            except (ValueError, KeyError, TypeError):
+                raise click.ClickException(f'line {n}: expected a JSON object like {{"text": "…"}}') from None
+            result = index.match(session, text)
+            click.echo(json.dumps({
+                "claim_id": result.claim_id,
+                "score": round(result.score, 2),
+                "decision": result.decision,
+                "candidates": [{"claim_id": c.claim_id, "score": round(c.score, 2)} for c in result.candidates[:5]],
+            }))
+
+
+@main.group()
+def reviewers() -> None:
+    """Manage reviewers from the shell."""
+
+
+@reviewers.command("list")
+@click.pass_obj
+def reviewers_list(obj: Context) -> None:
+    """List active reviewers (admins from CROWDCHECK_ADMIN_IDS are reviewers too)."""
+    from factdb import reviewers as rv
+
+    with obj.database().session() as session:
+        rows = rv.list_active(session)
+    for admin in sorted(obj.config.admin_ids):
+        click.echo(f"{admin}\tadmin (configuration)")
+    for r in rows:
+        name = r.name or (f"@{r.username}" if r.username else "")
+        click.echo(f"{r.telegram_user_id}\t{r.role}\t{name}")
+    if not rows and not obj.config.admin_ids:
+        click.echo("No reviewers yet: add one with `crowdcheck reviewers add USER_ID`.")
+
+
+@reviewers.command("add")
+@click.argument("user_id", type=int)
+@click.option("--name", help="How the bot shows them to other reviewers.")
+@click.option("--admin", is_flag=True, help="Also allow admin commands.")
+@click.pass_obj
+def reviewers_add(obj: Context, user_id: int, name: str | None, admin: bool) -> None:
+    """Make a Telegram user a reviewer."""
+    from factdb import reviewers as rv
+
+    obj.database().transaction(lambda s: rv.add(s, user_id, name=name, role="admin" if admin else "reviewer"))
+    click.echo(f"{user_id} is now {'an admin' if admin else 'a reviewer'}.")
+
+
+@reviewers.command("remove")
+@click.argument("user_id", type=int)
+@click.pass_obj
+def reviewers_remove(obj: Context, user_id: int) -> None:
+    """Stop a user from acting as a reviewer (their past work stays)."""
+    from factdb import reviewers as rv
+
+    if not obj.database().transaction(lambda s: rv.remove(s, user_id)):
+        raise click.ClickException(f"{user_id} is not an active reviewer.")
+    click.echo(f"{user_id} is no longer a reviewer.")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,217 @@
+"""The delivery loop: drains the outbox to Telegram within its limits, losing and doubling nothing.
+
+Limits (Telegram's Bot FAQ, configurable): about 30 messages a second overall, one a second per
+private chat, 20 a minute per group (card edits count too). A 429 pauses everything for its
+`retry_after`; a 403 marks the citizen as having blocked us; 5xx and timeouts back off and retry.
+Each row is committed as `sending` before its request leaves, so after a crash (even kill -9)
+a restarted loop never sends a row twice; see factdb/outbox.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+import uuid
+from datetime import timedelta
+
+from telegram import Bot, Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.notices import render_job
+from bot.services import Services
+from factdb import citizens
+from factdb import outbox as ob
+from factdb.models import Claim
+
+log = logging.getLogger(__name__)
+
+
+class CardNotPostedYet(Exception):
+    """An edit for a card whose first post is still on its way: try again shortly."""
+
+
+class Pacer:
+    """Token spacing overall and per chat. Groups get Telegram's slower per-group pace."""
+
+    def __init__(self, per_second: float, per_chat_interval: float, group_per_minute: int) -> None:
+        self.interval = 1.0 / per_second
+        self.per_chat = per_chat_interval
+        self.per_group = 60.0 / max(group_per_minute, 1)
+        self.next_slot = 0.0
+        self.chat_next: dict[int, float] = {}
+        self.paused_until = 0.0
+        self._lock = asyncio.Lock()
+
+    def busy_chats(self) -> list[int]:
+        now = time.monotonic()
+        for chat, at in list(self.chat_next.items()):
+            if at <= now:
+                del self.chat_next[chat]
+        return list(self.chat_next)
+
+    async def wait_turn(self, chat_id: int) -> None:
+        async with self._lock:
+            now = time.monotonic()
+            start = max(now, self.next_slot, self.paused_until, self.chat_next.get(chat_id, 0.0))
+            self.next_slot = start + self.interval
+            self.chat_next[chat_id] = start + (self.per_group if chat_id < 0 else self.per_chat)
+        delay = start - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def pause(self, seconds: float) -> None:
+        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
+
+
+class DeliveryLoop:
+    def __init__(self, bot: Bot, svc: Services, *, concurrency: int = 4, lease_seconds: float = 120.0) -> None:
+        self.bot = bot
+        self.svc = svc
+        self.worker = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.concurrency = concurrency
+        self.lease = timedelta(seconds=lease_seconds)
+        cfg = svc.config
+        self.pacer = Pacer(cfg.outbox_rate_per_second, cfg.outbox_per_chat_interval, cfg.outbox_group_per_minute)
+        self._stopping = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.sent = 0
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> None:
+        with self.svc.db.session() as session:
+            doubtful = ob.sweep_in_doubt(session, self.lease)
+        if doubtful:
+            log.warning("%d notices were mid-send when a worker stopped; not resending them", doubtful)
+        self._tasks = [asyncio.create_task(self._run(i), name=f"outbox-{i}") for i in range(self.concurrency)]
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Finish the sends in flight, take nothing new (SIGTERM, shutdown)."""
+        self._stopping.set()
+        self.svc.wake_outbox()
+        if self._tasks:
+            done, pending = await asyncio.wait(self._tasks, timeout=timeout)
+            for task in pending:
+                task.cancel()
+        self._tasks = []
+
+    # -- the loop -------------------------------------------------------------------------------
+    async def _run(self, n: int) -> None:
+        idle = 0
+        while not self._stopping.is_set():
+            try:
+                job = await asyncio.to_thread(self._claim)
+            except Exception:  # noqa: BLE001 - the database may be restarting; try again soon
+                log.exception("outbox: could not read the queue")
+                await self._sleep(1.0)
+                continue
+            if job is None:
+                idle += 1
+                if n == 0 and idle % 300 == 0:
+                    await asyncio.to_thread(self._sweep)
+                await self._sleep(0.2)
+                continue
+            idle = 0
+            await self.pacer.wait_turn(job.chat_id)
+            await self._deliver(job)
+
+    async def _sleep(self, seconds: float) -> None:
+        wake = self.svc.outbox_wakeup
+        try:
+            await asyncio.wait_for(wake.wait(), timeout=seconds)
+        except TimeoutError:
+            return
+        wake.clear()
+
+    def _claim(self) -> ob.Job | None:
+        with self.svc.db.session() as session:
+            jobs = ob.claim_next(
+                session, self.worker, is_postgres=self.svc.db.is_postgres, skip_chats=self.pacer.busy_chats()
+            )
+        return jobs[0] if jobs else None
+
+    def _sweep(self) -> None:
+        with self.svc.db.session() as session:
+            ob.sweep_in_doubt(session, self.lease)
+
+    async def _deliver(self, job: ob.Job) -> None:
+        db = self.svc.db
+        try:
+            with db.session() as session:
+                rendered = render_job(self.svc, session, job)
+            if rendered is None:  # nothing to say any more (claim gone, citizen forgotten)
+                await asyncio.to_thread(self._with_session, ob.mark_failed, job.id, "nothing to render")
+                return
+            message = await self._send(job, *rendered)
+        except RetryAfter as exc:
+            delay = float(exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds())
+            self.pacer.pause(delay)
+            await asyncio.to_thread(self._with_session, ob.mark_retry, job.id, f"429 retry after {delay}", delay)
+            self._count("retry_after")
+            return
+        except Forbidden:
+            await asyncio.to_thread(self._with_session, ob.mark_blocked, job.id, job.citizen_id, job.chat_id)
+            self._count("blocked")
+            return
+        except BadRequest as exc:
+            if "message is not modified" in exc.message:
+                await asyncio.to_thread(self._with_session, ob.mark_sent, job.id, None)
+                self._count("sent")
+                return
+            log.error("outbox: Telegram refused a %s: %s", job.kind, exc.message)
+            await asyncio.to_thread(self._with_session, ob.mark_failed, job.id, exc.message)
+            self._count("failed")
+            return
+        except CardNotPostedYet:
+            await asyncio.to_thread(self._with_session, ob.mark_retry, job.id, "card not posted yet", 3.0)
+            return
+        except (TimedOut, NetworkError) as exc:
+            await asyncio.to_thread(self._with_session, ob.mark_retry, job.id, f"{type(exc).__name__}: {exc}", None)
+            self._count("retry")
+            return
+        except Exception as exc:  # noqa: BLE001 - one bad row must not stop the loop
+            log.exception("outbox: unexpected error on a %s", job.kind)
+            await asyncio.to_thread(self._with_session, ob.mark_retry, job.id, repr(exc), None)
+            self._count("error")
+            return
+        await asyncio.to_thread(self._finish, job, message)
+        self.sent += 1
+        self._count("sent")
+
+    async def _send(self, job: ob.Job, text: str, markup: object) -> Message | bool:
+        if job.kind == "card_edit":
+            with self.svc.db.session() as session:
+                claim = session.get(Claim, job.claim_id)
+                target = (claim.card_chat_id, claim.card_message_id) if claim else (None, None)
+            if target[1] is None:
+                raise CardNotPostedYet
+            return await self.bot.edit_message_text(
+                text, chat_id=target[0], message_id=target[1], parse_mode=ParseMode.HTML,
+                reply_markup=markup, disable_web_page_preview=True,  # type: ignore[arg-type]
+            )
+        return await self.bot.send_message(
+            job.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup,  # type: ignore[arg-type]
+            disable_web_page_preview=True,
+        )
+
+    def _finish(self, job: ob.Job, message: Message | bool) -> None:
+        message_id = message.message_id if isinstance(message, Message) else None
+        with self.svc.db.session() as session:
+            if job.kind == "card" and message_id is not None:
+                claim = session.get(Claim, job.claim_id)
+                if claim is not None:
+                    claim.card_chat_id, claim.card_message_id = job.chat_id, message_id
+                    session.add(claim)
+            if job.kind == "notice" and job.citizen_id is not None and job.claim_id is not None:
+                citizens.mark_told(session, job.citizen_id, job.claim_id)
+            ob.mark_sent(session, job.id, message_id)
+
+    def _with_session(self, fn, *args) -> None:  # noqa: ANN001
+        with self.svc.db.session() as session:
+            fn(session, *args)
+
+    def _count(self, result: str) -> None:
+        if self.svc.metrics is not None:
+            self.svc.metrics.delivery(result)

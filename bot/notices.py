@@ -1,0 +1,75 @@
+"""Rendering an outbox row at send time, in the recipient's language as it is *now*.
+
+Rendering late (not when the row is written) means a citizen who switched /language meanwhile
+gets the notice in the new language, and a card shows the claim's latest state.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+from telegram import InlineKeyboardMarkup
+
+from bot import review_texts, texts
+from bot.services import Services
+from factdb import clarifications
+from factdb.models import Citizen, Claim, Request
+from factdb.outbox import Job
+from handlers.citizen.submit import answer_buttons
+from handlers.common import markup
+
+
+def _latest_request(session: Session, citizen_id: int, claim_id: int) -> int | None:
+    return session.exec(
+        select(Request.id)
+        .where(Request.citizen_id == citizen_id, Request.claim_id == claim_id)
+        .order_by(col(Request.id).desc())
+    ).first()
+
+
+def render_job(svc: Services, session: Session, job: Job) -> tuple[str, InlineKeyboardMarkup | None] | None:
+    if job.kind in ("card", "card_edit"):
+        claim = session.get(Claim, job.claim_id)
+        if claim is None:
+            return None
+        t = svc.t(None)
+        text, rows = review_texts.card(t, session, claim, svc.index)
+        return text, markup(rows)
+    if job.kind == "text":
+        return str(job.payload.get("text", "")), None
+
+    citizen = session.get(Citizen, job.citizen_id) if job.citizen_id else None
+    claim = session.get(Claim, job.claim_id) if job.claim_id else None
+    if citizen is None or claim is None:
+        return None  # the person used /forget, or the claim is gone
+    t = svc.t(citizen.lang)
+    asked = t._("You asked us about: {excerpt}").format(excerpt=texts.isolate(texts.excerpt(claim.text, 120)))
+    link = f"{svc.config.public_url}/claims/{claim.id}" if svc.config.public_url else None
+
+    if job.kind == "retraction":
+        reason = str(job.payload.get("reason", ""))
+        return "\n".join([
+            "↩️ " + t._("We have withdrawn our answer about a message you sent us."),
+            asked,
+            t._("Why: {reason}").format(reason=texts.isolate(reason)),
+            t._("Sorry for the confusion. Our reviewers are checking it again and I'll message you when there's a new answer."),
+        ]), None
+
+    chosen = clarifications.for_language(session, claim.id, citizen.lang)  # type: ignore[arg-type]
+    if chosen is None:
+        return None  # retracted before this notice went out: nothing true to say
+    body = texts.clarification(
+        t, chosen.clarification, clarifications.sources_of(chosen.clarification),
+        translated=chosen.translated, public_link=link,
+    )
+    request_id = _latest_request(session, citizen.id, claim.id)  # type: ignore[arg-type]
+    buttons = markup(answer_buttons(t, request_id)) if request_id else None
+    if job.kind == "update":
+        old = str(job.payload.get("old_verdict") or "")
+        head = "🔄 " + t._("Update: we changed our verdict from {old} to {new}.").format(
+            old=texts.verdict_label(t, old), new=texts.verdict_label(t, chosen.clarification.verdict)
+        )
+        return "\n".join([head, asked, "", body]), buttons
+    head = "🔔 " + t._("There's an answer about a message you sent us.")
+    return "\n".join([head, asked, "", body]), buttons
+
+

@@ -1,0 +1,154 @@
+"""What reviewers read: claim cards, queue lines, draft prompts. Personal data masked."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from babel.dates import format_timedelta
+from sqlmodel import Session
+
+from bot import callbacks as cb
+from bot import texts
+from bot.i18n import LANGUAGE_NAMES, Translator
+from factdb import clarifications, reviewers
+from factdb.claim_index import ClaimIndex
+from factdb.models import Claim, ClaimStatus, Clarification, Draft, utcnow
+from factdb.privacy import mask_personal
+
+Rows = list[list[tuple[str, str]]]
+
+
+def ago(t: Translator, when: datetime) -> str:
+    return format_timedelta(utcnow() - when, locale=t.locale, add_direction=True, threshold=1.1)
+
+
+def masked(text: str, limit: int = texts.EXCERPT) -> str:
+    return texts.isolate(texts.excerpt(mask_personal(text), limit))
+
+
+def provenance(t: Translator, claim: Claim) -> str | None:
+    if not claim.provenance:
+        return None
+    try:
+        prov = json.loads(claim.provenance)
+    except ValueError:
+        return None
+    kind, source = prov.get("type"), prov.get("from")
+    if kind in ("channel", "chat") and source:
+        return t._("Forwarded from “{source}”").format(source=texts.isolate(mask_personal(source)))
+    return t._("Forwarded from a person")
+
+
+def status_line(t: Translator, session: Session, claim: Claim) -> str:
+    status = claim.status
+    if status == ClaimStatus.IN_REVIEW and claim.assignee_id:
+        return "🔎 " + t._("Taken by {name}").format(name=texts.isolate(reviewers.display_name(session, claim.assignee_id)))
+    if status == ClaimStatus.PUBLISHED:
+        rows = clarifications.current(session, claim.id)  # type: ignore[arg-type]
+        verdict = texts.verdict_label(t, rows[0].verdict) if rows else ""
+        author = reviewers.display_name(session, rows[0].author_id) if rows and rows[0].author_id else ""
+        return "✅ " + t._("Published by {name} · {verdict}").format(name=texts.isolate(author), verdict=verdict)
+    if status == ClaimStatus.MERGED:
+        return "🔗 " + t._("Merged into #{id}").format(id=claim.merged_into_id)
+    if status == ClaimStatus.SPAM:
+        return "🚫 " + t._("Closed as spam")
+    if status == ClaimStatus.RETRACTED:
+        return "↩️ " + t._("Clarification withdrawn, needs a new review")
+    return "🆕 " + t._("New, waiting for a reviewer")
+
+
+def card(t: Translator, session: Session, claim: Claim, index: ClaimIndex | None) -> tuple[str, Rows]:
+    lines = [
+        f"<b>#{claim.id}</b> · {status_line(t, session, claim)}",
+        masked(claim.text),
+        t.ngettext("{lang} · {n} request · first seen {ago}", "{lang} · {n} requests · first seen {ago}", claim.request_count).format(
+            lang=claim.lang or "?", n=t.number(claim.request_count), ago=ago(t, claim.first_seen)
+        ),
+    ]
+    prov = provenance(t, claim)
+    if prov:
+        lines.append(prov)
+    similar = similar_claims(session, claim, index)
+    if similar:
+        lines.append(t._("Similar:") + " " + "; ".join(f"#{c.id} ({score:.0f}) {masked(c.text, 60)}" for c, score in similar))
+    rows: Rows = []
+    if claim.status in (ClaimStatus.NEW, ClaimStatus.IN_REVIEW, ClaimStatus.RETRACTED):
+        rows.append([
+            (t._("Take"), cb.make("tk", claim.id)),  # type: ignore[arg-type]
+            (t._("Spam"), cb.make("sp", claim.id)),  # type: ignore[arg-type]
+            (t._("Merge into…"), cb.make("mg", claim.id)),  # type: ignore[arg-type]
+        ])
+    return "\n".join(lines), rows
+
+
+def similar_claims(session: Session, claim: Claim, index: ClaimIndex | None, limit: int = 3) -> list[tuple[Claim, float]]:
+    if index is None:
+        return []
+    found: list[tuple[Claim, float]] = []
+    for cand in index.index.search(claim.text, limit=limit + 1):
+        if cand.claim_id == claim.id:
+            continue
+        other = session.get(Claim, cand.claim_id)
+        if other is not None and other.status != ClaimStatus.MERGED:
+            found.append((other, cand.score))
+        if len(found) == limit:
+            break
+    return found
+
+
+def draft_prompt(t: Translator, session: Session, draft: Draft, locales: tuple[str, ...]) -> tuple[str, Rows]:
+    claim = session.get(Claim, draft.claim_id)
+    head = f"<b>#{draft.claim_id}</b> {masked(claim.text, 200) if claim else ''}"
+    cancel = (t._("Cancel"), cb.make("cx", draft.id))  # type: ignore[arg-type]
+    if draft.step == "verdict":
+        buttons = [(texts.verdict_label(t, v), cb.make("vd", draft.id, v)) for v in texts.REVIEW_VERDICTS]  # type: ignore[arg-type]
+        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)] + [[cancel]]
+        return head + "\n\n" + t._("What's the verdict?"), rows
+    if draft.step == "summary":
+        return head + "\n\n" + t._("Now write the summary citizens will read: one or two sentences, up to 600 characters."), [[cancel]]
+    if draft.step == "sources":
+        return t._("Now the sources: send one or more links (http…). Send - if there are none (allowed only for unproven, satire, missing context or not a claim)."), [[cancel]]
+    if draft.step == "lang":
+        tags = list(dict.fromkeys([*( [claim.lang] if claim and claim.lang else []), *locales]))
+        rows = [[(LANGUAGE_NAMES.get(tag, tag), cb.make("dl", draft.id, tag.replace("-", "_")))] for tag in tags if tag]
+        return t._("Which language is this clarification written in?"), [*rows, [cancel]]
+    return t._("Nothing to do here."), []
+
+
+def preview_rows(t: Translator, draft: Draft) -> Rows:
+    return [[
+        (t._("Publish"), cb.make("pb", draft.id)),  # type: ignore[arg-type]
+        (t._("Edit"), cb.make("ed", draft.id)),  # type: ignore[arg-type]
+        (t._("Cancel"), cb.make("cx", draft.id)),  # type: ignore[arg-type]
+    ]]
+
+
+def draft_as_clarification(draft: Draft) -> Clarification:
+    return Clarification(
+        claim_id=draft.claim_id, lang=draft.lang or "en", verdict=draft.verdict or "unproven",
+        summary=draft.summary or "", sources=draft.sources,
+    )
+
+
+def queue_lines(t: Translator, items: list, page_no: int, pages: int) -> tuple[str, Rows]:
+    if not items:
+        return t._("The queue is empty. 🎉"), []
+    lines = [t._("Queue, page {page} of {pages} (most viral first):").format(page=page_no + 1, pages=pages)]
+    rows: Rows = []
+    for item in items:
+        c = item.claim
+        lines.append(
+            f"<b>#{c.id}</b> 🔥{item.virality:.1f} · "
+            + t.ngettext("{n} request", "{n} requests", c.request_count).format(n=c.request_count)
+            + f" · {masked(c.text, 90)}"
+        )
+        rows.append([(t._("Take #{id}").format(id=c.id), cb.make("tk", c.id))])
+    nav = []
+    if page_no > 0:
+        nav.append(("◀", cb.make("qp", page_no - 1)))
+    if page_no + 1 < pages:
+        nav.append(("▶", cb.make("qp", page_no + 1)))
+    if nav:
+        rows.append(nav)
+    return "\n".join(lines), rows

@@ -1,0 +1,63 @@
+"""Who may act, and what a reviewer reads when an action cannot happen."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.i18n import Translator
+from factdb.review import ReviewError
+from handlers.common import alert, is_admin, is_reviewer, reply, reviewer_translator, services
+
+
+async def require_reviewer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Translator | None:
+    """The reviewer's translator, or None after telling a non-reviewer (and changing nothing)."""
+    svc = services(context)
+    t = reviewer_translator(svc, update)
+    user = update.effective_user
+    if user is not None and is_reviewer(svc, user.id):
+        return t
+    if update.callback_query is not None:
+        await alert(update, t._("Only reviewers can do this."))
+    elif update.effective_chat is not None and update.effective_chat.type == "private":
+        await reply(update, context, t._("Only reviewers can do this."))
+    return None
+
+
+async def require_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Translator | None:
+    svc = services(context)
+    t = reviewer_translator(svc, update)
+    user = update.effective_user
+    if user is not None and is_admin(svc, user.id):
+        return t
+    if update.callback_query is not None:
+        await alert(update, t._("Only admins can do this."))
+    else:
+        await reply(update, context, t._("Only admins can do this."))
+    return None
+
+
+def explain(t: Translator, err: ReviewError) -> str:
+    p = err.params
+    messages = {
+        "not_found": t._("There is no claim #{claim_id}."),
+        "merged": t._("Claim #{claim_id} was merged into #{target}; work on that one instead."),
+        "spam": t._("Claim #{claim_id} was closed as spam."),
+        "taken": t._("Someone else is already writing this one."),
+        "not_published": t._("Claim #{claim_id} has no published clarification."),
+        "published": t._("Claim #{claim_id} is published; retract it first."),
+        "bad_verdict": t._("That verdict is not one I know."),
+        "summary_empty": t._("The summary is empty. Please write one or two sentences."),
+        "summary_too_long": t._("That's {length} characters; citizens read this in one bubble, so please keep it under {limit}."),
+        "bad_sources": t._("I couldn't find a link in that. Send links starting with http:// or https://, or - for none."),
+        "sources_needed": t._("A clarification with this verdict needs at least one source link."),
+        "lang_exists": t._("There is already a clarification in {lang}; use /edit to change it."),
+        "not_ready": t._("This draft isn't finished yet."),
+        "not_awaiting": t._("This draft is not waiting for approval any more."),
+        "same_reviewer": t._("A different reviewer has to approve this."),
+        "reason_needed": t._("Please give the reason citizens will read: /retract ID reason"),
+        "merge_self": t._("A claim can't be merged into itself."),
+        "merge_target_closed": t._("Claim #{claim_id} is closed; choose another target."),
+        "no_draft": t._("You have no draft in progress. Press Take on a claim to start one."),
+    }
+    return messages.get(err.code, err.code).format(**p)

@@ -1,0 +1,138 @@
+"""Closing and correcting claims: spam, merge, retract, edit, translate."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import callbacks as cb
+from bot import review_texts
+from bot.i18n import N_
+from factdb import review as rv
+from factdb.models import Claim
+from handlers.common import reply, services
+from handlers.review.draft_steps import _show
+from handlers.review.guard import explain, require_reviewer
+
+
+async def _act(update: Update, context: ContextTypes.DEFAULT_TYPE, fn, done: str) -> bool:  # noqa: ANN001
+    t = await require_reviewer(update, context)
+    if t is None:
+        return False
+    svc = services(context)
+    user = update.effective_user
+    assert user is not None
+    try:
+        result = svc.db.transaction(lambda s: fn(s, user.id))
+    except rv.ReviewError as err:
+        if update.callback_query:
+            await update.callback_query.answer(explain(t, err), show_alert=True)
+        else:
+            await reply(update, context, explain(t, err))
+        return False
+    svc.wake_outbox()
+    message = t._(done).format(n=result if isinstance(result, int) else 0)
+    if update.callback_query:
+        await update.callback_query.answer(message)
+    else:
+        await reply(update, context, message)
+    return True
+
+
+def _ids(context: ContextTypes.DEFAULT_TYPE, count: int) -> list[int] | None:
+    args = context.args or []
+    if len(args) < count:
+        return None
+    try:
+        return [int(a.lstrip("#")) for a in args[:count]]
+    except ValueError:
+        return None
+
+
+async def on_spam(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
+    await _act(update, context, lambda s, uid: rv.mark_spam(s, action.int(0), uid), N_("Closed as spam."))
+
+
+async def spam_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ids = _ids(context, 1)
+    if ids is None:
+        t = await require_reviewer(update, context)
+        if t:
+            await reply(update, context, t._("Usage: /spam ID"))
+        return
+    await _act(update, context, lambda s, uid: rv.mark_spam(s, ids[0], uid), N_("Closed as spam."))
+
+
+async def on_merge_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
+    """[Merge into…]: offer the most similar claims as targets."""
+    t = await require_reviewer(update, context)
+    if t is None:
+        return
+    svc = services(context)
+    query = update.callback_query
+    assert query is not None
+    source_id = action.int(0)
+    with svc.db.session() as session:
+        claim = session.get(Claim, source_id)
+        similar = review_texts.similar_claims(session, claim, svc.index, limit=5) if claim else []
+    await query.answer()
+    if not similar:
+        await reply(update, context, t._("No similar claims found. Use /merge {id} TARGET_ID.").format(id=source_id))
+        return
+    rows = [[(f"#{c.id} {review_texts.texts.excerpt(c.text, 40)}", cb.make("mi", source_id, c.id))] for c, _ in similar]  # type: ignore[arg-type]
+    await reply(update, context, t._("Merge #{id} into which claim?").format(id=source_id), rows)
+
+
+async def on_merge(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
+    ok = await _act(update, context, lambda s, uid: rv.merge(s, action.int(0), action.int(1), uid), N_("Merged. {n} people told at once."))
+    if ok and update.callback_query:
+        await update.callback_query.edit_message_reply_markup(None)
+
+
+async def merge_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ids = _ids(context, 2)
+    if ids is None:
+        t = await require_reviewer(update, context)
+        if t:
+            await reply(update, context, t._("Usage: /merge DUPLICATE_ID TARGET_ID"))
+        return
+    await _act(update, context, lambda s, uid: rv.merge(s, ids[0], ids[1], uid), N_("Merged. {n} people told at once."))
+
+
+async def retract_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ids = _ids(context, 1)
+    reason = " ".join((context.args or [])[1:])
+    if ids is None:
+        t = await require_reviewer(update, context)
+        if t:
+            await reply(update, context, t._("Usage: /retract ID reason citizens will read"))
+        return
+    await _act(update, context, lambda s, uid: rv.retract(s, ids[0], uid, reason), N_("Withdrawn. {n} people will be told why."))
+
+
+async def _start_draft(update: Update, context: ContextTypes.DEFAULT_TYPE, starter) -> None:  # noqa: ANN001
+    t = await require_reviewer(update, context)
+    if t is None:
+        return
+    ids = _ids(context, 1)
+    if ids is None:
+        await reply(update, context, t._("Usage: /edit ID or /translate ID"))
+        return
+    svc = services(context)
+    user = update.effective_user
+    assert user is not None
+    try:
+        draft_id = svc.db.transaction(lambda s: starter(s, ids[0], user.id).id)
+    except rv.ReviewError as err:
+        await reply(update, context, explain(t, err))
+        return
+    await _show(update, context, svc, t, draft_id)
+
+
+async def edit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _start_draft(update, context, rv.start_edit)
+
+
+async def translate_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _start_draft(update, context, rv.start_translate)
+

@@ -1,0 +1,91 @@
+"""[Publish] on the preview, and the four-eyes approval in the moderators' group."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import callbacks as cb
+from bot import review_texts, texts
+from factdb import clarifications
+from factdb import review as rv
+from factdb.models import Draft
+from handlers.common import reply, send, services
+from handlers.review.guard import explain, require_reviewer
+
+
+async def on_publish(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
+    t = await require_reviewer(update, context)
+    if t is None:
+        return
+    svc = services(context)
+    user = update.effective_user
+    query = update.callback_query
+    assert user is not None and query is not None
+    four_eyes = svc.config.require_second_review
+
+    def work(session: Session) -> tuple[rv.Published | None, str, str]:
+        draft = session.get(Draft, action.int(0))
+        if draft is None or draft.reviewer_id != user.id:
+            raise rv.ReviewError("no_draft")
+        result = rv.request_publish(session, draft, user.id, four_eyes=four_eyes)
+        clar = review_texts.draft_as_clarification(draft)
+        body = texts.clarification(svc.t(draft.lang), clar, clarifications.sources_of(clar), translated=True)
+        return result, body, str(draft.claim_id)
+
+    try:
+        published, body, claim_id = svc.db.transaction(work)
+    except rv.ReviewError as err:
+        await query.answer(explain(t, err), show_alert=True)
+        return
+    svc.wake_outbox()
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    if published is None:
+        await reply(update, context, t._("Sent for approval: another reviewer has to check it before it goes out."))
+        if svc.config.review_chat_id is not None:
+            await send(
+                context, svc.config.review_chat_id,
+                t._("Draft for #{id} by {name} needs a second reviewer:").format(id=claim_id, name=texts.isolate(user.full_name))
+                + "\n\n" + body,
+                [[(t._("Approve"), cb.make("ap", action.int(0))), (t._("Send back"), cb.make("sb", action.int(0)))]],
+            )
+        return
+    await reply(update, context, t.ngettext(
+        "Published. {n} person will be told.", "Published. {n} people will be told.", published.notified
+    ).format(n=t.number(published.notified)))
+
+
+async def on_approval(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
+    t = await require_reviewer(update, context)
+    if t is None:
+        return
+    svc = services(context)
+    user = update.effective_user
+    query = update.callback_query
+    assert user is not None and query is not None
+    approving = action.action == "ap"
+
+    def work(session: Session) -> tuple[rv.Published | None, int]:
+        if approving:
+            return rv.approve(session, action.int(0), user.id), 0
+        draft = rv.send_back(session, action.int(0), user.id)
+        return None, draft.reviewer_id
+
+    try:
+        published, author = svc.db.transaction(work)
+    except rv.ReviewError as err:
+        await query.answer(explain(t, err), show_alert=True)
+        return
+    svc.wake_outbox()
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    if published is not None:
+        await reply(update, context, t.ngettext(
+            "Approved and published. {n} person will be told.", "Approved and published. {n} people will be told.",
+            published.notified,
+        ).format(n=t.number(published.notified)))
+    else:
+        await reply(update, context, t._("Sent back to its author."))
+        await send(context, author, t._("A reviewer sent your draft back. Open it with the Edit button on its preview, or /cancel."))

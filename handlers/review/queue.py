@@ -1,0 +1,69 @@
+"""/queue (most viral first, paged) and /claim ID (one claim with its history)."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import callbacks as cb
+from bot import review_texts, texts
+from factdb import audit, clarifications
+from factdb import queue as claim_queue
+from factdb.models import Claim
+from handlers.common import markup, reply, services
+from handlers.review.guard import require_reviewer
+
+
+async def queue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    t = await require_reviewer(update, context)
+    if t is None:
+        return
+    svc = services(context)
+    with svc.db.session() as session:
+        items, pages = claim_queue.page(session, 0, half_life_hours=svc.config.virality_half_life_hours)
+    text, rows = review_texts.queue_lines(t, items, 0, pages)
+    await reply(update, context, text, rows)
+
+
+async def on_page(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
+    t = await require_reviewer(update, context)
+    if t is None:
+        return
+    svc = services(context)
+    query = update.callback_query
+    assert query is not None
+    with svc.db.session() as session:
+        items, pages = claim_queue.page(session, action.int(0), half_life_hours=svc.config.virality_half_life_hours)
+    page_no = min(action.int(0), pages - 1)
+    text, rows = review_texts.queue_lines(t, items, page_no, pages)
+    await query.answer()
+    await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup(rows))
+
+
+async def claim_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    t = await require_reviewer(update, context)
+    if t is None:
+        return
+    args = context.args or []
+    if not args or not args[0].lstrip("#").isdigit():
+        await reply(update, context, t._("Usage: /claim ID"))
+        return
+    svc = services(context)
+    claim_id = int(args[0].lstrip("#"))
+    with svc.db.session() as session:
+        claim = session.get(Claim, claim_id)
+        if claim is None:
+            await reply(update, context, t._("There is no claim #{claim_id}.").format(claim_id=claim_id))
+            return
+        text, rows = review_texts.card(t, session, claim, svc.index)
+        lines = [text]
+        for clar in clarifications.current(session, claim_id):
+            lines.append(f"{clar.lang} v{clar.version}: {texts.verdict_label(t, clar.verdict)} — {texts.isolate(texts.excerpt(clar.summary, 200))}")
+        history = audit.history(session, claim_id)
+        if history:
+            lines.append("")
+            lines.append(t._("History:"))
+            for entry in history:
+                change = f"{entry.old or ''} → {entry.new or ''}" if entry.old or entry.new else ""
+                lines.append(f"• {review_texts.ago(t, entry.at)} · {texts.escape(entry.action)} {texts.isolate(change) if change else ''}")
+    await reply(update, context, "\n".join(lines), rows)

@@ -1,0 +1,74 @@
+"""[Take] on a card or in the queue, or /take ID: start a draft in the reviewer's private chat."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import ContextTypes
+
+from bot import callbacks as cb
+from bot import review_texts
+from factdb import reviewers
+from factdb import review as rv
+from handlers.common import markup, reply, services
+from handlers.review.guard import explain, require_reviewer
+
+
+async def _take(update: Update, context: ContextTypes.DEFAULT_TYPE, claim_id: int) -> None:
+    t = await require_reviewer(update, context)
+    if t is None:
+        return
+    svc = services(context)
+    user = update.effective_user
+    assert user is not None
+    try:
+        def work(session: object) -> tuple[int, str, review_texts.Rows]:
+            name = user.full_name or reviewers.display_name(session, user.id)  # type: ignore[arg-type]
+            draft = rv.take(session, claim_id, user.id, name)  # type: ignore[arg-type]
+            text, rows = review_texts.draft_prompt(t, session, draft, svc.config.locales)  # type: ignore[arg-type]
+            return draft.id, text, rows  # type: ignore[return-value]
+
+        draft_id, text, rows = svc.db.transaction(work)  # type: ignore[arg-type]
+    except rv.ReviewError as err:
+        if update.callback_query:
+            await update.callback_query.answer(explain(t, err), show_alert=True)
+        else:
+            await reply(update, context, explain(t, err))
+        return
+    svc.wake_outbox()
+    try:
+        await context.bot.send_message(user.id, text, parse_mode="HTML", reply_markup=markup(rows))
+    except (Forbidden, BadRequest):
+        # The reviewer never opened a private chat with the bot: give the claim back.
+        svc.db.transaction(lambda s: _undo(s, draft_id, user.id))
+        msg = t._("Open a private chat with me and press Start, then press Take again.")
+        if update.callback_query:
+            await update.callback_query.answer(msg, show_alert=True)
+        else:
+            await reply(update, context, msg)
+        return
+    if update.callback_query:
+        await update.callback_query.answer(t._("Taken. I've sent you the next steps in our private chat."))
+
+
+def _undo(session: object, draft_id: int, reviewer_id: int) -> None:
+    from factdb.models import Draft
+
+    draft = session.get(Draft, draft_id)  # type: ignore[attr-defined]
+    if draft is not None:
+        rv.cancel(session, draft, reviewer_id)  # type: ignore[arg-type]
+
+
+async def on_take(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
+    await _take(update, context, action.int(0))
+
+
+async def take_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    args = context.args or []
+    if not args or not args[0].lstrip("#").isdigit():
+        t = await require_reviewer(update, context)
+        if t:
+            await reply(update, context, t._("Usage: /take ID"))
+        return
+    await _take(update, context, int(args[0].lstrip("#")))
+

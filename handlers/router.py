@@ -1,0 +1,150 @@
+"""Where each update goes. Kept in one place so the whole bot can be read from this file."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot import callbacks as cb
+from factdb import review as rv
+from factdb import reviewers
+from handlers.citizen import account, feedback, start, submit, unsupported
+from handlers.common import is_reviewer, services
+from handlers.review import draft_steps, moderation, publish, queue, take
+
+log = logging.getLogger(__name__)
+CallbackFn = Callable[[Update, ContextTypes.DEFAULT_TYPE, cb.Callback], Awaitable[None]]
+
+CALLBACKS: dict[str, CallbackFn] = {
+    "fb": feedback.on_feedback,
+    "nm": feedback.on_choice,
+    "pk": feedback.on_choice,
+    "no": feedback.on_choice,
+    "wt": feedback.on_wait,
+    "ln": account.on_language,
+    "tk": take.on_take,
+    "sp": moderation.on_spam,
+    "mg": moderation.on_merge_menu,
+    "mi": moderation.on_merge,
+    "vd": draft_steps.on_verdict,
+    "dl": draft_steps.on_lang,
+    "ed": draft_steps.on_edit,
+    "cx": draft_steps.on_cancel,
+    "pb": publish.on_publish,
+    "ap": publish.on_approval,
+    "sb": publish.on_approval,
+    "qp": queue.on_page,
+}
+
+# Only new messages: an edited message was already checked when it was first sent, and channel
+# posts are not citizens talking to us.
+PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+# What a citizen can send that we read: text, or media with a caption.
+CHECKABLE = (filters.TEXT & ~filters.COMMAND) | filters.CAPTION
+UNSUPPORTED = PRIVATE & ~CHECKABLE & ~filters.COMMAND & ~filters.StatusUpdate.ALL
+
+
+async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    assert query is not None
+    action = cb.parse(query.data)
+    handler = CALLBACKS.get(action.action) if action else None
+    if action is None or handler is None:
+        t = services(context).t(update.effective_user.language_code if update.effective_user else None)
+        await query.answer(t._("This button no longer works."), show_alert=True)
+        return
+    await handler(update, context, action)
+
+
+async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A reviewer with a draft waiting for text is writing it; everyone else is a citizen."""
+    svc = services(context)
+    user = update.effective_user
+    message = update.effective_message
+    if user is not None and message is not None and message.text and is_reviewer(svc, user.id):
+        with svc.db.session() as session:
+            draft = rv.active_draft(session, user.id)
+        if draft is not None and draft.step in ("summary", "sources", "verdict", "lang", "preview"):
+            await draft_steps.on_text(update, context, draft)
+            return
+    await submit.on_message(update, context)
+
+
+async def on_review_group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Remember who is in the moderators' group, so admins can name them by @username."""
+    svc = services(context)
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return
+    svc.db.transaction(lambda s: reviewers.remember_user(s, user.id, user.username, user.full_name))
+
+
+async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Added to a group that is not ours: leave. Nobody else gets a tipline in their group."""
+    svc = services(context)
+    change = update.my_chat_member
+    if change is None or change.chat.type == "private":
+        return
+    if change.new_chat_member.status in ("member", "administrator") and change.chat.id != svc.config.review_chat_id:
+        log.info("added to an unknown group; leaving it")
+        await context.bot.leave_chat(change.chat.id)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("update failed: %s", type(context.error).__name__, exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == "private":
+        t = services(context).t(update.effective_user.language_code if update.effective_user else None)
+        try:
+            await context.bot.send_message(
+                update.effective_chat.id,
+                t._("Sorry, something went wrong on our side. Please try again in a minute."),
+            )
+        except Exception:  # noqa: BLE001 - the error handler must never raise
+            log.warning("could not tell the user about the error")
+
+
+def register(app: Application, review_chat_id: int | None) -> None:
+    private_commands = {
+        "start": start.start,
+        "help": start.help_,
+        "mychecks": account.mychecks,
+        "stop": account.stop,
+        "forget": account.forget,
+        "language": account.language,
+    }
+    for name, fn in private_commands.items():
+        app.add_handler(CommandHandler(name, fn, filters=PRIVATE))
+    review_scope = PRIVATE
+    if review_chat_id is not None:
+        review_scope = PRIVATE | filters.Chat(review_chat_id)
+    review_commands = {
+        "queue": queue.queue_command,
+        "claim": queue.claim_command,
+        "take": take.take_command,
+        "cancel": draft_steps.cancel_command,
+        "spam": moderation.spam_command,
+        "merge": moderation.merge_command,
+        "retract": moderation.retract_command,
+        "edit": moderation.edit_command,
+        "translate": moderation.translate_command,
+    }
+    for name, fn in review_commands.items():
+        app.add_handler(CommandHandler(name, fn, filters=review_scope))
+    app.add_handler(CallbackQueryHandler(on_callback))
+    app.add_handler(MessageHandler(PRIVATE & CHECKABLE, on_private_text))
+    app.add_handler(MessageHandler(UNSUPPORTED, unsupported.unsupported))
+    if review_chat_id is not None:
+        app.add_handler(MessageHandler(filters.Chat(review_chat_id) & ~filters.StatusUpdate.ALL, on_review_group_message), group=1)
+    app.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_error_handler(on_error)

@@ -1,0 +1,109 @@
+"""Shared fixtures: a real database (SQLite file and PostgreSQL), the Bot API emulator, and the
+whole bot running against both, as it runs in production."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.app import BotRuntime
+from bot.config import Config
+from bot.emulator.emulator import BotApiEmulator
+from factdb.db import Database
+from tests.harness import Tipline
+
+PG_URL = os.environ.get("CROWDCHECK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+BACKENDS = [b for b in os.environ.get("CROWDCHECK_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+
+
+def _pg_available() -> bool:
+    try:
+        engine = create_engine(PG_URL)
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_available() -> bool:
+    ok = _pg_available()
+    if not ok and os.environ.get("CI"):
+        pytest.fail(f"PostgreSQL is not reachable at {PG_URL}; CI must test both databases")
+    return ok
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path, pg_available: bool) -> Iterator[str]:  # noqa: ANN001
+    """A fresh, empty database: a SQLite file, or a throw-away PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/crowdcheck.sqlite3"
+        return
+    if not pg_available:
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = Database(db_url)
+    database.ensure_schema()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotApiEmulator]:
+    emu = BotApiEmulator()
+    await emu.start()
+    try:
+        yield emu
+    finally:
+        await emu.stop()
+
+
+REVIEW_CHAT = -1001000000001
+ADMIN = 9001
+
+
+def test_config(emu: BotApiEmulator, db: Database, **overrides: object) -> Config:
+    base = Config(
+        token=emu.token,
+        database_url=db.url,
+        api_base_url=emu.base_url,
+        review_chat_id=REVIEW_CHAT,
+        admin_ids=frozenset({ADMIN}),
+        public_url="https://checks.example.org",
+        org_name="Example Fact Check",
+        # Tests talk to loopback; Telegram's real pacing is tested where it is the subject.
+        outbox_rate_per_second=500.0,
+        outbox_per_chat_interval=0.001,
+        outbox_group_per_minute=60000,
+    )
+    return base.with_overrides(**overrides)
+
+
+@pytest.fixture
+async def tipline(db: Database, emulator: BotApiEmulator) -> AsyncIterator[Tipline]:
+    emulator.create_group(REVIEW_CHAT, "Moderators", members=[ADMIN])
+    runtime = BotRuntime(test_config(emulator, db), db=db, long_poll_timeout=1)
+    await runtime.start()
+    try:
+        yield Tipline(emulator, runtime, db)
+    finally:
+        await runtime.stop()

@@ -1,0 +1,60 @@
+"""A test's view of the tipline: act as people through the emulator, read what chats show."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from bot.app import BotRuntime
+from bot.emulator.emulator import BotApiEmulator
+from bot.emulator.objects import ChatMessage
+from factdb.db import Database
+from factdb.models import Claim, ClaimStatus, Clarification, utcnow
+
+REVIEW_CHAT = -1001000000001
+
+
+@dataclass
+class Tipline:
+    emu: BotApiEmulator
+    runtime: BotRuntime
+    db: Database
+
+    async def ask(self, user_id: int, text: str, **kw: Any) -> ChatMessage:
+        """A citizen sends text and waits for the bot's reply."""
+        self.emu.send_text(user_id, text, **kw)
+        return await self.emu.wait_for_bot_message(user_id)
+
+    async def press(self, user_id: int, message: ChatMessage, label: str, chat_id: int | None = None) -> str:
+        return self.emu.press_button(user_id, chat_id or message.chat_id, message.message_id, message.callback_data(label))
+
+    def seed_published(self, text: str, verdict: str = "false", summary: str = "This is not true.",
+                       lang: str = "en", sources: list[str] | None = None) -> int:
+        """A claim with a published clarification, as reviewers or an import would leave it."""
+        from factdb.normalize import normalize
+
+        def work(session: Any) -> int:
+            claim = Claim(text=text, normalized=normalize(text), lang=lang, status=ClaimStatus.PUBLISHED,
+                          published_at=utcnow())
+            session.add(claim)
+            session.flush()
+            session.add(Clarification(claim_id=claim.id, lang=lang, verdict=verdict, summary=summary,
+                                      sources=json.dumps(sources or ["https://factcheck.example.org/a"])))
+            return claim.id  # type: ignore[return-value]
+
+        claim_id = self.db.transaction(work)
+        with self.db.session() as session:
+            self.runtime.svc.index.refresh(session)
+        return claim_id
+
+    def claim(self, claim_id: int) -> Claim:
+        with self.db.session() as session:
+            claim = session.get(Claim, claim_id)
+            assert claim is not None
+            return claim
+
+
+def shown(message: ChatMessage) -> str:
+    """The text as a person reads it (the invisible direction isolates around quoted text removed)."""
+    return message.text.replace("\u2068", "").replace("\u2069", "")
