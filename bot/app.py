@@ -63,9 +63,13 @@ class BotRuntime:
         self.config = config
         self.db = db or Database(config.database_url)
         self.svc = Services(config, self.db)
-        self.app = build_application(self.svc, token=token or config.require_token(), long_poll_timeout=long_poll_timeout)
+        self.app = build_application(
+            self.svc, token=token or config.require_token(), long_poll_timeout=long_poll_timeout
+        )
         self.long_poll_timeout = long_poll_timeout
-        self.delivery = DeliveryLoop(self.app.bot, self.svc, concurrency=delivery_concurrency) if delivery else None
+        self.delivery = (
+            DeliveryLoop(self.app.bot, self.svc, concurrency=delivery_concurrency) if delivery else None
+        )
 
     async def start(self, *, polling: bool = True) -> None:
         self.db.ensure_schema()
@@ -77,12 +81,14 @@ class BotRuntime:
             await self.app.bot.delete_webhook()
             assert self.app.updater is not None
             await self.app.updater.start_polling(
-                poll_interval=0.0, timeout=int(self.long_poll_timeout),
-                allowed_updates=Update.ALL_TYPES, drop_pending_updates=False,
+                poll_interval=0.0,
+                timeout=int(self.long_poll_timeout),
+                allowed_updates=Update.ALL_TYPES,
+                drop_pending_updates=False,
             )
         try:
             await self.app.bot.set_my_commands([BotCommand(c, d) for c, d in CITIZEN_COMMANDS])
-        except Exception:  # noqa: BLE001 - a missing command menu must not stop the bot
+        except Exception:
             log.warning("could not set the command menu")
         if self.delivery is not None:
             self.delivery.start()

@@ -47,8 +47,14 @@ def _setup_logging(verbose: bool) -> None:
 @click.option("--admin-ids", help="Overrides CROWDCHECK_ADMIN_IDS (comma-separated user ids).")
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging (may include message text).")
 @click.pass_context
-def main(ctx: click.Context, database_url: str | None, api_base_url: str | None,
-         review_chat_id: int | None, admin_ids: str | None, verbose: bool) -> None:
+def main(
+    ctx: click.Context,
+    database_url: str | None,
+    api_base_url: str | None,
+    review_chat_id: int | None,
+    admin_ids: str | None,
+    verbose: bool,
+) -> None:
     """crowdcheck: a Telegram tipline for crowdsourced fact-checking.
 
     Configuration comes from the environment (TELEGRAM_BOT_TOKEN, CROWDCHECK_DATABASE_URL,
@@ -93,8 +99,11 @@ def run(obj: Context, token: str | None) -> None:
 
 
 @main.command()
-@click.option("--script", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Play a scripted conversation and print the transcript.")
+@click.option(
+    "--script",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Play a scripted conversation and print the transcript.",
+)
 @click.pass_obj
 def demo(obj: Context, script: Path | None) -> None:
     """Offline demo: a Bot API emulator and the bot on loopback, with sample claims.
@@ -125,8 +134,14 @@ def db_upgrade(obj: Context) -> None:
 
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["auto", "jsonl", "csv", "claimreview"]), default="auto",
-              show_default=True, help="File format; auto looks at the name and the content.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "jsonl", "csv", "claimreview"]),
+    default="auto",
+    show_default=True,
+    help="File format; auto looks at the name and the content.",
+)
 @click.pass_obj
 def import_(obj: Context, file: Path, fmt: str) -> None:
     """Load claims and their clarifications (idempotent; bad rows reported and skipped)."""
@@ -170,12 +185,19 @@ def match(obj: Context) -> None:
             except (ValueError, KeyError, TypeError):
                 raise click.ClickException(f'line {n}: expected a JSON object like {{"text": "…"}}') from None
             result = index.match(session, text)
-            click.echo(json.dumps({
-                "claim_id": result.claim_id,
-                "score": round(result.score, 2),
-                "decision": result.decision,
-                "candidates": [{"claim_id": c.claim_id, "score": round(c.score, 2)} for c in result.candidates[:5]],
-            }))
+            click.echo(
+                json.dumps(
+                    {
+                        "claim_id": result.claim_id,
+                        "score": round(result.score, 2),
+                        "decision": result.decision,
+                        "candidates": [
+                            {"claim_id": c.claim_id, "score": round(c.score, 2)}
+                            for c in result.candidates[:5]
+                        ],
+                    }
+                )
+            )
 
 
 @main.group()

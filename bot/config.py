@@ -74,7 +74,9 @@ def _int(env: Mapping[str, str], name: str) -> int | None:
     try:
         return int(raw)
     except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a whole number (a Telegram chat id such as -1001234567890).") from None
+        raise ConfigError(
+            f"{name}={raw!r} is not a whole number (a Telegram chat id such as -1001234567890)."
+        ) from None
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
@@ -132,9 +134,10 @@ def load(env: Mapping[str, str] | None = None) -> Config:
     base_url = env.get("TELEGRAM_API_BASE_URL", "").strip() or DEFAULT_API_BASE_URL
     if not base_url.startswith(("http://", "https://")):
         raise ConfigError(f"TELEGRAM_API_BASE_URL={base_url!r} must start with http:// or https://.")
-    locales = tuple(
-        loc.strip() for loc in env.get("CROWDCHECK_LOCALES", "").split(",") if loc.strip()
-    ) or Config.locales
+    locales = (
+        tuple(loc.strip() for loc in env.get("CROWDCHECK_LOCALES", "").split(",") if loc.strip())
+        or Config.locales
+    )
     return Config(
         token=env.get("TELEGRAM_BOT_TOKEN", "").strip() or None,
         database_url=normalise_database_url(env.get("CROWDCHECK_DATABASE_URL", "") or default_database_url()),

@@ -67,14 +67,18 @@ class Pacer:
 
 
 class DeliveryLoop:
-    def __init__(self, bot: Bot, svc: Services, *, concurrency: int = 4, lease_seconds: float = 120.0) -> None:
+    def __init__(
+        self, bot: Bot, svc: Services, *, concurrency: int = 4, lease_seconds: float = 120.0
+    ) -> None:
         self.bot = bot
         self.svc = svc
         self.worker = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.concurrency = concurrency
         self.lease = timedelta(seconds=lease_seconds)
         cfg = svc.config
-        self.pacer = Pacer(cfg.outbox_rate_per_second, cfg.outbox_per_chat_interval, cfg.outbox_group_per_minute)
+        self.pacer = Pacer(
+            cfg.outbox_rate_per_second, cfg.outbox_per_chat_interval, cfg.outbox_group_per_minute
+        )
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.sent = 0
@@ -92,7 +96,7 @@ class DeliveryLoop:
         self._stopping.set()
         self.svc.wake_outbox()
         if self._tasks:
-            done, pending = await asyncio.wait(self._tasks, timeout=timeout)
+            _, pending = await asyncio.wait(self._tasks, timeout=timeout)
             for task in pending:
                 task.cancel()
         self._tasks = []
@@ -103,7 +107,7 @@ class DeliveryLoop:
         while not self._stopping.is_set():
             try:
                 job = await asyncio.to_thread(self._claim)
-            except Exception:  # noqa: BLE001 - the database may be restarting; try again soon
+            except Exception:
                 log.exception("outbox: could not read the queue")
                 await self._sleep(1.0)
                 continue
@@ -146,9 +150,15 @@ class DeliveryLoop:
                 return
             message = await self._send(job, *rendered)
         except RetryAfter as exc:
-            delay = float(exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds())
+            delay = float(
+                exc.retry_after
+                if isinstance(exc.retry_after, int | float)
+                else exc.retry_after.total_seconds()
+            )
             self.pacer.pause(delay)
-            await asyncio.to_thread(self._with_session, ob.mark_retry, job.id, f"429 retry after {delay}", delay)
+            await asyncio.to_thread(
+                self._with_session, ob.mark_retry, job.id, f"429 retry after {delay}", delay
+            )
             self._count("retry_after")
             return
         except Forbidden:
@@ -168,10 +178,12 @@ class DeliveryLoop:
             await asyncio.to_thread(self._with_session, ob.mark_retry, job.id, "card not posted yet", 3.0)
             return
         except (TimedOut, NetworkError) as exc:
-            await asyncio.to_thread(self._with_session, ob.mark_retry, job.id, f"{type(exc).__name__}: {exc}", None)
+            await asyncio.to_thread(
+                self._with_session, ob.mark_retry, job.id, f"{type(exc).__name__}: {exc}", None
+            )
             self._count("retry")
             return
-        except Exception as exc:  # noqa: BLE001 - one bad row must not stop the loop
+        except Exception as exc:
             log.exception("outbox: unexpected error on a %s", job.kind)
             await asyncio.to_thread(self._with_session, ob.mark_retry, job.id, repr(exc), None)
             self._count("error")
@@ -188,11 +200,18 @@ class DeliveryLoop:
             if target[1] is None:
                 raise CardNotPostedYet
             return await self.bot.edit_message_text(
-                text, chat_id=target[0], message_id=target[1], parse_mode=ParseMode.HTML,
-                reply_markup=markup, disable_web_page_preview=True,  # type: ignore[arg-type]
+                text,
+                chat_id=target[0],
+                message_id=target[1],
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                disable_web_page_preview=True,  # type: ignore[arg-type]
             )
         return await self.bot.send_message(
-            job.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup,  # type: ignore[arg-type]
+            job.chat_id,
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,  # type: ignore[arg-type]
             disable_web_page_preview=True,
         )
 
@@ -208,7 +227,7 @@ class DeliveryLoop:
                 citizens.mark_told(session, job.citizen_id, job.claim_id)
             ob.mark_sent(session, job.id, message_id)
 
-    def _with_session(self, fn, *args) -> None:  # noqa: ANN001
+    def _with_session(self, fn, *args) -> None:
         with self.svc.db.session() as session:
             fn(session, *args)
 

@@ -47,19 +47,26 @@ def render_job(svc: Services, session: Session, job: Job) -> tuple[str, InlineKe
 
     if job.kind == "retraction":
         reason = str(job.payload.get("reason", ""))
-        return "\n".join([
-            "↩️ " + t._("We have withdrawn our answer about a message you sent us."),
-            asked,
-            t._("Why: {reason}").format(reason=texts.isolate(reason)),
-            t._("Sorry for the confusion. Our reviewers are checking it again and I'll message you when there's a new answer."),
-        ]), None
+        return "\n".join(
+            [
+                "↩️ " + t._("We have withdrawn our answer about a message you sent us."),
+                asked,
+                t._("Why: {reason}").format(reason=texts.isolate(reason)),
+                t._(
+                    "Sorry for the confusion. Our reviewers are checking it again and I'll message you when there's a new answer."
+                ),
+            ]
+        ), None
 
     chosen = clarifications.for_language(session, claim.id, citizen.lang)  # type: ignore[arg-type]
     if chosen is None:
         return None  # retracted before this notice went out: nothing true to say
     body = texts.clarification(
-        t, chosen.clarification, clarifications.sources_of(chosen.clarification),
-        translated=chosen.translated, public_link=link,
+        t,
+        chosen.clarification,
+        clarifications.sources_of(chosen.clarification),
+        translated=chosen.translated,
+        public_link=link,
     )
     request_id = _latest_request(session, citizen.id, claim.id)  # type: ignore[arg-type]
     buttons = markup(answer_buttons(t, request_id)) if request_id else None
@@ -71,5 +78,3 @@ def render_job(svc: Services, session: Session, job: Job) -> tuple[str, InlineKe
         return "\n".join([head, asked, "", body]), buttons
     head = "🔔 " + t._("There's an answer about a message you sent us.")
     return "\n".join([head, asked, "", body]), buttons
-
-

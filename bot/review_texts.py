@@ -43,12 +43,16 @@ def provenance(t: Translator, claim: Claim) -> str | None:
 def status_line(t: Translator, session: Session, claim: Claim) -> str:
     status = claim.status
     if status == ClaimStatus.IN_REVIEW and claim.assignee_id:
-        return "🔎 " + t._("Taken by {name}").format(name=texts.isolate(reviewers.display_name(session, claim.assignee_id)))
+        return "🔎 " + t._("Taken by {name}").format(
+            name=texts.isolate(reviewers.display_name(session, claim.assignee_id))
+        )
     if status == ClaimStatus.PUBLISHED:
         rows = clarifications.current(session, claim.id)  # type: ignore[arg-type]
         verdict = texts.verdict_label(t, rows[0].verdict) if rows else ""
         author = reviewers.display_name(session, rows[0].author_id) if rows and rows[0].author_id else ""
-        return "✅ " + t._("Published by {name} · {verdict}").format(name=texts.isolate(author), verdict=verdict)
+        return "✅ " + t._("Published by {name} · {verdict}").format(
+            name=texts.isolate(author), verdict=verdict
+        )
     if status == ClaimStatus.MERGED:
         return "🔗 " + t._("Merged into #{id}").format(id=claim.merged_into_id)
     if status == ClaimStatus.SPAM:
@@ -62,27 +66,37 @@ def card(t: Translator, session: Session, claim: Claim, index: ClaimIndex | None
     lines = [
         f"<b>#{claim.id}</b> · {status_line(t, session, claim)}",
         masked(claim.text),
-        t.ngettext("{lang} · {n} request · first seen {ago}", "{lang} · {n} requests · first seen {ago}", claim.request_count).format(
-            lang=claim.lang or "?", n=t.number(claim.request_count), ago=ago(t, claim.first_seen)
-        ),
+        t.ngettext(
+            "{lang} · {n} request · first seen {ago}",
+            "{lang} · {n} requests · first seen {ago}",
+            claim.request_count,
+        ).format(lang=claim.lang or "?", n=t.number(claim.request_count), ago=ago(t, claim.first_seen)),
     ]
     prov = provenance(t, claim)
     if prov:
         lines.append(prov)
     similar = similar_claims(session, claim, index)
     if similar:
-        lines.append(t._("Similar:") + " " + "; ".join(f"#{c.id} ({score:.0f}) {masked(c.text, 60)}" for c, score in similar))
+        lines.append(
+            t._("Similar:")
+            + " "
+            + "; ".join(f"#{c.id} ({score:.0f}) {masked(c.text, 60)}" for c, score in similar)
+        )
     rows: Rows = []
     if claim.status in (ClaimStatus.NEW, ClaimStatus.IN_REVIEW, ClaimStatus.RETRACTED):
-        rows.append([
-            (t._("Take"), cb.make("tk", claim.id)),  # type: ignore[arg-type]
-            (t._("Spam"), cb.make("sp", claim.id)),  # type: ignore[arg-type]
-            (t._("Merge into…"), cb.make("mg", claim.id)),  # type: ignore[arg-type]
-        ])
+        rows.append(
+            [
+                (t._("Take"), cb.make("tk", claim.id)),  # type: ignore[arg-type]
+                (t._("Spam"), cb.make("sp", claim.id)),  # type: ignore[arg-type]
+                (t._("Merge into…"), cb.make("mg", claim.id)),  # type: ignore[arg-type]
+            ]
+        )
     return "\n".join(lines), rows
 
 
-def similar_claims(session: Session, claim: Claim, index: ClaimIndex | None, limit: int = 3) -> list[tuple[Claim, float]]:
+def similar_claims(
+    session: Session, claim: Claim, index: ClaimIndex | None, limit: int = 3
+) -> list[tuple[Claim, float]]:
     if index is None:
         return []
     found: list[tuple[Claim, float]] = []
@@ -106,28 +120,41 @@ def draft_prompt(t: Translator, session: Session, draft: Draft, locales: tuple[s
         rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)] + [[cancel]]
         return head + "\n\n" + t._("What's the verdict?"), rows
     if draft.step == "summary":
-        return head + "\n\n" + t._("Now write the summary citizens will read: one or two sentences, up to 600 characters."), [[cancel]]
+        return head + "\n\n" + t._(
+            "Now write the summary citizens will read: one or two sentences, up to 600 characters."
+        ), [[cancel]]
     if draft.step == "sources":
-        return t._("Now the sources: send one or more links (http…). Send - if there are none (allowed only for unproven, satire, missing context or not a claim)."), [[cancel]]
+        return t._(
+            "Now the sources: send one or more links (http…). Send - if there are none (allowed only for unproven, satire, missing context or not a claim)."
+        ), [[cancel]]
     if draft.step == "lang":
-        tags = list(dict.fromkeys([*( [claim.lang] if claim and claim.lang else []), *locales]))
-        rows = [[(LANGUAGE_NAMES.get(tag, tag), cb.make("dl", draft.id, tag.replace("-", "_")))] for tag in tags if tag]
+        tags = list(dict.fromkeys([*([claim.lang] if claim and claim.lang else []), *locales]))
+        rows = [
+            [(LANGUAGE_NAMES.get(tag, tag), cb.make("dl", draft.id, tag.replace("-", "_")))]
+            for tag in tags
+            if tag
+        ]
         return t._("Which language is this clarification written in?"), [*rows, [cancel]]
     return t._("Nothing to do here."), []
 
 
 def preview_rows(t: Translator, draft: Draft) -> Rows:
-    return [[
-        (t._("Publish"), cb.make("pb", draft.id)),  # type: ignore[arg-type]
-        (t._("Edit"), cb.make("ed", draft.id)),  # type: ignore[arg-type]
-        (t._("Cancel"), cb.make("cx", draft.id)),  # type: ignore[arg-type]
-    ]]
+    return [
+        [
+            (t._("Publish"), cb.make("pb", draft.id)),  # type: ignore[arg-type]
+            (t._("Edit"), cb.make("ed", draft.id)),  # type: ignore[arg-type]
+            (t._("Cancel"), cb.make("cx", draft.id)),  # type: ignore[arg-type]
+        ]
+    ]
 
 
 def draft_as_clarification(draft: Draft) -> Clarification:
     return Clarification(
-        claim_id=draft.claim_id, lang=draft.lang or "en", verdict=draft.verdict or "unproven",
-        summary=draft.summary or "", sources=draft.sources,
+        claim_id=draft.claim_id,
+        lang=draft.lang or "en",
+        verdict=draft.verdict or "unproven",
+        summary=draft.summary or "",
+        sources=draft.sources,
     )
 
 

@@ -57,9 +57,7 @@ def learn_language(session: Session, citizen: Citizen, detected: str | None) -> 
 def subscribe(session: Session, citizen: Citizen, claim_id: int, *, told: bool = False) -> None:
     """Subscribe to a claim's outcome; `told`: they have just been shown its clarification."""
     sub = session.exec(
-        select(Subscription).where(
-            Subscription.citizen_id == citizen.id, Subscription.claim_id == claim_id
-        )
+        select(Subscription).where(Subscription.citizen_id == citizen.id, Subscription.claim_id == claim_id)
     ).first()
     if sub is None:
         sub = Subscription(citizen_id=citizen.id, claim_id=claim_id)  # type: ignore[arg-type]
@@ -99,9 +97,7 @@ def forget(session: Session, telegram_user_id: int) -> bool:
     if citizen is None:
         return False
     cid = citizen.id
-    session.execute(
-        update(Request).where(col(Request.citizen_id) == cid).values(citizen_id=None, text=None)
-    )
+    session.execute(update(Request).where(col(Request.citizen_id) == cid).values(citizen_id=None, text=None))
     session.execute(delete(Subscription).where(col(Subscription.citizen_id) == cid))
     session.execute(update(Feedback).where(col(Feedback.citizen_id) == cid).values(citizen_id=None))
     session.execute(delete(RateEvent).where(col(RateEvent.citizen_id) == cid))

@@ -131,9 +131,7 @@ def _mark_update(session: Session, update_id: int | None) -> bool:
     return True
 
 
-def submit(
-    session: Session, index: ClaimIndex, sub: Submission, limits: Limits = Limits()
-) -> IntakeResult:
+def submit(session: Session, index: ClaimIndex, sub: Submission, limits: Limits = Limits()) -> IntakeResult:
     if not _mark_update(session, sub.update_id):
         return IntakeResult("duplicate")
     citizen = citizens.get_or_create(session, sub.user_id, sub.chat_id, sub.telegram_lang)
@@ -197,8 +195,12 @@ def submit(
                 break
         if options:
             return IntakeResult(
-                "choose", lang=reply_lang, candidates=options, request_id=request.id,
-                score=result.score, citizen_id=citizen.id,
+                "choose",
+                lang=reply_lang,
+                candidates=options,
+                request_id=request.id,
+                score=result.score,
+                citizen_id=citizen.id,
             )
 
     return _new_claim(session, index, citizen, request, text, normalized, lang, reply_lang, sub)
@@ -225,13 +227,24 @@ def _attach(
         if chosen is not None:
             citizens.subscribe(session, citizen, claim.id, told=True)  # type: ignore[arg-type]
             return IntakeResult(
-                "answer", lang=reply_lang, claim=claim, clarification=chosen, request_id=request.id,
-                changed=changed, score=score, citizen_id=citizen.id,
+                "answer",
+                lang=reply_lang,
+                claim=claim,
+                clarification=chosen,
+                request_id=request.id,
+                changed=changed,
+                score=score,
+                citizen_id=citizen.id,
             )
     citizens.subscribe(session, citizen, claim.id)  # type: ignore[arg-type]
     return IntakeResult(
-        "under_review", lang=reply_lang, claim=claim, request_id=request.id, changed=changed,
-        score=score, citizen_id=citizen.id,
+        "under_review",
+        lang=reply_lang,
+        claim=claim,
+        request_id=request.id,
+        changed=changed,
+        score=score,
+        citizen_id=citizen.id,
     )
 
 
@@ -249,8 +262,11 @@ def _new_claim(
     provenance = None
     if sub.forward_type:
         provenance = json.dumps(
-            {"type": sub.forward_type, "from": sub.forward_from,
-             "date": sub.forward_date.isoformat() if sub.forward_date else None},
+            {
+                "type": sub.forward_type,
+                "from": sub.forward_from,
+                "date": sub.forward_date.isoformat() if sub.forward_date else None,
+            },
             ensure_ascii=False,
         )
     claim = Claim(text=text, normalized=normalized, lang=lang, provenance=provenance, request_count=1)
@@ -283,7 +299,9 @@ def pick_candidate(
             return _attach(session, citizen, request, claim, request.text or "", citizen.lang, 0.0)
     text = request.text or ""
     sub = Submission(user_id=user_id, chat_id=citizen.chat_id, text=text)
-    return _new_claim(session, index, citizen, request, text, normalize(text), request.lang, citizen.lang, sub)
+    return _new_claim(
+        session, index, citizen, request, text, normalize(text), request.lang, citizen.lang, sub
+    )
 
 
 def not_my_message(session: Session, user_id: int, request_id: int, index: ClaimIndex) -> IntakeResult:
@@ -299,7 +317,9 @@ def not_my_message(session: Session, user_id: int, request_id: int, index: Claim
     _log_outcome(session, request.id, "not_my_message")
     text = request.text or ""
     sub = Submission(user_id=user_id, chat_id=citizen.chat_id, text=text)
-    return _new_claim(session, index, citizen, request, text, normalize(text), request.lang, citizen.lang, sub)
+    return _new_claim(
+        session, index, citizen, request, text, normalize(text), request.lang, citizen.lang, sub
+    )
 
 
 def _log_outcome(session: Session, request_id: int | None, outcome: str) -> None:
@@ -309,9 +329,7 @@ def _log_outcome(session: Session, request_id: int | None, outcome: str) -> None
         session.add(log)
 
 
-def record_feedback(
-    session: Session, user_id: int, request_id: int, value: str
-) -> Clarification | None:
+def record_feedback(session: Session, user_id: int, request_id: int, value: str) -> Clarification | None:
     from factdb.models import Feedback  # local: keeps the import list above about intake
 
     citizen = citizens.get(session, user_id)

@@ -92,8 +92,16 @@ def claim_next(
         row.attempts += 1
         session.add(row)
         jobs.append(
-            Job(row.id, row.kind, row.chat_id, row.citizen_id, row.claim_id, row.clarification_id,  # type: ignore[arg-type]
-                json.loads(row.payload or "{}"), row.attempts)
+            Job(
+                row.id,
+                row.kind,
+                row.chat_id,
+                row.citizen_id,
+                row.claim_id,
+                row.clarification_id,  # type: ignore[arg-type]
+                json.loads(row.payload or "{}"),
+                row.attempts,
+            )
         )
     session.commit()
     return jobs
@@ -116,7 +124,7 @@ def mark_retry(session: Session, job_id: int, error: str, delay: float | None = 
     if delay is None:
         if row.attempts >= MAX_ATTEMPTS:
             row.status = OutboxStatus.FAILED
-        delay = min(2 ** row.attempts, 600) * (0.5 + random.random())
+        delay = min(2**row.attempts, 600) * (0.5 + random.random())
     if row.status != OutboxStatus.FAILED:
         row.status = OutboxStatus.PENDING
         row.next_attempt_at = utcnow() + timedelta(seconds=delay)
@@ -186,6 +194,8 @@ def pending_for_chat(session: Session, chat_id: int) -> int:
             select(func.count())
             .select_from(Outbox)
             .where(Outbox.chat_id == chat_id)
-            .where(or_(col(Outbox.status) == OutboxStatus.PENDING, col(Outbox.status) == OutboxStatus.SENDING))
+            .where(
+                or_(col(Outbox.status) == OutboxStatus.PENDING, col(Outbox.status) == OutboxStatus.SENDING)
+            )
         ).one()
     )

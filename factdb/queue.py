@@ -28,9 +28,7 @@ class QueueItem:
 
 
 def virality_of(timestamps: list[datetime], now: datetime, half_life_hours: float) -> float:
-    return sum(
-        0.5 ** (max((now - ts).total_seconds(), 0.0) / 3600.0 / half_life_hours) for ts in timestamps
-    )
+    return sum(0.5 ** (max((now - ts).total_seconds(), 0.0) / 3600.0 / half_life_hours) for ts in timestamps)
 
 
 def ranked(
@@ -38,14 +36,13 @@ def ranked(
 ) -> list[QueueItem]:
     now = now or utcnow()
     horizon = now - timedelta(hours=half_life_hours * 12)
-    claims = {
-        c.id: c for c in session.exec(select(Claim).where(col(Claim.status).in_(OPEN_STATUSES))).all()
-    }
+    claims = {c.id: c for c in session.exec(select(Claim).where(col(Claim.status).in_(OPEN_STATUSES))).all()}
     stamps: dict[int, list[datetime]] = defaultdict(list)
     if claims:
         rows = session.exec(
-            select(Request.claim_id, Request.created_at)
-            .where(col(Request.claim_id).in_(list(claims)), col(Request.created_at) >= horizon)
+            select(Request.claim_id, Request.created_at).where(
+                col(Request.claim_id).in_(list(claims)), col(Request.created_at) >= horizon
+            )
         ).all()
         for claim_id, created_at in rows:
             stamps[claim_id].append(created_at)  # type: ignore[index]
@@ -54,14 +51,18 @@ def ranked(
     return items
 
 
-def page(session: Session, page_no: int, per_page: int = 10, half_life_hours: float = DEFAULT_HALF_LIFE_HOURS) -> tuple[list[QueueItem], int]:
+def page(
+    session: Session, page_no: int, per_page: int = 10, half_life_hours: float = DEFAULT_HALF_LIFE_HOURS
+) -> tuple[list[QueueItem], int]:
     items = ranked(session, half_life_hours)
     pages = max(1, -(-len(items) // per_page))
     page_no = min(max(page_no, 0), pages - 1)
     return items[page_no * per_page : (page_no + 1) * per_page], pages
 
 
-def position(session: Session, claim_id: int, half_life_hours: float = DEFAULT_HALF_LIFE_HOURS) -> tuple[int, int] | None:
+def position(
+    session: Session, claim_id: int, half_life_hours: float = DEFAULT_HALF_LIFE_HOURS
+) -> tuple[int, int] | None:
     """1-based place of an open claim in the queue and the queue's length."""
     items = ranked(session, half_life_hours)
     for i, item in enumerate(items, start=1):
@@ -78,7 +79,9 @@ class ExpectedWait:
     hours: float | None  # None: no recent publishing to estimate from
 
 
-def expected_wait(session: Session, claim_id: int, half_life_hours: float = DEFAULT_HALF_LIFE_HOURS) -> ExpectedWait | None:
+def expected_wait(
+    session: Session, claim_id: int, half_life_hours: float = DEFAULT_HALF_LIFE_HOURS
+) -> ExpectedWait | None:
     """Position ÷ recent publishing rate. A rough guide, shown as such, never a promise."""
     pos = position(session, claim_id, half_life_hours)
     if pos is None:

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from factdb import audit, cards, clarifications, outbox
 from factdb.models import (
+    VERDICTS_NEEDING_SOURCES,
     Citizen,
     Claim,
     ClaimStatus,
@@ -24,7 +25,6 @@ from factdb.models import (
     Request,
     Subscription,
     Verdict,
-    VERDICTS_NEEDING_SOURCES,
     utcnow,
 )
 
@@ -109,8 +109,14 @@ def start_edit(session: Session, claim_id: int, reviewer_id: int) -> Draft:
         raise ReviewError("not_published", claim_id=claim_id)
     base = rows[0]
     draft = Draft(
-        claim_id=claim_id, reviewer_id=reviewer_id, kind="edit", step="verdict",
-        verdict=base.verdict, summary=base.summary, sources=base.sources, lang=base.lang,
+        claim_id=claim_id,
+        reviewer_id=reviewer_id,
+        kind="edit",
+        step="verdict",
+        verdict=base.verdict,
+        summary=base.summary,
+        sources=base.sources,
+        lang=base.lang,
     )
     audit.record(session, reviewer_id, "edit_start", claim_id)
     return _replace_draft(session, reviewer_id, draft)
@@ -123,8 +129,12 @@ def start_translate(session: Session, claim_id: int, reviewer_id: int) -> Draft:
         raise ReviewError("not_published", claim_id=claim_id)
     base = rows[0]
     draft = Draft(
-        claim_id=claim_id, reviewer_id=reviewer_id, kind="translate", step="lang",
-        verdict=base.verdict, sources=base.sources,
+        claim_id=claim_id,
+        reviewer_id=reviewer_id,
+        kind="translate",
+        step="lang",
+        verdict=base.verdict,
+        sources=base.sources,
     )
     return _replace_draft(session, reviewer_id, draft)
 
@@ -268,8 +278,13 @@ def publish(session: Session, draft: Draft, author_id: int, *, approver_id: int 
         session.add(old)
     version = max((c.version for c in same_lang), default=0) + 1
     clar = Clarification(
-        claim_id=claim.id, lang=draft.lang, verdict=draft.verdict, summary=draft.summary,  # type: ignore[arg-type]
-        sources=draft.sources, author_id=author_id, version=version,
+        claim_id=claim.id,
+        lang=draft.lang,
+        verdict=draft.verdict,
+        summary=draft.summary,  # type: ignore[arg-type]
+        sources=draft.sources,
+        author_id=author_id,
+        version=version,
     )
     session.add(clar)
     draft.step = "done"
@@ -284,8 +299,12 @@ def publish(session: Session, draft: Draft, author_id: int, *, approver_id: int 
     if draft.kind == "new":
         for citizen in _subscribers(session, claim.id, told_only=False):  # type: ignore[arg-type]
             notified += outbox.enqueue(
-                session, dedupe_key=f"notice:{clar.id}:{citizen.id}", kind="notice",
-                chat_id=citizen.chat_id, citizen_id=citizen.id, claim_id=claim.id,
+                session,
+                dedupe_key=f"notice:{clar.id}:{citizen.id}",
+                kind="notice",
+                chat_id=citizen.chat_id,
+                citizen_id=citizen.id,
+                claim_id=claim.id,
                 clarification_id=clar.id,
             )
         audit.record(session, author_id, "publish", claim.id, old_status, f"{clar.verdict} v{version}")
@@ -294,9 +313,14 @@ def publish(session: Session, draft: Draft, author_id: int, *, approver_id: int 
         if old_verdict != clar.verdict:
             for citizen in _subscribers(session, claim.id, told_only=True):  # type: ignore[arg-type]
                 notified += outbox.enqueue(
-                    session, dedupe_key=f"update:{clar.id}:{citizen.id}", kind="update",
-                    chat_id=citizen.chat_id, citizen_id=citizen.id, claim_id=claim.id,
-                    clarification_id=clar.id, payload={"old_verdict": old_verdict},
+                    session,
+                    dedupe_key=f"update:{clar.id}:{citizen.id}",
+                    kind="update",
+                    chat_id=citizen.chat_id,
+                    citizen_id=citizen.id,
+                    claim_id=claim.id,
+                    clarification_id=clar.id,
+                    payload={"old_verdict": old_verdict},
                 )
         audit.record(session, author_id, "edit", claim.id, old_verdict, f"{clar.verdict} v{version}")
     else:
@@ -323,9 +347,14 @@ def retract(session: Session, claim_id: int, reviewer_id: int, reason: str) -> i
     told = 0
     for citizen in _subscribers(session, claim_id, told_only=True):
         told += outbox.enqueue(
-            session, dedupe_key=f"retraction:{rows[0].id}:{citizen.id}", kind="retraction",
-            chat_id=citizen.chat_id, citizen_id=citizen.id, claim_id=claim_id,
-            clarification_id=rows[0].id, payload={"reason": reason},
+            session,
+            dedupe_key=f"retraction:{rows[0].id}:{citizen.id}",
+            kind="retraction",
+            chat_id=citizen.chat_id,
+            citizen_id=citizen.id,
+            claim_id=claim_id,
+            clarification_id=rows[0].id,
+            payload={"reason": reason},
         )
     audit.record(session, reviewer_id, "retract", claim_id, "published", f"retracted: {reason}")
     return told
@@ -362,7 +391,9 @@ def merge(session: Session, source_id: int, target_id: int, reviewer_id: int) ->
     session.execute(update(Request).where(col(Request.claim_id) == source_id).values(claim_id=target_id))
     for citizen_id in moved_citizens:
         existing = session.exec(
-            select(Subscription).where(Subscription.claim_id == target_id, Subscription.citizen_id == citizen_id)
+            select(Subscription).where(
+                Subscription.claim_id == target_id, Subscription.citizen_id == citizen_id
+            )
         ).first()
         if existing is None:
             session.add(Subscription(citizen_id=citizen_id, claim_id=target_id))
@@ -378,7 +409,9 @@ def merge(session: Session, source_id: int, target_id: int, reviewer_id: int) ->
     source.request_count = 0
     _touch(session, source)
     _touch(session, target)
-    for draft in session.exec(select(Draft).where(Draft.claim_id == source_id, col(Draft.step).in_(ACTIVE_STEPS))):
+    for draft in session.exec(
+        select(Draft).where(Draft.claim_id == source_id, col(Draft.step).in_(ACTIVE_STEPS))
+    ):
         draft.step = "cancelled"
         session.add(draft)
     session.flush()
@@ -389,8 +422,12 @@ def merge(session: Session, source_id: int, target_id: int, reviewer_id: int) ->
             if citizen.blocked_bot:
                 continue
             told += outbox.enqueue(
-                session, dedupe_key=f"notice:{rows[0].id}:{citizen.id}", kind="notice",
-                chat_id=citizen.chat_id, citizen_id=citizen.id, claim_id=target_id,
+                session,
+                dedupe_key=f"notice:{rows[0].id}:{citizen.id}",
+                kind="notice",
+                chat_id=citizen.chat_id,
+                citizen_id=citizen.id,
+                claim_id=target_id,
                 clarification_id=rows[0].id,
             )
     audit.record(session, reviewer_id, "merge", source_id, old, f"merged into #{target_id}")

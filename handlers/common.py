@@ -55,15 +55,25 @@ async def send(
         try:
             if reply_to is not None:
                 return await reply_to.reply_text(
-                    text, parse_mode=ParseMode.HTML, reply_markup=markup(buttons),
-                    do_quote=False, disable_web_page_preview=True,
+                    text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup(buttons),
+                    do_quote=False,
+                    disable_web_page_preview=True,
                 )
             return await context.bot.send_message(
-                chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup(buttons),
+                chat_id,
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup(buttons),
                 disable_web_page_preview=True,
             )
         except RetryAfter as exc:
-            delay = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
+            delay = (
+                exc.retry_after
+                if isinstance(exc.retry_after, int | float)
+                else exc.retry_after.total_seconds()
+            )
             await asyncio.sleep(min(float(delay), 30.0))
         except Forbidden:
             log.info("chat blocked the bot; reply dropped")
@@ -71,7 +81,9 @@ async def send(
     return None
 
 
-async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, buttons: Buttons | None = None) -> Message | None:
+async def reply(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, buttons: Buttons | None = None
+) -> Message | None:
     chat = update.effective_chat
     if chat is None:
         return None
@@ -94,4 +106,14 @@ def is_admin(svc: Services, user_id: int) -> bool:
         return reviewers.is_admin(session, user_id, svc.config.admin_ids)
 
 
-__all__ = ["Buttons", "alert", "citizen_translator", "is_admin", "is_reviewer", "markup", "reply", "send", "services"]
+__all__ = [
+    "Buttons",
+    "alert",
+    "citizen_translator",
+    "is_admin",
+    "is_reviewer",
+    "markup",
+    "reply",
+    "send",
+    "services",
+]

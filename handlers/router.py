@@ -96,7 +96,10 @@ async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     change = update.my_chat_member
     if change is None or change.chat.type == "private":
         return
-    if change.new_chat_member.status in ("member", "administrator") and change.chat.id != svc.config.review_chat_id:
+    if (
+        change.new_chat_member.status in ("member", "administrator")
+        and change.chat.id != svc.config.review_chat_id
+    ):
         log.info("added to an unknown group; leaving it")
         await context.bot.leave_chat(change.chat.id)
 
@@ -110,7 +113,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
                 update.effective_chat.id,
                 t._("Sorry, something went wrong on our side. Please try again in a minute."),
             )
-        except Exception:  # noqa: BLE001 - the error handler must never raise
+        except Exception:
             log.warning("could not tell the user about the error")
 
 
@@ -145,6 +148,9 @@ def register(app: Application, review_chat_id: int | None) -> None:
     app.add_handler(MessageHandler(PRIVATE & CHECKABLE, on_private_text))
     app.add_handler(MessageHandler(UNSUPPORTED, unsupported.unsupported))
     if review_chat_id is not None:
-        app.add_handler(MessageHandler(filters.Chat(review_chat_id) & ~filters.StatusUpdate.ALL, on_review_group_message), group=1)
+        app.add_handler(
+            MessageHandler(filters.Chat(review_chat_id) & ~filters.StatusUpdate.ALL, on_review_group_message),
+            group=1,
+        )
     app.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_error_handler(on_error)

@@ -27,7 +27,7 @@ def _pg_available() -> bool:
             conn.execute(text("select 1"))
         engine.dispose()
         return True
-    except Exception:  # noqa: BLE001
+    except Exception:
         return False
 
 
@@ -40,7 +40,7 @@ def pg_available() -> bool:
 
 
 @pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path, pg_available: bool) -> Iterator[str]:  # noqa: ANN001
+def db_url(request: pytest.FixtureRequest, tmp_path, pg_available: bool) -> Iterator[str]:
     """A fresh, empty database: a SQLite file, or a throw-away PostgreSQL schema."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/crowdcheck.sqlite3"

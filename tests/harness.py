@@ -27,20 +27,40 @@ class Tipline:
         return await self.emu.wait_for_bot_message(user_id)
 
     async def press(self, user_id: int, message: ChatMessage, label: str, chat_id: int | None = None) -> str:
-        return self.emu.press_button(user_id, chat_id or message.chat_id, message.message_id, message.callback_data(label))
+        return self.emu.press_button(
+            user_id, chat_id or message.chat_id, message.message_id, message.callback_data(label)
+        )
 
-    def seed_published(self, text: str, verdict: str = "false", summary: str = "This is not true.",
-                       lang: str = "en", sources: list[str] | None = None) -> int:
+    def seed_published(
+        self,
+        text: str,
+        verdict: str = "false",
+        summary: str = "This is not true.",
+        lang: str = "en",
+        sources: list[str] | None = None,
+    ) -> int:
         """A claim with a published clarification, as reviewers or an import would leave it."""
         from factdb.normalize import normalize
 
         def work(session: Any) -> int:
-            claim = Claim(text=text, normalized=normalize(text), lang=lang, status=ClaimStatus.PUBLISHED,
-                          published_at=utcnow())
+            claim = Claim(
+                text=text,
+                normalized=normalize(text),
+                lang=lang,
+                status=ClaimStatus.PUBLISHED,
+                published_at=utcnow(),
+            )
             session.add(claim)
             session.flush()
-            session.add(Clarification(claim_id=claim.id, lang=lang, verdict=verdict, summary=summary,
-                                      sources=json.dumps(sources or ["https://factcheck.example.org/a"])))
+            session.add(
+                Clarification(
+                    claim_id=claim.id,
+                    lang=lang,
+                    verdict=verdict,
+                    summary=summary,
+                    sources=json.dumps(sources or ["https://factcheck.example.org/a"]),
+                )
+            )
             return claim.id  # type: ignore[return-value]
 
         claim_id = self.db.transaction(work)

@@ -28,7 +28,9 @@ async def test_a_known_hoax_is_answered_at_once(tipline: Tipline) -> None:
 
 
 async def test_something_new_becomes_a_claim_and_a_card_for_reviewers(tipline: Tipline) -> None:
-    reply = await tipline.ask(3, "The moon landing in 1969 was filmed in a studio in Nevada, insiders reveal", first_name="Tomas")
+    reply = await tipline.ask(
+        3, "The moon landing in 1969 was filmed in a studio in Nevada, insiders reveal", first_name="Tomas"
+    )
     assert "Thanks, Tomas" in shown(reply)
     assert "Nobody has asked about this yet" in shown(reply)
     card = await tipline.emu.wait_for_bot_message(REVIEW_CHAT)
@@ -47,7 +49,9 @@ async def test_html_in_a_citizens_text_is_shown_literally(tipline: Tipline) -> N
 
 
 async def test_the_same_update_delivered_twice_is_counted_once(tipline: Tipline) -> None:
-    message = tipline.emu.send_text(5, "Vaccines contain microchips that track you through 5G towers everywhere")
+    message = tipline.emu.send_text(
+        5, "Vaccines contain microchips that track you through 5G towers everywhere"
+    )
     await tipline.emu.wait_for_bot_message(5)
     update_id = max(tipline.emu._update_history)  # the update just handled
     tipline.emu.redeliver(update_id)

@@ -68,7 +68,11 @@ async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return citizens.unsubscribe_all(session, citizen) if citizen else 0  # type: ignore[arg-type]
 
     svc.db.transaction(work)  # type: ignore[arg-type]
-    await reply(update, context, t._("Done: I won't send you any more updates. Send me a message any time to check something new."))
+    await reply(
+        update,
+        context,
+        t._("Done: I won't send you any more updates. Send me a message any time to check something new."),
+    )
 
 
 async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -78,7 +82,13 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     t = citizen_translator(svc, update)  # before the data (and the chosen language) is gone
     forgotten = svc.db.transaction(lambda s: citizens.forget(s, user.id))
     if forgotten:
-        await reply(update, context, t._("Done: I deleted your data. The fact-checks themselves stay public, without any link to you."))
+        await reply(
+            update,
+            context,
+            t._(
+                "Done: I deleted your data. The fact-checks themselves stay public, without any link to you."
+            ),
+        )
     else:
         await reply(update, context, t._("I don't have any data about you."))
 
@@ -86,7 +96,11 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     t = citizen_translator(svc, update)
-    rows = [[(name, cb.make("ln", tag.replace("-", "_")))] for tag, name in LANGUAGE_NAMES.items() if tag in svc.config.locales]
+    rows = [
+        [(name, cb.make("ln", tag.replace("-", "_")))]
+        for tag, name in LANGUAGE_NAMES.items()
+        if tag in svc.config.locales
+    ]
     await reply(update, context, t._("Which language should I use?"), rows)
 
 

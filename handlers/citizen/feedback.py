@@ -15,9 +15,7 @@ from handlers.citizen.submit import after_intake, render
 from handlers.common import citizen_translator, reply, services
 
 
-async def _intake_followup(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback
-) -> None:
+async def _intake_followup(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
     svc: Services = services(context)
     query = update.callback_query
     assert query is not None and update.effective_user is not None
@@ -38,7 +36,9 @@ async def _intake_followup(
     rendered = svc.db.transaction(work)
     t = citizen_translator(svc, update)
     if rendered is None:
-        await query.answer(t._("This button no longer works. Please send the message again."), show_alert=True)
+        await query.answer(
+            t._("This button no longer works. Please send the message again."), show_alert=True
+        )
         return
     await query.answer()
     if not rendered[0]:
@@ -60,14 +60,16 @@ async def on_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE, action
     assert query is not None and update.effective_user is not None
     user_id = update.effective_user.id
     value = "helpful" if action.word(0) == "h" else "not_helpful"
-    done = svc.db.transaction(
-        lambda s: intake.record_feedback(s, user_id, action.int(1), value) is not None
-    )
+    done = svc.db.transaction(lambda s: intake.record_feedback(s, user_id, action.int(1), value) is not None)
     t = citizen_translator(svc, update)
     if not done:
         await query.answer(t._("This button no longer works."), show_alert=True)
         return
-    await query.answer(t._("Thank you for telling us!") if value == "helpful" else t._("Thanks — we'll use this to do better."))
+    await query.answer(
+        t._("Thank you for telling us!")
+        if value == "helpful"
+        else t._("Thanks — we'll use this to do better.")
+    )
 
 
 async def on_wait(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
@@ -100,7 +102,9 @@ def wait_text(svc: Services, t: object, claim_id: int) -> str:
     if wait.hours is None:
         guess = t._("Reviewers are volunteers, so we can't promise a time, but we'll message you here.")
     elif wait.hours < 2:
-        guess = t._("Lately that has meant an answer within a couple of hours. Not a promise, but a fair guide.")
+        guess = t._(
+            "Lately that has meant an answer within a couple of hours. Not a promise, but a fair guide."
+        )
     elif wait.hours < 30:
         guess = t._("Lately that has meant an answer within about a day. Not a promise, but a fair guide.")
     else:

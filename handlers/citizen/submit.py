@@ -56,7 +56,10 @@ def submission_from(update: Update, message: Message) -> intake.Submission:
 
 def answer_buttons(t: Translator, request_id: int) -> Buttons:
     return [
-        [(t._("👍 Helpful"), cb.make("fb", "h", request_id)), (t._("👎 Not helpful"), cb.make("fb", "n", request_id))],
+        [
+            (t._("👍 Helpful"), cb.make("fb", "h", request_id)),
+            (t._("👎 Not helpful"), cb.make("fb", "n", request_id)),
+        ],
         [(t._("This isn't my message"), cb.make("nm", request_id))],
     ]
 
@@ -65,15 +68,21 @@ def wait_button(t: Translator, claim_id: int) -> Buttons:
     return [[(t._("How long will it take?"), cb.make("wt", claim_id))]]
 
 
-def render(svc: Services, session: Session, result: intake.IntakeResult, first_name: str) -> tuple[str, Buttons | None] | None:
+def render(
+    svc: Services, session: Session, result: intake.IntakeResult, first_name: str
+) -> tuple[str, Buttons | None] | None:
     """The one bubble a citizen gets back for an intake outcome (None: stay silent)."""
     t = svc.t(result.lang)
     if result.outcome == "answer" and result.clarification and result.claim and result.request_id:
         chosen = result.clarification
         link = f"{svc.config.public_url}/claims/{result.claim.id}" if svc.config.public_url else None
         text = texts.clarification(
-            t, chosen.clarification, clarifications.sources_of(chosen.clarification),
-            translated=chosen.translated, public_link=link, changed=result.changed,
+            t,
+            chosen.clarification,
+            clarifications.sources_of(chosen.clarification),
+            translated=chosen.translated,
+            public_link=link,
+            changed=result.changed,
         )
         return text, answer_buttons(t, result.request_id)
     if result.outcome == "choose" and result.request_id:
@@ -81,25 +90,33 @@ def render(svc: Services, session: Session, result: intake.IntakeResult, first_n
         rows: list[list[tuple[str, str]]] = []
         for i, (claim, _score) in enumerate(result.candidates, start=1):
             lines.append(f"{i}. {texts.isolate(texts.excerpt(claim.text, 160))}")
-            rows.append([(f"{i}. {texts.excerpt(claim.text, 40)}", cb.make("pk", result.request_id, claim.id))])  # type: ignore[arg-type]
+            rows.append(
+                [(f"{i}. {texts.excerpt(claim.text, 40)}", cb.make("pk", result.request_id, claim.id))]
+            )  # type: ignore[arg-type]
         rows.append([(t._("None of these"), cb.make("no", result.request_id))])
         return "\n".join(lines), rows
     if result.outcome == "under_review" and result.claim:
         return (
-            t._("Thanks! Our reviewers are already looking into this message. I'll message you here as soon as there's an answer."),
+            t._(
+                "Thanks! Our reviewers are already looking into this message. I'll message you here as soon as there's an answer."
+            ),
             wait_button(t, result.claim.id),  # type: ignore[arg-type]
         )
     if result.outcome == "new_claim" and result.claim:
         return (
-            t._("Thanks, {name}. Nobody has asked about this yet. Our volunteer reviewers will look at it and I'll message you here when there's an answer.").format(
-                name=texts.isolate(first_name)
-            ),
+            t._(
+                "Thanks, {name}. Nobody has asked about this yet. Our volunteer reviewers will look at it and I'll message you here when there's an answer."
+            ).format(name=texts.isolate(first_name)),
             wait_button(t, result.claim.id),  # type: ignore[arg-type]
         )
     if result.outcome == "empty":
-        return t._("I couldn't find any text to check. Please send the message as text, or a photo or video with its caption."), None
+        return t._(
+            "I couldn't find any text to check. Please send the message as text, or a photo or video with its caption."
+        ), None
     if result.outcome == "slow_down":
-        return t._("You've sent a lot of messages in a short time. Please slow down — I'll read new ones again in a minute."), None
+        return t._(
+            "You've sent a lot of messages in a short time. Please slow down — I'll read new ones again in a minute."
+        ), None
     return None
 
 

@@ -10,7 +10,11 @@ from handlers.common import citizen_translator, reply, services
 
 async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     t = citizen_translator(services(context), update)
-    await reply(update, context, t._(
-        "I can only read text for now. Please forward the message as text, "
-        "or a photo or video with its caption."
-    ))
+    await reply(
+        update,
+        context,
+        t._(
+            "I can only read text for now. Please forward the message as text, "
+            "or a photo or video with its caption."
+        ),
+    )

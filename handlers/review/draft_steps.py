@@ -18,7 +18,9 @@ from handlers.common import reply, send, services
 from handlers.review.guard import explain, require_reviewer
 
 
-async def _show(update: Update, context: ContextTypes.DEFAULT_TYPE, svc: Services, t: Translator, draft_id: int) -> None:
+async def _show(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, svc: Services, t: Translator, draft_id: int
+) -> None:
     """Send the prompt for the draft's current step (the preview at the end) to the reviewer's
     private chat, so the moderators' group stays readable."""
     chat_id = update.effective_user.id if update.effective_user else 0
@@ -36,7 +38,7 @@ async def _show(update: Update, context: ContextTypes.DEFAULT_TYPE, svc: Service
     await send(context, chat_id, text, rows)
 
 
-async def _step(update: Update, context: ContextTypes.DEFAULT_TYPE, draft_id: int | None, fn) -> None:  # noqa: ANN001
+async def _step(update: Update, context: ContextTypes.DEFAULT_TYPE, draft_id: int | None, fn) -> None:
     """Run one step's domain call for the presser's own active draft, then show the next step."""
     t = await require_reviewer(update, context)
     if t is None:
@@ -95,7 +97,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Dra
             await _show(update, context, svc, t, draft.id)  # type: ignore[arg-type]
 
 
-async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback | None = None) -> None:
+async def on_cancel(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback | None = None
+) -> None:
     t = await require_reviewer(update, context)
     if t is None:
         return
@@ -116,7 +120,11 @@ async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE, action: 
         await update.callback_query.answer()
         if cancelled:
             await update.callback_query.edit_message_reply_markup(None)
-    await reply(update, context, t._("Cancelled. Nothing was published.") if cancelled else t._("There's nothing to cancel."))
+    await reply(
+        update,
+        context,
+        t._("Cancelled. Nothing was published.") if cancelled else t._("There's nothing to cancel."),
+    )
 
 
 async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

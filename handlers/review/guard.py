@@ -48,8 +48,12 @@ def explain(t: Translator, err: ReviewError) -> str:
         "published": t._("Claim #{claim_id} is published; retract it first."),
         "bad_verdict": t._("That verdict is not one I know."),
         "summary_empty": t._("The summary is empty. Please write one or two sentences."),
-        "summary_too_long": t._("That's {length} characters; citizens read this in one bubble, so please keep it under {limit}."),
-        "bad_sources": t._("I couldn't find a link in that. Send links starting with http:// or https://, or - for none."),
+        "summary_too_long": t._(
+            "That's {length} characters; citizens read this in one bubble, so please keep it under {limit}."
+        ),
+        "bad_sources": t._(
+            "I couldn't find a link in that. Send links starting with http:// or https://, or - for none."
+        ),
         "sources_needed": t._("A clarification with this verdict needs at least one source link."),
         "lang_exists": t._("There is already a clarification in {lang}; use /edit to change it."),
         "not_ready": t._("This draft isn't finished yet."),

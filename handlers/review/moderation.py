@@ -15,7 +15,7 @@ from handlers.review.draft_steps import _show
 from handlers.review.guard import explain, require_reviewer
 
 
-async def _act(update: Update, context: ContextTypes.DEFAULT_TYPE, fn, done: str) -> bool:  # noqa: ANN001
+async def _act(update: Update, context: ContextTypes.DEFAULT_TYPE, fn, done: str) -> bool:
     t = await require_reviewer(update, context)
     if t is None:
         return False
@@ -77,14 +77,24 @@ async def on_merge_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, acti
         similar = review_texts.similar_claims(session, claim, svc.index, limit=5) if claim else []
     await query.answer()
     if not similar:
-        await reply(update, context, t._("No similar claims found. Use /merge {id} TARGET_ID.").format(id=source_id))
+        await reply(
+            update, context, t._("No similar claims found. Use /merge {id} TARGET_ID.").format(id=source_id)
+        )
         return
-    rows = [[(f"#{c.id} {review_texts.texts.excerpt(c.text, 40)}", cb.make("mi", source_id, c.id))] for c, _ in similar]  # type: ignore[arg-type]
+    rows = [
+        [(f"#{c.id} {review_texts.texts.excerpt(c.text, 40)}", cb.make("mi", source_id, c.id))]
+        for c, _ in similar
+    ]  # type: ignore[arg-type]
     await reply(update, context, t._("Merge #{id} into which claim?").format(id=source_id), rows)
 
 
 async def on_merge(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
-    ok = await _act(update, context, lambda s, uid: rv.merge(s, action.int(0), action.int(1), uid), N_("Merged. {n} people told at once."))
+    ok = await _act(
+        update,
+        context,
+        lambda s, uid: rv.merge(s, action.int(0), action.int(1), uid),
+        N_("Merged. {n} people told at once."),
+    )
     if ok and update.callback_query:
         await update.callback_query.edit_message_reply_markup(None)
 
@@ -96,7 +106,12 @@ async def merge_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         if t:
             await reply(update, context, t._("Usage: /merge DUPLICATE_ID TARGET_ID"))
         return
-    await _act(update, context, lambda s, uid: rv.merge(s, ids[0], ids[1], uid), N_("Merged. {n} people told at once."))
+    await _act(
+        update,
+        context,
+        lambda s, uid: rv.merge(s, ids[0], ids[1], uid),
+        N_("Merged. {n} people told at once."),
+    )
 
 
 async def retract_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -107,10 +122,15 @@ async def retract_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         if t:
             await reply(update, context, t._("Usage: /retract ID reason citizens will read"))
         return
-    await _act(update, context, lambda s, uid: rv.retract(s, ids[0], uid, reason), N_("Withdrawn. {n} people will be told why."))
+    await _act(
+        update,
+        context,
+        lambda s, uid: rv.retract(s, ids[0], uid, reason),
+        N_("Withdrawn. {n} people will be told why."),
+    )
 
 
-async def _start_draft(update: Update, context: ContextTypes.DEFAULT_TYPE, starter) -> None:  # noqa: ANN001
+async def _start_draft(update: Update, context: ContextTypes.DEFAULT_TYPE, starter) -> None:
     t = await require_reviewer(update, context)
     if t is None:
         return
@@ -135,4 +155,3 @@ async def edit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def translate_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _start_draft(update, context, rv.start_translate)
-

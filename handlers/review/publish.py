@@ -43,18 +43,33 @@ async def on_publish(update: Update, context: ContextTypes.DEFAULT_TYPE, action:
     await query.answer()
     await query.edit_message_reply_markup(None)
     if published is None:
-        await reply(update, context, t._("Sent for approval: another reviewer has to check it before it goes out."))
+        await reply(
+            update, context, t._("Sent for approval: another reviewer has to check it before it goes out.")
+        )
         if svc.config.review_chat_id is not None:
             await send(
-                context, svc.config.review_chat_id,
-                t._("Draft for #{id} by {name} needs a second reviewer:").format(id=claim_id, name=texts.isolate(user.full_name))
-                + "\n\n" + body,
-                [[(t._("Approve"), cb.make("ap", action.int(0))), (t._("Send back"), cb.make("sb", action.int(0)))]],
+                context,
+                svc.config.review_chat_id,
+                t._("Draft for #{id} by {name} needs a second reviewer:").format(
+                    id=claim_id, name=texts.isolate(user.full_name)
+                )
+                + "\n\n"
+                + body,
+                [
+                    [
+                        (t._("Approve"), cb.make("ap", action.int(0))),
+                        (t._("Send back"), cb.make("sb", action.int(0))),
+                    ]
+                ],
             )
         return
-    await reply(update, context, t.ngettext(
-        "Published. {n} person will be told.", "Published. {n} people will be told.", published.notified
-    ).format(n=t.number(published.notified)))
+    await reply(
+        update,
+        context,
+        t.ngettext(
+            "Published. {n} person will be told.", "Published. {n} people will be told.", published.notified
+        ).format(n=t.number(published.notified)),
+    )
 
 
 async def on_approval(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
@@ -82,10 +97,19 @@ async def on_approval(update: Update, context: ContextTypes.DEFAULT_TYPE, action
     await query.answer()
     await query.edit_message_reply_markup(None)
     if published is not None:
-        await reply(update, context, t.ngettext(
-            "Approved and published. {n} person will be told.", "Approved and published. {n} people will be told.",
-            published.notified,
-        ).format(n=t.number(published.notified)))
+        await reply(
+            update,
+            context,
+            t.ngettext(
+                "Approved and published. {n} person will be told.",
+                "Approved and published. {n} people will be told.",
+                published.notified,
+            ).format(n=t.number(published.notified)),
+        )
     else:
         await reply(update, context, t._("Sent back to its author."))
-        await send(context, author, t._("A reviewer sent your draft back. Open it with the Edit button on its preview, or /cancel."))
+        await send(
+            context,
+            author,
+            t._("A reviewer sent your draft back. Open it with the Edit button on its preview, or /cancel."),
+        )

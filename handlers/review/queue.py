@@ -33,7 +33,9 @@ async def on_page(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb
     query = update.callback_query
     assert query is not None
     with svc.db.session() as session:
-        items, pages = claim_queue.page(session, action.int(0), half_life_hours=svc.config.virality_half_life_hours)
+        items, pages = claim_queue.page(
+            session, action.int(0), half_life_hours=svc.config.virality_half_life_hours
+        )
     page_no = min(action.int(0), pages - 1)
     text, rows = review_texts.queue_lines(t, items, page_no, pages)
     await query.answer()
@@ -58,12 +60,16 @@ async def claim_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         text, rows = review_texts.card(t, session, claim, svc.index)
         lines = [text]
         for clar in clarifications.current(session, claim_id):
-            lines.append(f"{clar.lang} v{clar.version}: {texts.verdict_label(t, clar.verdict)} — {texts.isolate(texts.excerpt(clar.summary, 200))}")
+            lines.append(
+                f"{clar.lang} v{clar.version}: {texts.verdict_label(t, clar.verdict)} — {texts.isolate(texts.excerpt(clar.summary, 200))}"
+            )
         history = audit.history(session, claim_id)
         if history:
             lines.append("")
             lines.append(t._("History:"))
             for entry in history:
                 change = f"{entry.old or ''} → {entry.new or ''}" if entry.old or entry.new else ""
-                lines.append(f"• {review_texts.ago(t, entry.at)} · {texts.escape(entry.action)} {texts.isolate(change) if change else ''}")
+                lines.append(
+                    f"• {review_texts.ago(t, entry.at)} · {texts.escape(entry.action)} {texts.isolate(change) if change else ''}"
+                )
     await reply(update, context, "\n".join(lines), rows)

@@ -8,8 +8,8 @@ from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
 from bot import review_texts
-from factdb import reviewers
 from factdb import review as rv
+from factdb import reviewers
 from handlers.common import markup, reply, services
 from handlers.review.guard import explain, require_reviewer
 
@@ -22,6 +22,7 @@ async def _take(update: Update, context: ContextTypes.DEFAULT_TYPE, claim_id: in
     user = update.effective_user
     assert user is not None
     try:
+
         def work(session: object) -> tuple[int, str, review_texts.Rows]:
             name = user.full_name or reviewers.display_name(session, user.id)  # type: ignore[arg-type]
             draft = rv.take(session, claim_id, user.id, name)  # type: ignore[arg-type]
@@ -71,4 +72,3 @@ async def take_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             await reply(update, context, t._("Usage: /take ID"))
         return
     await _take(update, context, int(args[0].lstrip("#")))
-
