@@ -175,7 +175,7 @@ class DeliveryLoop:
             self._count("failed")
             return
         except CardNotPostedYet:
-            await asyncio.to_thread(self._with_session, ob.mark_retry, job.id, "card not posted yet", 3.0)
+            await asyncio.to_thread(self._with_session, ob.mark_retry, job.id, "card not posted yet", 0.3)
             return
         except (TimedOut, NetworkError) as exc:
             await asyncio.to_thread(

@@ -1,0 +1,114 @@
+"""Reviewers turn the queue into published clarifications; every requester is told once."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from factdb import reviewers
+from factdb.models import AuditLog, Claim, ClaimStatus, Outbox
+from tests.conftest import ADMIN
+from tests.harness import REVIEW_CHAT, Tipline, shown
+
+ANA, BEN = ADMIN, 9002
+CITIZENS = (101, 102, 103)
+RUMOUR = "Drinking hot water with lemon every morning cures cancer, doctors don't want you to know this"
+
+
+async def _new_claim_with_three_requesters(tipline: Tipline) -> tuple[int, object]:
+    for n, citizen in enumerate(CITIZENS):
+        reply = await tipline.ask(citizen, RUMOUR + "!" * n, first_name=f"C{citizen}")
+        assert "Thanks" in shown(reply)
+    card = await tipline.emu.wait_for_bot_message(REVIEW_CHAT, lambda m: "3 requests" in m.text, timeout=8)
+    with tipline.db.session() as s:
+        claim = s.exec(select(Claim)).one()
+    return claim.id, card  # type: ignore[return-value]
+
+
+async def _write_and_publish(tipline: Tipline, reviewer: int, card, verdict: str = "❌ False") -> None:  # noqa: ANN001
+    emu = tipline.emu
+    query = await tipline.press(reviewer, card, "Take", chat_id=REVIEW_CHAT)
+    await emu.wait_for_callback_answer(query)
+    ask_verdict = await emu.wait_for_bot_message(reviewer, lambda m: "verdict" in m.text)
+    await tipline.press(reviewer, ask_verdict, verdict)
+    await emu.wait_for_bot_message(reviewer, lambda m: "summary" in m.text)
+    emu.send_text(reviewer, "No study shows that <lemon water> cures cancer & doctors recommend proven treatment.")
+    await emu.wait_for_bot_message(reviewer, lambda m: "sources" in m.text)
+    emu.send_text(reviewer, "https://www.who.int/news-room/fact-sheets/detail/cancer and https://example.org/study")
+    ask_lang = await emu.wait_for_bot_message(reviewer, lambda m: "language" in m.text)
+    await tipline.press(reviewer, ask_lang, "English")
+    preview = await emu.wait_for_bot_message(reviewer, lambda m: "Publish" in m.button_texts())
+    assert "<lemon water>" in shown(preview)  # reviewer text never breaks the HTML
+    await tipline.press(reviewer, preview, "Publish")
+
+
+async def test_a_claim_goes_from_card_to_every_requester_once(tipline: Tipline) -> None:
+    claim_id, card = await _new_claim_with_three_requesters(tipline)
+    await _write_and_publish(tipline, ANA, card)
+    done = await tipline.emu.wait_for_bot_message(ANA, lambda m: "Published" in m.text)
+    assert "3 people" in done.text
+    for citizen in CITIZENS:
+        notice = await tipline.emu.wait_for_bot_message(citizen, lambda m: "There's an answer" in m.text, timeout=8)
+        assert "False" in shown(notice) and "who.int" in shown(notice)
+    await tipline.emu.wait_until_idle()
+    for citizen in CITIZENS:
+        notices = [m for m in tipline.emu.bot_messages(citizen) if "There's an answer" in m.text]
+        assert len(notices) == 1
+    card_now = await tipline.emu.wait_for_bot_message(REVIEW_CHAT, lambda m: "Published by" in m.text, timeout=8)
+    assert card_now.message_id == card.message_id  # edited in place, not re-posted
+    assert tipline.claim(claim_id).status == ClaimStatus.PUBLISHED
+    with tipline.db.session() as s:
+        actions = [a.action for a in s.exec(select(AuditLog).where(AuditLog.claim_id == claim_id))]
+    assert actions[:2] == ["take", "publish"]
+
+
+async def test_a_later_citizen_gets_the_answer_at_once(tipline: Tipline) -> None:
+    _, card = await _new_claim_with_three_requesters(tipline)
+    await _write_and_publish(tipline, ANA, card)
+    await tipline.emu.wait_for_bot_message(ANA, lambda m: "Published" in m.text)
+    reply = await tipline.ask(104, RUMOUR)
+    assert "False" in shown(reply) and "No study shows" in shown(reply)
+
+
+async def test_someone_who_is_not_a_reviewer_pressing_take_changes_nothing(tipline: Tipline) -> None:
+    claim_id, card = await _new_claim_with_three_requesters(tipline)
+    stranger = 555
+    for label in card.button_texts():
+        query = await tipline.press(stranger, card, label, chat_id=REVIEW_CHAT)
+        answer = await tipline.emu.wait_for_callback_answer(query)
+        assert answer["show_alert"] and "Only reviewers" in answer["text"]
+    assert tipline.claim(claim_id).status == ClaimStatus.NEW
+    assert tipline.emu.bot_messages(stranger) == []
+
+
+async def test_a_forged_button_is_refused(tipline: Tipline) -> None:
+    claim_id, card = await _new_claim_with_three_requesters(tipline)
+    for data in ("tk:99999", "tk:1:2", "zz:1", "tk:" + "9" * 70, "sp:-1"):
+        query = tipline.emu.press_button(ANA, REVIEW_CHAT, card.message_id, data, forge=True)
+        answer = await tipline.emu.wait_for_callback_answer(query)
+        assert answer["show_alert"]
+    assert tipline.claim(claim_id).status == ClaimStatus.NEW
+
+
+async def test_spam_closes_a_claim_without_telling_anyone(tipline: Tipline) -> None:
+    claim_id, card = await _new_claim_with_three_requesters(tipline)
+    query = await tipline.press(ANA, card, "Spam", chat_id=REVIEW_CHAT)
+    await tipline.emu.wait_for_callback_answer(query)
+    assert tipline.claim(claim_id).status == ClaimStatus.SPAM
+    await tipline.emu.wait_for_bot_message(REVIEW_CHAT, lambda m: "spam" in m.text, timeout=8)
+    with tipline.db.session() as s:
+        assert [o.kind for o in s.exec(select(Outbox))] == ["card", "card_edit"] or all(
+            o.kind.startswith("card") for o in s.exec(select(Outbox))
+        )
+
+
+async def test_a_removed_reviewer_is_stopped_at_the_next_step(tipline: Tipline) -> None:
+    tipline.db.transaction(lambda s: reviewers.add(s, BEN, name="Ben"))
+    tipline.emu.user(BEN, "Ben")
+    _, card = await _new_claim_with_three_requesters(tipline)
+    query = await tipline.press(BEN, card, "Take", chat_id=REVIEW_CHAT)
+    await tipline.emu.wait_for_callback_answer(query)
+    ask_verdict = await tipline.emu.wait_for_bot_message(BEN, lambda m: "verdict" in m.text)
+    tipline.db.transaction(lambda s: reviewers.remove(s, BEN))
+    query = await tipline.press(BEN, ask_verdict, "❌ False")
+    answer = await tipline.emu.wait_for_callback_answer(query)
+    assert "Only reviewers" in answer["text"]
