@@ -170,9 +170,10 @@ def top_viral(
         # An SQLite built without its math functions has no power(): fall back to the queue's
         # own Python ranking, slower on a huge backlog but the same answer.
         session.rollback()
-        rows = [(i.claim.id, i.claim.text, i.claim.request_count, i.virality) for i in ranked(
-            session, half_life_hours, now
-        )[:limit]]
+        rows = [
+            (i.claim.id, i.claim.text, i.claim.request_count, i.virality)
+            for i in ranked(session, half_life_hours, now)[:limit]
+        ]
     return [ViralClaim(int(cid), _excerpt(text), v, int(n)) for cid, text, n, v in rows]
 
 
@@ -254,9 +255,7 @@ def format_text(s: Stats) -> str:
         f" (over {s.published_measured} claims published in {PUBLISH_WINDOW_DAYS} days)",
         f"helpful feedback: {share}",
         f"outbox backlog: {s.outbox_backlog}"
-        + "".join(
-            f", {k} {s.outbox[k]}" for k in ("failed", "in_doubt") if s.outbox.get(k)
-        ),
+        + "".join(f", {k} {s.outbox[k]}" for k in ("failed", "in_doubt") if s.outbox.get(k)),
         "",
         f"most viral open claims (half-life {s.half_life_hours:g} h):",
     ]

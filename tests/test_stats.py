@@ -37,10 +37,14 @@ def _requests(session: Session, claim_id: int | None, *ages: timedelta) -> None:
 def seed(session: Session) -> dict[str, int]:
     ids: dict[str, int] = {}
     # Published 10 h after its first request (requests 30 h and 25 h ago, published 20 h ago).
-    ids["pub_a"] = _claim(session, "Drinking bleach cures flu", ClaimStatus.PUBLISHED, published_at=NOW - 20 * H)
+    ids["pub_a"] = _claim(
+        session, "Drinking bleach cures flu", ClaimStatus.PUBLISHED, published_at=NOW - 20 * H
+    )
     _requests(session, ids["pub_a"], 30 * H, 25 * H, 2 * H)
     # Published 4 h after its first request, 3 days ago.
-    ids["pub_b"] = _claim(session, "5G towers spread viruses", ClaimStatus.PUBLISHED, published_at=NOW - 3 * D)
+    ids["pub_b"] = _claim(
+        session, "5G towers spread viruses", ClaimStatus.PUBLISHED, published_at=NOW - 3 * D
+    )
     _requests(session, ids["pub_b"], 3 * D + 4 * H)
     # Published 2 h after, but 40 days ago: outside the 30-day window.
     ids["pub_old"] = _claim(session, "Old claim", ClaimStatus.PUBLISHED, published_at=NOW - 40 * D)
@@ -117,7 +121,12 @@ def test_top_viral_matches_the_queue(db: Database, seeded: dict[str, int]) -> No
         s = stats(session, now=NOW, half_life_hours=6.0)
         expected = queue.ranked(session, 6.0, NOW)[:5]
     assert [v.id for v in s.top_viral] == [i.claim.id for i in expected]
-    assert [v.id for v in s.top_viral] == [seeded["hot"], seeded["review"], seeded["old_many"], seeded["quiet"]]
+    assert [v.id for v in s.top_viral] == [
+        seeded["hot"],
+        seeded["review"],
+        seeded["old_many"],
+        seeded["quiet"],
+    ]
     for got, want in zip(s.top_viral, expected, strict=True):
         assert got.virality == pytest.approx(want.virality, rel=1e-6)
         assert got.requests == want.claim.request_count
