@@ -1,0 +1,231 @@
+"""schema.org ClaimReview: what Google Fact Check Tools and partners' crawlers read.
+
+`claimreview_for` is the one place a published claim becomes JSON-LD: the export feed and the
+public claim pages both use it, so the two never disagree. `records_from_document` reads
+partners' ClaimReview (one object, a list, a DataFeed, or an HTML page's ld+json blocks) into
+the flat records the importer validates.
+
+Privacy: only published claim text and the clarification go out, through `mask_personal`.
+Who asked about a claim, and a private person a message was forwarded from, never do.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+from factdb.clarifications import sources_of
+from factdb.interchange import ratings
+from factdb.models import Claim, Clarification
+from factdb.privacy import mask_personal
+
+__all__ = ["claimreview_for", "public_id", "records_from_document", "review_url"]
+
+_SLUG_RE = re.compile(r"[^a-z0-9]+")
+
+
+def _date(value: datetime | None) -> str | None:
+    return value.date().isoformat() if value else None
+
+
+def public_id(claim: Claim, *, org_name: str, public_url: str | None) -> str:
+    """The id a claim carries in exports: a partner's own id for claims imported from them
+    (so round trips and re-imports meet the same row), else one naming this deployment."""
+    if claim.external_id:
+        return claim.external_id
+    if public_url:
+        return f"{public_url.rstrip('/')}/claims/{claim.id}"
+    slug = _SLUG_RE.sub("-", org_name.lower()).strip("-") or "crowdcheck"
+    return f"{slug}:claim:{claim.id}"
+
+
+def is_imported(claim: Claim, clarification: Clarification) -> bool:
+    # Imported clarifications have no reviewer (author_id) and the claim a partner's id.
+    return bool(claim.external_id) and clarification.author_id is None
+
+
+def review_url(claim: Claim, clarification: Clarification, *, public_url: str | None) -> str | None:
+    """Where a person reads the fact-check: the partner's article for imported claims, else
+    our public page (or the clarification's own link when we have no public site)."""
+    if is_imported(claim, clarification) and clarification.url:
+        return clarification.url
+    if public_url:
+        return f"{public_url.rstrip('/')}/claims/{claim.id}"
+    sources = sources_of(clarification)
+    return clarification.url or (sources[0] if sources else None)
+
+
+def _claim_author(claim: Claim) -> dict[str, str]:
+    # Only a channel or group a message was forwarded from is public; a person who forwarded
+    # it (possibly the citizen asking) is never named.
+    try:
+        prov = json.loads(claim.provenance) if claim.provenance else {}
+    except ValueError:
+        prov = {}
+    if isinstance(prov, dict) and prov.get("type") in ("channel", "chat") and prov.get("from"):
+        return {"@type": "Organization", "name": mask_personal(str(prov["from"]))}
+    return {"@type": "Person", "name": "Unknown"}
+
+
+def claimreview_for(claim: Claim, clarification: Clarification, *, org_name: str,
+                    public_url: str | None) -> dict[str, Any]:
+    """One ClaimReview (with `@context`, ready to embed in a page) for a published claim."""
+    verdict = clarification.verdict
+    url = review_url(claim, clarification, public_url=public_url)
+    author: dict[str, Any]
+    if is_imported(claim, clarification) and clarification.author_name:
+        # A partner's fact-check stays theirs: republishing it under our name would be
+        # misattribution (and Fact Check Tools expects the publisher to be the author).
+        author = {"@type": "Organization", "name": clarification.author_name}
+    else:
+        author = {"@type": "Organization", "name": org_name}
+        if public_url:
+            author["url"] = public_url
+    item: dict[str, Any] = {"@type": "Claim", "author": _claim_author(claim)}
+    if claim.first_seen:
+        item["datePublished"] = _date(claim.first_seen)
+    if claim.source_url and claim.source_url != clarification.url:
+        # The claim's own appearance; an imported row's only URL is the fact-check itself.
+        item["appearance"] = [{"@type": "CreativeWork", "url": claim.source_url}]
+    review: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+        "identifier": public_id(claim, org_name=org_name, public_url=public_url),
+        "claimReviewed": mask_personal(claim.text),
+        "reviewRating": {
+            "@type": "Rating",
+            "ratingValue": ratings.RATING_VALUES.get(verdict, 3),
+            "bestRating": 5,
+            "worstRating": 1,
+            "alternateName": ratings.LABELS.get(verdict, verdict),
+        },
+        "itemReviewed": item,
+        "author": author,
+        "datePublished": _date(clarification.published_at),
+        "inLanguage": clarification.lang,
+        "reviewBody": mask_personal(clarification.summary),
+    }
+    if url:
+        review["url"] = url
+    sources = sources_of(clarification)
+    if sources:
+        review["citation"] = sources
+    return review
+
+
+# --- reading partners' ClaimReview ----------------------------------------------------------
+
+_LD_JSON_RE = re.compile(
+    r"<script\b[^>]*\btype\s*=\s*[\"']?application/ld\+json[\"']?[^>]*>(.*?)</script\s*>",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _types(obj: dict[str, Any]) -> list[str]:
+    value = obj.get("@type", [])
+    values = value if isinstance(value, list) else [value]
+    # "ClaimReview", "schema:ClaimReview", "https://schema.org/ClaimReview" are the same type.
+    return [re.split(r"[/:#]", str(v))[-1] for v in values]
+
+
+def _first(value: Any) -> Any:
+    return value[0] if isinstance(value, list) and value else value
+
+
+def _url(value: Any) -> str | None:
+    value = _first(value)
+    if isinstance(value, dict):
+        value = value.get("url") or value.get("@id")
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _lang(value: Any) -> Any:
+    value = _first(value)
+    if isinstance(value, dict):  # {"@type": "Language", "name": "en"} / alternateName
+        return value.get("alternateName") or value.get("name")
+    return value
+
+
+def flat_record(review: dict[str, Any]) -> dict[str, Any]:
+    """A ClaimReview as the contract's flat record, plus the extras it carries."""
+    rating = _first(review.get("reviewRating")) or {}
+    rating = rating if isinstance(rating, dict) else {}
+    item = _first(review.get("itemReviewed")) or {}
+    item = item if isinstance(item, dict) else {}
+    appearances = item.get("appearance") or item.get("firstAppearance") or []
+    appearances = appearances if isinstance(appearances, list) else [appearances]
+    source_url = next((u for u in (_url(a) for a in appearances) if u), None)
+    identifier = review.get("identifier")
+    citation = review.get("citation")
+    return {
+        "id": identifier if isinstance(identifier, str | int) else review.get("@id") or _url(review),
+        "text": review.get("claimReviewed") or item.get("text") or item.get("name"),
+        "rating": rating.get("alternateName") or rating.get("name"),
+        "rating_value": rating.get("ratingValue"),
+        "best_rating": rating.get("bestRating"),
+        "worst_rating": rating.get("worstRating"),
+        "summary": review.get("reviewBody") or review.get("description"),
+        "url": _url(review),
+        "source_url": source_url,
+        "lang": _lang(review.get("inLanguage")),
+        "published": review.get("datePublished"),
+        "first_seen": item.get("datePublished"),
+        "author": review.get("author"),
+        "sources": [u for u in (_url(c) for c in citation) if u]
+        if isinstance(citation, list) else _url(citation),
+    }
+
+
+def _collect(obj: Any, out: list[dict[str, Any]], *, strict: bool) -> None:
+    """Walk lists, @graph and DataFeeds; `strict` (inside a feed or list) reports elements that
+    are not ClaimReview instead of skipping them as a web page's other markup."""
+    if isinstance(obj, list):
+        for element in obj:
+            _collect(element, out, strict=strict)
+        return
+    if not isinstance(obj, dict):
+        if strict:
+            out.append({"__problem__": "not a JSON object"})
+        return
+    types = _types(obj)
+    if "ClaimReview" in types:
+        out.append(flat_record(obj))
+    elif "@graph" in obj:
+        _collect(obj["@graph"], out, strict=False)
+    elif "DataFeed" in types or "dataFeedElement" in obj:
+        _collect(obj.get("dataFeedElement", []), out, strict=True)
+    elif "DataFeedItem" in types or ("item" in obj and not types):
+        _collect(obj.get("item"), out, strict=True)
+    elif not types and "text" in obj:
+        out.append(obj)  # a plain contract record in a JSON list
+    elif strict:
+        out.append({"__problem__": f"not a ClaimReview (@type {'/'.join(types) or 'missing'})"})
+
+
+def records_from_document(data: bytes) -> list[dict[str, Any]]:
+    """Flat records from a JSON(-LD) document or an HTML page; ValueError says why not."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError("The file is not UTF-8 text.") from None
+    out: list[dict[str, Any]] = []
+    if text.lstrip().startswith("<"):
+        blocks = _LD_JSON_RE.findall(text)
+        for number, block in enumerate(blocks, start=1):
+            try:
+                _collect(json.loads(block), out, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"ld+json block {number} of the page is not valid JSON: {exc}") from None
+        if not out:
+            raise ValueError("The page has no ClaimReview in a <script type=\"application/ld+json\">.")
+        return out
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"The file is not valid JSON: {exc}") from None
+    _collect(document, out, strict=isinstance(document, list))
+    if not out:
+        raise ValueError("The file has no ClaimReview (nor claims with a text field).")
+    return out
