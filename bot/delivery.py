@@ -22,7 +22,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 from bot.notices import render_job
 from bot.services import Services
-from factdb import citizens
+from factdb import cards, citizens
 from factdb import outbox as ob
 from factdb.models import Claim
 
@@ -149,6 +149,7 @@ class DeliveryLoop:
                 await asyncio.to_thread(self._with_session, ob.mark_failed, job.id, "nothing to render")
                 return
             message = await self._send(job, *rendered)
+            sent_text = rendered[0]
         except RetryAfter as exc:
             delay = float(
                 exc.retry_after
@@ -188,7 +189,7 @@ class DeliveryLoop:
             await asyncio.to_thread(self._with_session, ob.mark_retry, job.id, repr(exc), None)
             self._count("error")
             return
-        await asyncio.to_thread(self._finish, job, message)
+        await asyncio.to_thread(self._finish, job, message, sent_text)
         self.sent += 1
         self._count("sent")
 
@@ -215,7 +216,7 @@ class DeliveryLoop:
             disable_web_page_preview=True,
         )
 
-    def _finish(self, job: ob.Job, message: Message | bool) -> None:
+    def _finish(self, job: ob.Job, message: Message | bool, sent_text: str) -> None:
         message_id = message.message_id if isinstance(message, Message) else None
         with self.svc.db.session() as session:
             if job.kind == "card" and message_id is not None:
@@ -223,6 +224,14 @@ class DeliveryLoop:
                 if claim is not None:
                     claim.card_chat_id, claim.card_message_id = job.chat_id, message_id
                     session.add(claim)
+            if job.kind in ("card", "card_edit"):
+                # The claim may have moved on while this card was on its way (a new request
+                # between render and send): if it would read differently now, edit it again.
+                fresh = render_job(self.svc, session, job)
+                claim = session.get(Claim, job.claim_id)
+                if fresh is not None and fresh[0] != sent_text and claim is not None:
+                    session.flush()
+                    cards.refresh(session, claim, force=True)
             if job.kind == "notice" and job.citizen_id is not None and job.claim_id is not None:
                 citizens.mark_told(session, job.citizen_id, job.claim_id)
             ob.mark_sent(session, job.id, message_id)

@@ -94,6 +94,9 @@ class Translator:
     def datetime(self, value: datetime) -> str:
         return format_datetime(value, format="medium", locale=self.locale)
 
+    def short_datetime(self, value: datetime) -> str:
+        return format_datetime(value, format="short", tzinfo="UTC", locale=self.locale) + " UTC"
+
 
 def N_(message: str) -> str:
     """Mark a string for extraction; it is translated where it is shown."""

@@ -18,11 +18,15 @@ def post(session: Session, claim: Claim, review_chat_id: int | None) -> None:
     )
 
 
-def refresh(session: Session, claim: Claim) -> None:
-    """Ask for the card to be edited to the claim's current state (coalesced: one pending edit)."""
+def refresh(session: Session, claim: Claim, *, force: bool = False) -> None:
+    """Ask for the card to be edited to the claim's current state (coalesced: one pending edit).
+
+    `force`: the card in flight was rendered before the latest change, so a pending row that
+    is being sent does not count as covering it.
+    """
     if claim.id is None:
         return
-    pending = session.exec(
+    pending = None if force else session.exec(
         select(Outbox.id).where(
             Outbox.claim_id == claim.id,
             Outbox.status == OutboxStatus.PENDING,

@@ -86,22 +86,18 @@ def claim_next(
     rows = session.exec(query).all()
     jobs: list[Job] = []
     for row in rows:
-        row.status = OutboxStatus.SENDING
-        row.locked_by = worker
-        row.locked_at = now
-        row.attempts += 1
-        session.add(row)
+        # Conditional on the row still being pending: on SQLite two workers can read the same
+        # row before either writes, and only one of them may win it.
+        won = session.execute(
+            update(Outbox)
+            .where(col(Outbox.id) == row.id, col(Outbox.status) == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.SENDING, locked_by=worker, locked_at=now, attempts=row.attempts + 1)
+        )
+        if not won.rowcount:  # type: ignore[attr-defined]
+            continue
         jobs.append(
-            Job(
-                row.id,
-                row.kind,
-                row.chat_id,
-                row.citizen_id,
-                row.claim_id,
-                row.clarification_id,  # type: ignore[arg-type]
-                json.loads(row.payload or "{}"),
-                row.attempts,
-            )
+            Job(row.id, row.kind, row.chat_id, row.citizen_id, row.claim_id, row.clarification_id,  # type: ignore[arg-type]
+                json.loads(row.payload or "{}"), row.attempts + 1)
         )
     session.commit()
     return jobs
