@@ -391,7 +391,7 @@ def _update(conn: Connection, known: list[tuple[Any, Row]], now: datetime,
     for r in conn.execute(
         select(
             _CLAR.c.id, _CLAR.c.claim_id, _CLAR.c.lang, _CLAR.c.verdict, _CLAR.c.summary,
-            _CLAR.c.url, _CLAR.c.sources, _CLAR.c.author_name,
+            _CLAR.c.url, _CLAR.c.sources, _CLAR.c.author_name, _CLAR.c.author_id,
         )
         .where(_CLAR.c.claim_id.in_(claim_ids), _CLAR.c.is_current.is_(True))
         .order_by(_CLAR.c.id)
@@ -411,7 +411,10 @@ def _update(conn: Connection, known: list[tuple[Any, Row]], now: datetime,
             and claim.source_url == row.source_url
             and (row.published is None or _utc(claim.published_at) == row.published)
         )
-        clar_same = (not row.verdict) or (
+        # A clarification one of our reviewers wrote (an edit after the import) is theirs: the
+        # partner's feed does not overwrite it.
+        ours = target is not None and target.author_id is not None
+        clar_same = (not row.verdict) or ours or (
             target is not None and target.verdict == row.verdict
             and target.summary == row.summary and target.url == row.url
             and target.sources == row.sources and target.author_name == row.author

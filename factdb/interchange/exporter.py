@@ -1,0 +1,148 @@
+"""`crowdcheck export`: published claims as CSV, JSON Lines or a ClaimReview DataFeed.
+
+Streamed: rows come from the database `yield_per` at a time and are written as they come, so
+10^6 claims never sit in memory together. One record per published claim, in the language of
+its original clarification (the current one in the claim's language, else the oldest current
+one); translations are not exported, so an export imports back one-to-one.
+
+What goes out is the claim and its clarification only, text through `mask_personal`. Nothing
+about who asked (citizens, chats, request texts) and no reviewer's identity is ever read here.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterator
+from contextlib import nullcontext
+from typing import IO, Any, Literal
+
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from factdb.clarifications import sources_of
+from factdb.db import Database
+from factdb.interchange import claimreview
+from factdb.interchange.importer import ProgressLike
+from factdb.models import Claim, ClaimStatus, Clarification, utcnow
+from factdb.privacy import mask_personal
+
+__all__ = ["COLUMNS", "export", "flat_record", "published_claims"]
+
+Format = Literal["csv", "jsonl", "claimreview"]
+# The contract's claim fields first (so an export imports back), then what we add.
+COLUMNS = ("id", "text", "verdict", "summary", "url", "lang", "published", "sources",
+           "source_url", "author")
+BATCH = 2000
+
+
+def published_claims(db: Database, *, batch: int = BATCH) -> Iterator[tuple[Claim, Clarification]]:
+    """Each published claim with its original-language current clarification, by claim id."""
+    stmt = (
+        select(Claim, Clarification)
+        .join(Clarification, col(Clarification.claim_id) == col(Claim.id))
+        .where(Claim.status == ClaimStatus.PUBLISHED)
+        .where(col(Clarification.is_current), Clarification.status == "published")
+        .order_by(col(Claim.id), col(Clarification.id))
+        # yield_per streams (a server-side cursor on PostgreSQL) instead of fetching all rows.
+        .execution_options(yield_per=batch)
+    )
+    with db.session() as session:
+        group: list[tuple[Claim, Clarification]] = []
+        for claim, clar in session.exec(stmt):
+            if group and group[0][0].id != claim.id:
+                yield _original(group)
+                group = []
+            group.append((claim, clar))
+        if group:
+            yield _original(group)
+
+
+def _original(group: list[tuple[Claim, Clarification]]) -> tuple[Claim, Clarification]:
+    claim = group[0][0]
+    for pair in group:
+        if claim.lang and pair[1].lang.lower() == claim.lang.lower():
+            return pair
+    return group[0]
+
+
+def flat_record(claim: Claim, clar: Clarification, *, org_name: str,
+                public_url: str | None) -> dict[str, Any]:
+    """The contract's claim fields for one claim (what `crowdcheck import` reads back)."""
+    imported = claimreview.is_imported(claim, clar)
+    return {
+        "id": claimreview.public_id(claim, org_name=org_name, public_url=public_url),
+        "text": mask_personal(claim.text),
+        "verdict": clar.verdict,
+        "summary": mask_personal(clar.summary),
+        "url": claimreview.review_url(claim, clar, public_url=public_url),
+        "lang": clar.lang,
+        "published": clar.published_at.date().isoformat() if clar.published_at else None,
+        "sources": sources_of(clar),
+        "source_url": claim.source_url,
+        # the partner an imported fact-check came from; ours otherwise (never a reviewer's name)
+        "author": clar.author_name if imported and clar.author_name else org_name,
+    }
+
+
+def _count(db: Database) -> int:
+    with db.session() as session:
+        return int(session.exec(
+            select(func.count()).select_from(Claim).where(Claim.status == ClaimStatus.PUBLISHED)
+        ).one())
+
+
+def export(db: Database, fmt: Format, out: IO[str], *, org_name: str, public_url: str | None,
+           progress: ProgressLike | None = None) -> int:
+    """Write all published claims to `out` in `fmt`; returns how many were written."""
+    if fmt not in ("csv", "jsonl", "claimreview"):
+        raise ValueError(f"unknown export format {fmt!r}: use csv, jsonl or claimreview")
+    public_url = public_url.rstrip("/") if public_url else None
+    task = progress.task(f"Exporting {fmt}", total=_count(db)) if progress else nullcontext(None)
+    with task as advance:
+        tick: Callable[..., None] = advance or (lambda _k=1: None)
+        if fmt == "claimreview":
+            return _write_feed(db, out, org_name=org_name, public_url=public_url, tick=tick)
+        if fmt == "csv":
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(COLUMNS)
+        written = 0
+        for claim, clar in published_claims(db):
+            record = flat_record(claim, clar, org_name=org_name, public_url=public_url)
+            if fmt == "csv":
+                # Several sources go in one cell, space-separated: URLs never contain spaces.
+                record["sources"] = " ".join(record["sources"])
+                writer.writerow(["" if record[c] is None else record[c] for c in COLUMNS])
+            else:
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            written += 1
+            if written % 1000 == 0:
+                tick(1000)
+        tick(written % 1000)
+        return written
+
+
+def _write_feed(db: Database, out: IO[str], *, org_name: str, public_url: str | None,
+                tick: Callable[..., None]) -> int:
+    # Written by hand around the elements so the feed is never built in memory; the result is
+    # one valid JSON document.
+    head = {
+        "@context": "https://schema.org",
+        "@type": "DataFeed",
+        "name": f"{org_name} fact-checks",
+        "dateModified": utcnow().replace(microsecond=0).isoformat(),
+    }
+    if public_url:
+        head["url"] = public_url
+    out.write(json.dumps(head, ensure_ascii=False, indent=1)[:-2] + ',\n "dataFeedElement": [')
+    written = 0
+    for claim, clar in published_claims(db):
+        element = claimreview.claimreview_for(claim, clar, org_name=org_name, public_url=public_url)
+        element.pop("@context")  # the feed's context applies to its elements
+        out.write(("\n  " if written == 0 else ",\n  ") + json.dumps(element, ensure_ascii=False))
+        written += 1
+        if written % 1000 == 0:
+            tick(1000)
+    out.write("\n ]\n}\n")
+    tick(written % 1000)
+    return written
