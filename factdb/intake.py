@@ -144,7 +144,10 @@ def submit(session: Session, index: ClaimIndex, sub: Submission, limits: Limits 
         return IntakeResult(flooded, lang=citizen.lang, citizen_id=citizen.id)
 
     lang = detect_language(text, fallback=citizen.lang or sub.telegram_lang)
-    citizens.learn_language(session, citizen, lang)
+    # A forward is someone else's words: its language says little about the citizen's own, so
+    # only text they typed teaches us their language (unless we know nothing else).
+    if sub.forward_type is None or citizen.lang is None:
+        citizens.learn_language(session, citizen, lang)
     reply_lang = citizen.lang or lang
 
     result = index.match(session, text)

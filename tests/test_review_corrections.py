@@ -1,0 +1,158 @@
+"""Reviewers correct their work: edit, retract, translate, merge; and four eyes."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from bot.config import Config
+from factdb import reviewers
+from factdb.models import AuditLog, Claim, ClaimStatus, Clarification
+from tests.conftest import ADMIN
+from tests.harness import REVIEW_CHAT, Tipline, shown
+from tests.test_review_flow import CITIZENS, RUMOUR, _new_claim_with_three_requesters, _write_and_publish
+
+ANA = ADMIN
+
+
+async def _published(tipline: Tipline) -> int:
+    claim_id, card = await _new_claim_with_three_requesters(tipline)
+    await _write_and_publish(tipline, ANA, card)
+    await tipline.emu.wait_for_bot_message(ANA, lambda m: "Published" in m.text)
+    for citizen in CITIZENS:
+        await tipline.emu.wait_for_bot_message(citizen, lambda m: "There's an answer" in m.text, timeout=8)
+    return claim_id
+
+
+def _count(tipline: Tipline, citizen: int, needle: str) -> int:
+    return sum(needle in m.text for m in tipline.emu.bot_messages(citizen))
+
+
+async def test_changing_the_verdict_tells_everyone_once_and_keeps_versions(tipline: Tipline) -> None:
+    claim_id = await _published(tipline)
+    emu = tipline.emu
+    emu.send_text(ANA, f"/edit {claim_id}")
+    ask_verdict = await emu.wait_for_bot_message(ANA, lambda m: "verdict" in m.text)
+    await tipline.press(ANA, ask_verdict, "⚠️ Misleading")
+    await emu.wait_for_bot_message(ANA, lambda m: "summary" in m.text)
+    emu.send_text(ANA, "Lemon water is fine to drink, but it does not cure cancer.")
+    await emu.wait_for_bot_message(ANA, lambda m: "sources" in m.text)
+    emu.send_text(ANA, "https://www.who.int/news-room/fact-sheets/detail/cancer")
+    preview = await emu.wait_for_bot_message(ANA, lambda m: "Publish" in m.button_texts())
+    await tipline.press(ANA, preview, "Publish")
+    for citizen in CITIZENS:
+        update = await emu.wait_for_bot_message(citizen, lambda m: "Update" in m.text, timeout=8)
+        assert "False" in shown(update) and "Misleading" in shown(update)
+    await emu.wait_until_idle()
+    assert all(_count(tipline, c, "Update") == 1 for c in CITIZENS)
+    with tipline.db.session() as s:
+        versions = s.exec(select(Clarification).where(Clarification.claim_id == claim_id)).all()
+        assert sorted((v.version, v.is_current) for v in versions) == [(1, False), (2, True)]
+
+
+async def test_editing_the_words_but_not_the_verdict_tells_nobody(tipline: Tipline) -> None:
+    claim_id = await _published(tipline)
+    emu = tipline.emu
+    emu.send_text(ANA, f"/edit {claim_id}")
+    ask_verdict = await emu.wait_for_bot_message(ANA, lambda m: "verdict" in m.text)
+    await tipline.press(ANA, ask_verdict, "❌ False")
+    await emu.wait_for_bot_message(ANA, lambda m: "summary" in m.text)
+    emu.send_text(ANA, "No study shows lemon water cures cancer.")
+    await emu.wait_for_bot_message(ANA, lambda m: "sources" in m.text)
+    emu.send_text(ANA, "https://www.who.int/x")
+    preview = await emu.wait_for_bot_message(ANA, lambda m: "Publish" in m.button_texts())
+    await tipline.press(ANA, preview, "Publish")
+    done = await emu.wait_for_bot_message(ANA, lambda m: "Published" in m.text)
+    assert "0 people" in done.text
+    await emu.wait_until_idle()
+    assert all(_count(tipline, c, "Update") == 0 for c in CITIZENS)
+
+
+async def test_retracting_needs_a_reason_and_tells_everyone_who_got_it(tipline: Tipline) -> None:
+    claim_id = await _published(tipline)
+    emu = tipline.emu
+    reply = await tipline.ask(ANA, f"/retract {claim_id}")
+    assert "reason" in reply.text
+    assert tipline.claim(claim_id).status == ClaimStatus.PUBLISHED
+    reply = await tipline.ask(ANA, f"/retract {claim_id} A partner found our source was wrong.")
+    assert "Withdrawn" in reply.text
+    for citizen in CITIZENS:
+        notice = await emu.wait_for_bot_message(citizen, lambda m: "withdrawn" in m.text, timeout=8)
+        assert "A partner found our source was wrong." in shown(notice)
+    assert tipline.claim(claim_id).status == ClaimStatus.RETRACTED
+    # The next citizen is not given the withdrawn answer.
+    later = await tipline.ask(104, RUMOUR)
+    assert "False" not in shown(later) and "looking into" in shown(later)
+
+
+async def test_a_translation_reaches_citizens_in_their_language(tipline: Tipline) -> None:
+    claim_id = await _published(tipline)
+    emu = tipline.emu
+    emu.send_text(ANA, f"/translate {claim_id}")
+    ask_lang = await emu.wait_for_bot_message(ANA, lambda m: "language" in m.text)
+    await tipline.press(ANA, ask_lang, "Español")
+    await emu.wait_for_bot_message(ANA, lambda m: "summary" in m.text)
+    emu.send_text(ANA, "Ningún estudio muestra que el agua con limón cure el cáncer.")
+    preview = await emu.wait_for_bot_message(ANA, lambda m: "Publish" in m.button_texts())
+    await tipline.press(ANA, preview, "Publish")
+    await emu.wait_for_bot_message(ANA, lambda m: "Published" in m.text)
+    with tipline.db.session() as s:
+        langs = sorted(c.lang for c in s.exec(select(Clarification).where(Clarification.claim_id == claim_id, Clarification.is_current)))
+    assert langs == ["en", "es"]
+    # A Spanish speaker forwards the English hoax from a channel: the answer comes in Spanish.
+    emu.user(105, "Lucía", language_code="es")
+    emu.forward(105, RUMOUR, origin={"type": "channel", "chat": {"id": -1002, "type": "channel", "title": "Salud Ya"}, "message_id": 7})
+    reply = await emu.wait_for_bot_message(105)
+    assert "Ningún estudio" in shown(reply)
+
+
+async def test_merging_a_duplicate_moves_its_requesters_and_tells_them_at_once(tipline: Tipline) -> None:
+    claim_id = await _published(tipline)
+    emu = tipline.emu
+    dup = await tipline.ask(201, "Completely different words: grandma says garlic in your socks stops the flu overnight")
+    assert "Nobody has asked" in shown(dup)
+    with tipline.db.session() as s:
+        dup_id = max(c.id for c in s.exec(select(Claim)))
+    reply = await tipline.ask(ANA, f"/merge {dup_id} {claim_id}")
+    assert "Merged" in reply.text
+    notice = await emu.wait_for_bot_message(201, lambda m: "There's an answer" in m.text, timeout=8)
+    assert "False" in shown(notice)
+    source, target = tipline.claim(dup_id), tipline.claim(claim_id)
+    assert source.status == ClaimStatus.MERGED and source.merged_into_id == claim_id
+    assert target.request_count == 4
+    # A stale button on the merged claim's card says so and changes nothing.
+    card = await emu.wait_for_bot_message(REVIEW_CHAT, lambda m: f"#{dup_id}" in m.text and "Merged" in m.text, timeout=8)
+    assert card.button_texts() == []
+    query = emu.press_button(ANA, REVIEW_CHAT, card.message_id, f"tk:{dup_id}", forge=True)
+    answer = await emu.wait_for_callback_answer(query)
+    assert "merged" in answer["text"]
+
+
+async def test_four_eyes_needs_a_second_reviewer(db, emulator) -> None:  # noqa: ANN001
+    from bot.app import BotRuntime
+    from tests.conftest import test_config
+
+    emulator.create_group(REVIEW_CHAT, "Moderators", members=[ANA, 9003])
+    config: Config = test_config(emulator, db, require_second_review=True)
+    runtime = BotRuntime(config, db=db, long_poll_timeout=1)
+    await runtime.start()
+    try:
+        tipline = Tipline(emulator, runtime, db)
+        db.transaction(lambda s: reviewers.add(s, 9003, name="Ben"))
+        claim_id, card = await _new_claim_with_three_requesters(tipline)
+        await _write_and_publish(tipline, ANA, card)
+        await emulator.wait_for_bot_message(ANA, lambda m: "approval" in m.text)
+        assert tipline.claim(claim_id).status == ClaimStatus.IN_REVIEW
+        ask = await emulator.wait_for_bot_message(REVIEW_CHAT, lambda m: "Approve" in m.button_texts(), timeout=8)
+        own = await tipline.press(ANA, ask, "Approve", chat_id=REVIEW_CHAT)
+        assert "different reviewer" in (await emulator.wait_for_callback_answer(own))["text"]
+        assert tipline.claim(claim_id).status == ClaimStatus.IN_REVIEW
+        other = await tipline.press(9003, ask, "Approve", chat_id=REVIEW_CHAT)
+        await emulator.wait_for_callback_answer(other)
+        for citizen in CITIZENS:
+            await emulator.wait_for_bot_message(citizen, lambda m: "There's an answer" in m.text, timeout=8)
+        assert tipline.claim(claim_id).status == ClaimStatus.PUBLISHED
+        with db.session() as s:
+            actions = [a.action for a in s.exec(select(AuditLog).where(AuditLog.claim_id == claim_id))]
+        assert "submit_for_approval" in actions and "approve" in actions
+    finally:
+        await runtime.stop()
