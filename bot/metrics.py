@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -28,6 +29,17 @@ log = logging.getLogger(__name__)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 # Intake is normalise + match + a few writes: milliseconds normally, seconds when the DB is slow.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+def update_kind(update: Any) -> str:
+    """`message`, `command`, `callback_query`, `my_chat_member`, …: the field Telegram filled."""
+    message = getattr(update, "message", None)
+    if message is not None:
+        return "command" if (message.text or "").startswith("/") else "message"
+    for key in update.to_dict():
+        if key != "update_id":
+            return str(key)
+    return "unknown"
 
 
 class Metrics:
@@ -78,6 +90,24 @@ class Metrics:
 
     def delivery(self, result: str) -> None:
         self.deliveries.labels(result=result).inc()
+
+    def install(self, application: Any) -> None:
+        """Count every update a python-telegram-bot Application receives (polling or webhook).
+
+        A TypeHandler in its own early group sees each update before the real handlers and
+        does not stop them; idempotent, so build_application and `serve` may both call it.
+        """
+        from telegram import Update
+        from telegram.ext import TypeHandler
+
+        if application.bot_data.get("_metrics_installed") is self:
+            return
+        application.bot_data["_metrics_installed"] = self
+
+        async def count(update: Update, _context: Any) -> None:
+            self.update(update_kind(update))
+
+        application.add_handler(TypeHandler(Update, count, block=False), group=-100)
 
     # -- scrape ---------------------------------------------------------------------------------
     def collect_database(self, db: Database) -> None:

@@ -1,0 +1,685 @@
+"""The web side: Telegram's webhook, public fact-check pages, the ClaimReview feed, /healthz, /metrics.
+
+`crowdcheck serve` runs this (see `WebServer`); tests build the same app with `make_web_app`.
+See docs/web.md for the routes and the decisions behind them.
+
+Two rules shape the code:
+- The database is synchronous (SQLModel), so every query runs in a worker thread
+  (`asyncio.to_thread`): a slow page must never hold up a webhook update on the event loop.
+- Everything shown comes from strangers (citizens' claims) or from reviewers: templates escape
+  by default (Jinja2 autoescape), claim text is masked (`mask_personal`), only http(s) sources
+  become links, and JSON-LD is serialised so nothing inside a string can end the <script>.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import math
+import re
+import signal
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+from sqlalchemy import func, text
+from sqlmodel import Session, col, select
+
+from bot.config import Config, ConfigError
+from bot.metrics import CONTENT_TYPE, Metrics
+from bot.services import Services
+from factdb import clarifications as clar_db
+from factdb.models import Claim, ClaimStatus, Clarification
+from factdb.normalize import normalize
+from factdb.privacy import mask_personal
+from factdb.stats import Stats, format_duration, stats
+
+if TYPE_CHECKING:
+    from telegram.ext import Application
+
+    from bot.app import BotRuntime
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).with_name("templates")
+PER_PAGE = 20
+MAX_QUERY_CHARS = 200
+MAX_QUERY_TERMS = 8
+FEED_BATCH = 200
+STATS_CACHE_SECONDS = 60.0
+HEALTH_TIMEOUT_SECONDS = 5.0
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# Telegram accepts 1-256 characters from this set as a webhook secret_token.
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+SVC: web.AppKey[Services] = web.AppKey("svc", Services)
+METRICS: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
+JINJA: web.AppKey[Environment] = web.AppKey("jinja", Environment)
+TELEGRAM: web.AppKey[Any] = web.AppKey("telegram", object)
+WEBHOOK: web.AppKey[tuple[str, str] | None] = web.AppKey("webhook", object)  # (path, secret)
+STATS_CACHE: web.AppKey[dict[str, Any]] = web.AppKey("stats_cache", dict)
+
+# Human verdict labels (English: the public pages are not translated yet).
+VERDICT_LABELS = {
+    "false": "False",
+    "misleading": "Misleading",
+    "missing_context": "Missing context",
+    "mixed": "Mixed",
+    "true": "True",
+    "unproven": "Unproven",
+    "satire": "Satire",
+    "not_a_claim": "Not a checkable claim",
+}
+# ClaimReview ratingValue, 1 (false) … 5 (true), used only by the fallback below.
+_RATING_VALUES = {"false": 1, "misleading": 2, "satire": 2, "true": 5}
+
+# Content-Security-Policy: the pages need no script at all (JSON-LD is data, not executed) and
+# only inline CSS, so anything injected despite the escaping still cannot run or load.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+# -- webhook secret --------------------------------------------------------------------------
+def webhook_secret(config: Config) -> str:
+    """The secret Telegram sends back in X-Telegram-Bot-Api-Secret-Token.
+
+    CROWDCHECK_WEBHOOK_SECRET when set; otherwise derived from the bot token with HMAC, which
+    needs no storage and gives every worker behind a load balancer the same value. It is
+    one-way, so the secret (and the path below) never reveal the token, and rotating the token
+    at @BotFather rotates it too.
+    """
+    if config.webhook_secret:
+        if not _SECRET_RE.match(config.webhook_secret):
+            raise ConfigError(
+                "CROWDCHECK_WEBHOOK_SECRET may only use letters, digits, _ and - (1 to 256 of them)."
+            )
+        return config.webhook_secret
+    token = config.require_token()
+    return hmac.new(token.encode(), b"crowdcheck webhook secret v1", hashlib.sha256).hexdigest()
+
+
+def webhook_path(secret: str) -> str:
+    """The URL path segment: derived from the secret so that access logs, which record paths,
+    never contain the header secret itself (nor the token)."""
+    return hashlib.sha256(b"crowdcheck webhook path v1:" + secret.encode()).hexdigest()[:32]
+
+
+# -- rendering helpers -----------------------------------------------------------------------
+def script_json(value: Any) -> Markup:
+    """JSON for inside <script>: `<`, `>` and `&` become \\u escapes, so `</script>` or `<!--` in
+    any string cannot end the element; U+2028/9 too, for old JavaScript parsers. Replacing in
+    the serialised text is safe because these characters only ever occur inside JSON strings."""
+    out = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    for ch, esc in (
+        ("&", "\\u0026"),
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        out = out.replace(ch, esc)
+    return Markup(out)
+
+
+def verdict_label(verdict: str) -> str:
+    return VERDICT_LABELS.get(verdict, verdict.replace("_", " ").capitalize())
+
+
+def _date(value: datetime | date | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = value.astimezone(UTC).date()
+    return f"{value:%-d %B %Y}"
+
+
+def safe_href(url: str) -> str | None:
+    """Only http(s) URLs become links: a reviewer's `javascript:` source must stay text."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+def _excerpt(value: str, limit: int = 220) -> str:
+    value = " ".join(mask_personal(value).split())
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
+
+
+def make_jinja() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,  # every template, whatever its name: all of them are HTML
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(label=verdict_label, date=_date, duration=format_duration)
+    return env
+
+
+def _masked_copy(claim: Claim) -> Claim:
+    # claimreview_for() reads claim.text; hand it a detached copy whose text is masked, so the
+    # JSON-LD is as private as the page whatever that function does with the text.
+    return Claim(**{**claim.model_dump(), "text": mask_personal(claim.text)})
+
+
+def claimreview(claim: Claim, clar: Clarification, *, org_name: str, public_url: str) -> dict[str, Any]:
+    try:
+        from factdb.interchange.claimreview import claimreview_for
+    except ImportError:  # the interchange package is being written in parallel
+        return _claimreview_fallback(claim, clar, org_name=org_name, public_url=public_url)
+    return claimreview_for(_masked_copy(claim), clar, org_name=org_name, public_url=public_url)
+
+
+def _claimreview_fallback(
+    claim: Claim, clar: Clarification, *, org_name: str, public_url: str
+) -> dict[str, Any]:
+    """Minimal schema.org ClaimReview; delete once factdb.interchange.claimreview exists."""
+    rating: dict[str, Any] = {"@type": "Rating", "alternateName": verdict_label(clar.verdict)}
+    if clar.verdict in _RATING_VALUES:
+        rating |= {"ratingValue": _RATING_VALUES[clar.verdict], "bestRating": 5, "worstRating": 1}
+    item: dict[str, Any] = {"@type": "Claim", "datePublished": claim.first_seen.date().isoformat()}
+    if claim.source_url and safe_href(claim.source_url):
+        item["appearance"] = [{"@type": "CreativeWork", "url": claim.source_url}]
+    return {
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+        "url": f"{public_url}/claims/{claim.id}",
+        "claimReviewed": mask_personal(claim.text),
+        "reviewBody": clar.summary,
+        "inLanguage": clar.lang,
+        "datePublished": clar.published_at.date().isoformat(),
+        "author": {"@type": "Organization", "name": org_name, "url": public_url},
+        "reviewRating": rating,
+        "itemReviewed": item,
+    }
+
+
+def _public_url(request: web.Request) -> str:
+    svc = request.app[SVC]
+    return svc.config.public_url or str(request.url.origin())
+
+
+def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
+    svc = request.app[SVC]
+    context.setdefault("page_lang", "en")
+    html = request.app[JINJA].get_template(template).render(org_name=svc.config.org_name, **context)
+    return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+
+
+async def _db(request: web.Request, fn: Callable[[Session], Any]) -> Any:
+    svc = request.app[SVC]
+
+    def work() -> Any:
+        with svc.db.session() as session:
+            return fn(session)
+
+    return await asyncio.to_thread(work)
+
+
+# -- /claims/{id} ----------------------------------------------------------------------------
+@dataclass
+class _ClaimPage:
+    claim: Claim
+    rows: list[Clarification]
+
+
+@dataclass
+class _Withdrawn:
+    at: datetime | None
+    reason: str | None
+
+
+def _load_claim(session: Session, claim_id: int) -> _ClaimPage | _Withdrawn | int | None:
+    claim = session.get(Claim, claim_id)
+    if claim is None:
+        return None
+    if claim.status == ClaimStatus.MERGED and claim.merged_into_id:
+        return claim.merged_into_id  # the duplicate's address keeps working
+    if claim.status == ClaimStatus.RETRACTED:
+        last = session.exec(
+            select(Clarification)
+            .where(Clarification.claim_id == claim_id, Clarification.status == "retracted")
+            .order_by(col(Clarification.retracted_at).desc(), col(Clarification.id).desc())
+        ).first()
+        return _Withdrawn(last.retracted_at if last else None, last.retract_reason if last else None)
+    if claim.status != ClaimStatus.PUBLISHED:
+        return None  # new, in review, spam: not public
+    rows = clar_db.current(session, claim_id)
+    return _ClaimPage(claim, rows) if rows else None
+
+
+async def claim_page(request: web.Request) -> web.StreamResponse:
+    try:
+        claim_id = int(request.match_info["id"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+    found = await _db(request, lambda s: _load_claim(s, claim_id))
+    if found is None:
+        raise web.HTTPNotFound()
+    if isinstance(found, int):
+        raise web.HTTPFound(f"/claims/{found}")
+    if isinstance(found, _Withdrawn):
+        return render(request, "error.html", status=410, heading="Withdrawn", withdrawn=found, message="")
+    svc, base = request.app[SVC], _public_url(request)
+    claim, rows = found.claim, found.rows
+    reviews = [claimreview(claim, r, org_name=svc.config.org_name, public_url=base) for r in rows]
+    items = [
+        {
+            "clar": r,
+            "sources": [{"text": s, "href": safe_href(s)} for s in clar_db.sources_of(r)],
+        }
+        for r in rows
+    ]
+    masked = mask_personal(claim.text)
+    return render(
+        request,
+        "claim.html",
+        page_lang=rows[0].lang,
+        claim=claim,
+        claim_text=masked,
+        title=_excerpt(masked, 70),
+        primary=rows[0],
+        primary_summary_short=_excerpt(rows[0].summary, 200),
+        clarifications=items,
+        jsonld=script_json(reviews[0] if len(reviews) == 1 else reviews),
+    )
+
+
+# -- /claims ---------------------------------------------------------------------------------
+def _like_escape(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _search(session: Session, q: str, page: int) -> tuple[list[dict[str, Any]], int, int, int]:
+    """Published claims whose normalised text contains every normalised search word.
+
+    Substring search (LIKE) rather than the match index: a search box should find what the
+    words say, predictably, also for one or two words, where the matcher is tuned to decide
+    whether a whole forwarded message is a known claim. Normalising the query the way claims
+    were normalised makes case, width, accents-as-typed and CJK behave alike on both databases.
+    """
+    query = select(Claim).where(Claim.status == ClaimStatus.PUBLISHED)
+    for term in normalize(q).split()[:MAX_QUERY_TERMS]:
+        query = query.where(col(Claim.normalized).like(f"%{_like_escape(term)}%", escape="\\"))
+    total = int(session.exec(select(func.count()).select_from(query.subquery())).one())
+    pages = max(1, math.ceil(total / PER_PAGE))
+    page = min(max(page, 1), pages)
+    claims = session.exec(
+        query.order_by(col(Claim.published_at).desc(), col(Claim.id).desc())
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE)
+    ).all()
+    verdicts: dict[int, str] = {}
+    if claims:
+        for claim_id, verdict in session.exec(
+            select(Clarification.claim_id, Clarification.verdict)
+            .where(col(Clarification.claim_id).in_([c.id for c in claims]))
+            .where(col(Clarification.is_current), Clarification.status == "published")
+            .order_by(col(Clarification.id).desc())  # the oldest language wins, as on the page
+        ):
+            verdicts[claim_id] = verdict
+    rows = [
+        {
+            "id": c.id,
+            "excerpt": _excerpt(c.text),
+            "lang": c.lang,
+            "verdict": verdicts.get(c.id),  # type: ignore[arg-type]
+            "published_at": c.published_at,
+        }
+        for c in claims
+    ]
+    return rows, total, page, pages
+
+
+async def claims_page(request: web.Request) -> web.StreamResponse:
+    q = request.query.get("q", "").strip()[:MAX_QUERY_CHARS]
+    try:
+        page = int(request.query.get("page", "1"))
+    except ValueError:
+        page = 1
+    rows, total, page, pages = await _db(request, lambda s: _search(s, q, page))
+    return render(
+        request, "claims.html", q=q, rows=rows, total=total, page=page, pages=pages, max_q=MAX_QUERY_CHARS
+    )
+
+
+# -- /feed/claimreview.json ------------------------------------------------------------------
+def _feed_batch(session: Session, after_id: int, org_name: str, base: str) -> tuple[list[str], int]:
+    claims = session.exec(
+        select(Claim)
+        .where(Claim.status == ClaimStatus.PUBLISHED, col(Claim.id) > after_id)
+        .order_by(col(Claim.id))
+        .limit(FEED_BATCH)
+    ).all()
+    if not claims:
+        return [], after_id
+    by_claim: dict[int, list[Clarification]] = {}
+    for row in session.exec(
+        select(Clarification)
+        .where(col(Clarification.claim_id).in_([c.id for c in claims]))
+        .where(col(Clarification.is_current), Clarification.status == "published")
+        .order_by(col(Clarification.id))
+    ):
+        by_claim.setdefault(row.claim_id, []).append(row)
+    out = []
+    for claim in claims:
+        rows = by_claim.get(claim.id, [])  # type: ignore[arg-type]
+        if not rows:
+            continue
+        element = {
+            "@type": "DataFeedItem",
+            "dateCreated": rows[0].published_at.isoformat(),
+            "dateModified": max(r.published_at for r in rows).isoformat(),
+            "item": [claimreview(claim, r, org_name=org_name, public_url=base) for r in rows],
+        }
+        out.append(json.dumps(element, ensure_ascii=False))
+    return out, int(claims[-1].id)  # type: ignore[arg-type]
+
+
+async def feed(request: web.Request) -> web.StreamResponse:
+    """The schema.org DataFeed of every published ClaimReview, streamed in keyset batches so
+    memory stays flat however many claims there are."""
+    svc, base = request.app[SVC], _public_url(request)
+    response = web.StreamResponse(headers={"Content-Type": "application/ld+json; charset=utf-8"})
+    response.enable_compression()
+    await response.prepare(request)
+    head = {
+        "@context": "https://schema.org",
+        "@type": "DataFeed",
+        "name": f"{svc.config.org_name} fact checks",
+        "url": f"{base}/feed/claimreview.json",
+        "dateModified": datetime.now(UTC).isoformat(),
+    }
+    await response.write(json.dumps(head, ensure_ascii=False)[:-1].encode() + b',"dataFeedElement":[')
+    after, first = 0, True
+    while True:
+        batch, last = await _db(request, lambda s, a=after: _feed_batch(s, a, svc.config.org_name, base))
+        if last == after:  # no claims past the last batch: done
+            break
+        after = last
+        if batch:  # may be empty of elements without being the end (all superseded mid-edit)
+            await response.write(((",\n" if not first else "\n") + ",\n".join(batch)).encode())
+            first = False
+    await response.write(b"\n]}\n")
+    await response.write_eof()
+    return response
+
+
+# -- /stats ----------------------------------------------------------------------------------
+def chart(per_day: list[tuple[date, int]], width: int = 600, height: int = 170) -> dict[str, Any]:
+    """Bar geometry for the inline SVG, computed here so the page needs no JavaScript."""
+    left, top, bottom = 34, 8, 20
+    base = height - bottom
+    peak = max((n for _, n in per_day), default=0)
+    slot = (width - left) / max(len(per_day), 1)
+    bars = []
+    for i, (day, n) in enumerate(per_day):
+        h = 0.0 if peak == 0 else (base - top) * n / peak
+        bars.append(
+            {
+                "x": round(left + i * slot + slot * 0.12, 2),
+                "w": round(slot * 0.76, 2),
+                "y": round(base - h, 2),
+                "h": round(h, 2),
+                "day": day.isoformat(),
+                "n": n,
+            }
+        )
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "top": top,
+        "base": base,
+        "peak": peak,
+        "total": sum(n for _, n in per_day),
+        "bars": bars,
+        "first": per_day[0][0].isoformat() if per_day else "",
+        "last": per_day[-1][0].isoformat() if per_day else "",
+    }
+
+
+async def _cached_stats(request: web.Request) -> Stats:
+    # A public page: cache a minute so a crowd refreshing it costs one set of queries.
+    cache, svc = request.app[STATS_CACHE], request.app[SVC]
+    if cache.get("at", -math.inf) + STATS_CACHE_SECONDS > time.monotonic():
+        return cache["stats"]  # type: ignore[no-any-return]
+    result = await _db(request, lambda s: stats(s, half_life_hours=svc.config.virality_half_life_hours))
+    cache.update(at=time.monotonic(), stats=result)
+    return result  # type: ignore[no-any-return]
+
+
+async def stats_page(request: web.Request) -> web.StreamResponse:
+    s = await _cached_stats(request)
+    statuses = [(str(k), s.claims_by_status[str(k)]) for k in ClaimStatus if s.claims_by_status.get(str(k))]
+    return render(request, "stats.html", s=s, chart=chart(s.requests_per_day), statuses=statuses)
+
+
+# -- /healthz, /metrics ----------------------------------------------------------------------
+async def healthz(request: web.Request) -> web.StreamResponse:
+    db = request.app[SVC].db
+
+    def ping() -> None:
+        with db.engine.connect() as conn:
+            conn.execute(text("select 1"))
+
+    try:
+        await asyncio.wait_for(asyncio.to_thread(ping), HEALTH_TIMEOUT_SECONDS)
+    except Exception as exc:
+        log.warning("healthz: database not answering: %s", exc)
+        return web.Response(text="database unavailable\n", status=503)
+    return web.Response(text="ok\n")
+
+
+async def metrics(request: web.Request) -> web.StreamResponse:
+    body = await asyncio.to_thread(request.app[METRICS].render, request.app[SVC].db)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+
+# -- webhook ---------------------------------------------------------------------------------
+async def telegram_webhook(request: web.Request) -> web.StreamResponse:
+    hook, tg = request.app[WEBHOOK], request.app[TELEGRAM]
+    assert hook is not None and tg is not None
+    path, secret = hook
+    # Constant-time comparisons, on bytes (compare_digest refuses non-ASCII str).
+    if not hmac.compare_digest(request.match_info["secret_path"].encode(), path.encode()):
+        raise web.HTTPNotFound()
+    if not hmac.compare_digest(request.headers.get(SECRET_HEADER, "").encode(), secret.encode()):
+        log.warning("webhook: refused a request without the right secret header from %s", request.remote)
+        return web.Response(status=403, text="forbidden\n")
+    try:
+        data = await request.json()
+    except ValueError:
+        return web.Response(status=400, text="malformed JSON\n")
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        return web.Response(status=400, text="not a Telegram update\n")
+    from telegram import Update
+
+    try:
+        update = Update.de_json(data, tg.bot)
+    except Exception:
+        log.warning("webhook: could not parse update %s", data.get("update_id"), exc_info=True)
+        return web.Response(status=400, text="not a Telegram update\n")
+    # Queue and answer at once: Telegram waits for our 200 before sending the next update, and
+    # the handlers' idempotency by update id makes a redelivery after a crash harmless.
+    await tg.update_queue.put(update)
+    return web.Response(text="ok\n")
+
+
+# -- the app ---------------------------------------------------------------------------------
+@web.middleware
+async def _pages(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    try:
+        response = await handler(request)
+    except web.HTTPNotFound:
+        if request.path.startswith("/telegram/"):
+            response = web.Response(status=404, text="not found\n")
+        else:
+            response = render(
+                request,
+                "error.html",
+                status=404,
+                heading="Not found",
+                withdrawn=None,
+                message="There is no published fact check at this address.",
+            )
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def make_web_app(
+    svc: Services,
+    *,
+    telegram_app: Application | None = None,
+    webhook_secret: str | None = None,
+) -> web.Application:
+    """The aiohttp app. With `telegram_app`, POST /telegram/{webhook_path(secret)} takes updates.
+
+    `svc.metrics` is created when missing, so the bot's handlers sharing `svc` start counting.
+    """
+    if telegram_app is not None and not webhook_secret:
+        raise ValueError("a webhook needs a secret: pass webhook_secret (see webhook_secret())")
+    if svc.metrics is None:
+        svc.metrics = Metrics()
+    app = web.Application(middlewares=[_pages], client_max_size=1024**2)
+    app[SVC] = svc
+    app[METRICS] = svc.metrics
+    app[JINJA] = make_jinja()
+    app[STATS_CACHE] = {}
+    app[TELEGRAM] = telegram_app
+    app[WEBHOOK] = (webhook_path(webhook_secret), webhook_secret) if telegram_app and webhook_secret else None
+    app.router.add_get("/", lambda _r: _redirect("/claims"))
+    app.router.add_get("/claims", claims_page)
+    app.router.add_get("/claims/{id}", claim_page)
+    app.router.add_get("/feed/claimreview.json", feed)
+    app.router.add_get("/stats", stats_page)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    if telegram_app is not None:
+        app.router.add_post("/telegram/{secret_path}", telegram_webhook)
+    return app
+
+
+async def _redirect(location: str) -> web.StreamResponse:
+    raise web.HTTPFound(location)
+
+
+# -- crowdcheck serve ------------------------------------------------------------------------
+class WebServer:
+    """The bot in webhook mode plus the public pages, on one aiohttp server.
+
+    Without a token (or with pages_only) it serves only the pages, feed, /healthz and /metrics,
+    e.g. beside a `crowdcheck run` that polls: the two must not both receive updates, because
+    setting a webhook makes Telegram refuse getUpdates.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8080,
+        pages_only: bool = False,
+        runtime: BotRuntime | None = None,
+    ) -> None:
+        from bot.app import BotRuntime
+        from factdb.db import Database
+
+        self.config, self.host, self.requested_port = config, host, port
+        self.runtime: BotRuntime | None = runtime
+        if self.runtime is None and config.token and not pages_only:
+            self.runtime = BotRuntime(config)
+        self.svc = self.runtime.svc if self.runtime else Services(config, Database(config.database_url))
+        self.secret = webhook_secret(config) if self.runtime else None
+        self.app = make_web_app(
+            self.svc, telegram_app=self.runtime.app if self.runtime else None, webhook_secret=self.secret
+        )
+        self._runner: web.AppRunner | None = None
+        self.port: int | None = None
+
+    @property
+    def webhook_url(self) -> str | None:
+        if self.runtime is None or not self.config.public_url or self.secret is None:
+            return None
+        return f"{self.config.public_url}/telegram/{webhook_path(self.secret)}"
+
+    async def start(self) -> None:
+        if self.runtime is not None:
+            await self.runtime.start(polling=False)
+            assert self.svc.metrics is not None
+            self.svc.metrics.install(self.runtime.app)
+        else:
+            self.svc.db.ensure_schema()
+        self._runner = web.AppRunner(self.app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.requested_port)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        log.info("serving on http://%s:%d", self.host, self.port)
+        if self.runtime is not None:
+            url = self.webhook_url
+            if url is None:
+                log.warning(
+                    "CROWDCHECK_PUBLIC_URL is not set: the webhook is not registered with Telegram; "
+                    "set it (https://…) so Telegram can reach /telegram/…"
+                )
+            else:
+                from telegram import Update
+
+                await self.runtime.app.bot.set_webhook(
+                    url=url, secret_token=self.secret, allowed_updates=Update.ALL_TYPES
+                )
+                log.info("webhook registered at %s/telegram/…", self.config.public_url)
+
+    async def stop(self) -> None:
+        # Stop taking requests first, then let the bot finish what it queued and sends in flight.
+        # The webhook stays registered: Telegram keeps updates until a worker answers again.
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self.runtime is not None:
+            await self.runtime.stop()
+        else:
+            self.svc.db.dispose()
+
+    async def run_until_signal(self) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await self.start()
+        try:
+            await stop.wait()
+        finally:
+            log.info("stopping the web server")
+            await self.stop()
+
+
+async def serve(
+    config: Config, *, host: str = "127.0.0.1", port: int = 8080, pages_only: bool = False
+) -> None:
+    """`crowdcheck serve`: run until SIGTERM/SIGINT."""
+    await WebServer(config, host=host, port=port, pages_only=pages_only).run_until_signal()
