@@ -14,6 +14,7 @@ import json
 import os
 import re
 import unicodedata
+from functools import lru_cache
 from pathlib import Path
 
 from factdb.models import Verdict
@@ -104,6 +105,7 @@ BUILTIN: dict[str, str] = {
 _PUNCT_RE = re.compile(r"[\s\-_/.,;:!?¡¿'\"“”‘’()\[\]]+")
 
 
+@lru_cache(maxsize=4096)  # a feed repeats a handful of labels a million times
 def key(label: str) -> str:
     """Fold a rating for lookup: case, accents (Latin scripts), hyphens and punctuation."""
     decomposed = unicodedata.normalize("NFKD", label.casefold())
