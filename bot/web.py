@@ -14,13 +14,17 @@ Two rules shape the code:
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import hashlib
 import hmac
+import io
 import json
 import logging
 import math
 import re
 import signal
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -55,7 +59,6 @@ TEMPLATES = Path(__file__).with_name("templates")
 PER_PAGE = 20
 MAX_QUERY_CHARS = 200
 MAX_QUERY_TERMS = 8
-FEED_BATCH = 200
 STATS_CACHE_SECONDS = 60.0
 HEALTH_TIMEOUT_SECONDS = 5.0
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -80,8 +83,6 @@ VERDICT_LABELS = {
     "satire": "Satire",
     "not_a_claim": "Not a checkable claim",
 }
-# ClaimReview ratingValue, 1 (false) … 5 (true), used only by the fallback below.
-_RATING_VALUES = {"false": 1, "misleading": 2, "satire": 2, "true": 5}
 
 # Content-Security-Policy: the pages need no script at all (JSON-LD is data, not executed) and
 # only inline CSS, so anything injected despite the escaping still cannot run or load.
@@ -176,42 +177,11 @@ def make_jinja() -> Environment:
     return env
 
 
-def _masked_copy(claim: Claim) -> Claim:
-    # claimreview_for() reads claim.text; hand it a detached copy whose text is masked, so the
-    # JSON-LD is as private as the page whatever that function does with the text.
-    return Claim(**{**claim.model_dump(), "text": mask_personal(claim.text)})
-
-
 def claimreview(claim: Claim, clar: Clarification, *, org_name: str, public_url: str) -> dict[str, Any]:
-    try:
-        from factdb.interchange.claimreview import claimreview_for
-    except ImportError:  # the interchange package is being written in parallel
-        return _claimreview_fallback(claim, clar, org_name=org_name, public_url=public_url)
-    return claimreview_for(_masked_copy(claim), clar, org_name=org_name, public_url=public_url)
+    # claimreview_for masks the claim and the summary itself (factdb.privacy).
+    from factdb.interchange.claimreview import claimreview_for
 
-
-def _claimreview_fallback(
-    claim: Claim, clar: Clarification, *, org_name: str, public_url: str
-) -> dict[str, Any]:
-    """Minimal schema.org ClaimReview; delete once factdb.interchange.claimreview exists."""
-    rating: dict[str, Any] = {"@type": "Rating", "alternateName": verdict_label(clar.verdict)}
-    if clar.verdict in _RATING_VALUES:
-        rating |= {"ratingValue": _RATING_VALUES[clar.verdict], "bestRating": 5, "worstRating": 1}
-    item: dict[str, Any] = {"@type": "Claim", "datePublished": claim.first_seen.date().isoformat()}
-    if claim.source_url and safe_href(claim.source_url):
-        item["appearance"] = [{"@type": "CreativeWork", "url": claim.source_url}]
-    return {
-        "@context": "https://schema.org",
-        "@type": "ClaimReview",
-        "url": f"{public_url}/claims/{claim.id}",
-        "claimReviewed": mask_personal(claim.text),
-        "reviewBody": clar.summary,
-        "inLanguage": clar.lang,
-        "datePublished": clar.published_at.date().isoformat(),
-        "author": {"@type": "Organization", "name": org_name, "url": public_url},
-        "reviewRating": rating,
-        "itemReviewed": item,
-    }
+    return claimreview_for(claim, clar, org_name=org_name, public_url=public_url)
 
 
 def _public_url(request: web.Request) -> str:
@@ -364,63 +334,82 @@ async def claims_page(request: web.Request) -> web.StreamResponse:
 
 
 # -- /feed/claimreview.json ------------------------------------------------------------------
-def _feed_batch(session: Session, after_id: int, org_name: str, base: str) -> tuple[list[str], int]:
-    claims = session.exec(
-        select(Claim)
-        .where(Claim.status == ClaimStatus.PUBLISHED, col(Claim.id) > after_id)
-        .order_by(col(Claim.id))
-        .limit(FEED_BATCH)
-    ).all()
-    if not claims:
-        return [], after_id
-    by_claim: dict[int, list[Clarification]] = {}
-    for row in session.exec(
-        select(Clarification)
-        .where(col(Clarification.claim_id).in_([c.id for c in claims]))
-        .where(col(Clarification.is_current), Clarification.status == "published")
-        .order_by(col(Clarification.id))
-    ):
-        by_claim.setdefault(row.claim_id, []).append(row)
-    out = []
-    for claim in claims:
-        rows = by_claim.get(claim.id, [])  # type: ignore[arg-type]
-        if not rows:
-            continue
-        element = {
-            "@type": "DataFeedItem",
-            "dateCreated": rows[0].published_at.isoformat(),
-            "dateModified": max(r.published_at for r in rows).isoformat(),
-            "item": [claimreview(claim, r, org_name=org_name, public_url=base) for r in rows],
-        }
-        out.append(json.dumps(element, ensure_ascii=False))
-    return out, int(claims[-1].id)  # type: ignore[arg-type]
+class _ClientGone(Exception):
+    """The HTTP client went away; ends the exporter thread."""
+
+
+class _QueueWriter(io.TextIOBase):
+    """A text file for the exporter's thread whose chunks go to the event loop through a small
+    bounded queue: a slow client slows the export down (backpressure) instead of the whole
+    feed piling up in memory."""
+
+    CHUNK = 64 * 1024
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[bytes | None]) -> None:
+        super().__init__()
+        self.loop, self.queue = loop, queue
+        self.cancelled = threading.Event()
+        self._parts: list[str] = []
+        self._size = 0
+
+    def write(self, s: str) -> int:
+        self._parts.append(s)
+        self._size += len(s)
+        if self._size >= self.CHUNK:
+            self.flush()
+        return len(s)
+
+    def flush(self) -> None:
+        if self._parts:
+            chunk = "".join(self._parts).encode()
+            self._parts, self._size = [], 0
+            self.put(chunk)
+
+    def put(self, item: bytes | None) -> None:
+        future = asyncio.run_coroutine_threadsafe(self.queue.put(item), self.loop)
+        while True:
+            if self.cancelled.is_set():
+                future.cancel()
+                raise _ClientGone
+            try:
+                future.result(timeout=0.5)
+                return
+            except concurrent.futures.TimeoutError:
+                continue
 
 
 async def feed(request: web.Request) -> web.StreamResponse:
-    """The schema.org DataFeed of every published ClaimReview, streamed in keyset batches so
-    memory stays flat however many claims there are."""
+    """Every published ClaimReview as one schema.org DataFeed: the very document
+    `crowdcheck export --format claimreview` writes (factdb.interchange.exporter), streamed."""
+    from factdb.interchange import exporter
+
     svc, base = request.app[SVC], _public_url(request)
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=8)
+    writer = _QueueWriter(asyncio.get_running_loop(), queue)
+
+    def produce() -> None:
+        try:
+            exporter.export(svc.db, "claimreview", writer, org_name=svc.config.org_name, public_url=base)
+            writer.flush()
+        finally:
+            with contextlib.suppress(_ClientGone):
+                writer.put(None)
+
     response = web.StreamResponse(headers={"Content-Type": "application/ld+json; charset=utf-8"})
     response.enable_compression()
     await response.prepare(request)
-    head = {
-        "@context": "https://schema.org",
-        "@type": "DataFeed",
-        "name": f"{svc.config.org_name} fact checks",
-        "url": f"{base}/feed/claimreview.json",
-        "dateModified": datetime.now(UTC).isoformat(),
-    }
-    await response.write(json.dumps(head, ensure_ascii=False)[:-1].encode() + b',"dataFeedElement":[')
-    after, first = 0, True
-    while True:
-        batch, last = await _db(request, lambda s, a=after: _feed_batch(s, a, svc.config.org_name, base))
-        if last == after:  # no claims past the last batch: done
-            break
-        after = last
-        if batch:  # may be empty of elements without being the end (all superseded mid-edit)
-            await response.write(((",\n" if not first else "\n") + ",\n".join(batch)).encode())
-            first = False
-    await response.write(b"\n]}\n")
+    task = asyncio.create_task(asyncio.to_thread(produce))
+    try:
+        while (chunk := await queue.get()) is not None:
+            await response.write(chunk)
+    except BaseException:
+        writer.cancelled.set()  # the client left (or we are stopping): end the export thread
+        with contextlib.suppress(_ClientGone, Exception):
+            await task
+        raise
+    # A failed export raises here, after a partial body: aiohttp then drops the connection
+    # without the final chunk, so a client cannot mistake a cut feed for a complete one.
+    await task
     await response.write_eof()
     return response
 

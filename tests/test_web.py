@@ -227,7 +227,7 @@ async def test_feed(site: Site) -> None:
     assert status == 200 and r.content_type == "application/ld+json"
     data = json.loads(body)
     assert data["@type"] == "DataFeed" and data["@context"] == "https://schema.org"
-    reviews = [item for el in data["dataFeedElement"] for item in el["item"]]
+    reviews = data["dataFeedElement"]  # the same document as `crowdcheck export --format claimreview`
     assert [r["url"] for r in reviews] == [f"{PUBLIC}/claims/{i}" for i in published]
     assert all(r["@type"] == "ClaimReview" for r in reviews)
 
@@ -247,6 +247,31 @@ async def test_feed_streams_many_batches(site: Site) -> None:
     db.transaction(many)
     _, body, _ = await site.get("/feed/claimreview.json")
     assert len(json.loads(body)["dataFeedElement"]) == 450
+    assert len(body) > 3 * 64 * 1024  # several chunks went through the bounded queue
+
+
+async def test_a_client_leaving_mid_feed_does_not_hurt(site: Site) -> None:
+    def many(session: Session) -> None:
+        for i in range(3000):
+            claim = Claim(
+                text=f"bulk {i} " * 20,
+                normalized=f"bulk {i}",
+                status=ClaimStatus.PUBLISHED,
+                published_at=utcnow(),
+            )
+            session.add(claim)
+            session.flush()
+            session.add(Clarification(claim_id=claim.id, lang="en", verdict="false", summary="no " * 50))  # type: ignore[arg-type]
+
+    site.svc.db.transaction(many)
+    async with aiohttp.ClientSession() as http, http.get(site.base + "/feed/claimreview.json") as r:
+        assert r.status == 200
+        await r.content.read(1000)  # then hang up with most of the feed unsent
+    await asyncio.sleep(1.5)  # the exporter thread notices within its 0.5 s poll
+    status, body, _ = await site.get("/healthz")
+    assert status == 200
+    _, body, _ = await site.get("/feed/claimreview.json")
+    assert len(json.loads(body)["dataFeedElement"]) == 3000
 
 
 async def test_empty_feed_is_valid(site: Site) -> None:
