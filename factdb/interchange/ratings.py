@@ -85,7 +85,7 @@ BUILTIN: dict[str, str] = {
     "verdadero a medias": _MX, "medio verdadero": _MX, "mitad verdadero": _MX,
     "部分正確": _MX, "部分正确": _MX, "半真半假": _MX, "pusiau tiesa": _MX, "iš dalies tiesa": _MX,
     # true
-    "true": _T, "mostly true": _T, "correct": _T, "accurate": _T, "verified": _T,
+    "true": _T, "mostly true": _T, "correct": _T, "accurate": _T,
     "verdadero": _T, "verdadera": _T, "cierto": _T, "cierta": _T, "vrai": _T, "wahr": _T,
     "正確": _T, "正确": _T, "屬實": _T, "属实": _T, "真": _T, "tiesa": _T,
     # unproven
