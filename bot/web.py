@@ -623,9 +623,12 @@ class WebServer:
         else:
             self.svc.db.ensure_schema()
         self._runner = web.AppRunner(self.app, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.requested_port)
-        await site.start()
+        try:
+            await self._runner.setup()
+            await web.TCPSite(self._runner, self.host, self.requested_port).start()
+        except BaseException:
+            await self.stop()  # e.g. the port is taken: do not leave the bot half started
+            raise
         self.port = self._runner.addresses[0][1]
         log.info("serving on http://%s:%d", self.host, self.port)
         if self.runtime is not None:

@@ -187,3 +187,17 @@ async def test_serve_stops_cleanly_on_sigterm(tmp_path: object) -> None:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+async def test_a_taken_port_fails_start_and_leaves_nothing_running(
+    emulator: BotApiEmulator, db: Database
+) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        runtime = BotRuntime(conftest.test_config(emulator, db), db=db, long_poll_timeout=1)
+        server = WebServer(runtime.config, host="127.0.0.1", port=port, runtime=runtime)
+        with pytest.raises(OSError):
+            await server.start()
+        assert not runtime.app.running
