@@ -114,25 +114,33 @@ def requests_per_day(session: Session, now: datetime, days: int = CHART_DAYS) ->
 
 
 def _median_hours_to_publish(session: Session, now: datetime) -> tuple[float | None, int]:
-    first_request = (
-        select(col(Request.claim_id).label("claim_id"), func.min(Request.created_at).label("first_at"))
-        .where(col(Request.claim_id).is_not(None))
-        .group_by(col(Request.claim_id))
-        .subquery()
+    # A correlated min() per recently published claim walks the request.claim_id index: cost
+    # follows what was published in the window, not the size of the request table.
+    first_at = (
+        select(func.min(Request.created_at))
+        .where(col(Request.claim_id) == col(Claim.id))
+        .correlate(Claim)
+        .scalar_subquery()
     )
-    # Bounded by what reviewers published in 30 days (hundreds, not 10^5), so reading the pairs
-    # and taking the median here is portable where percentile_cont is PostgreSQL-only.
-    rows = session.exec(
-        select(Claim.published_at, first_request.c.first_at)
-        .join(first_request, first_request.c.claim_id == Claim.id)
-        .where(col(Claim.published_at) >= now - timedelta(days=PUBLISH_WINDOW_DAYS))
-        .where(col(Claim.published_at) <= now)
-    ).all()
-    hours = []
-    for published_at, first_at in rows:
-        first_at = first_at if first_at.tzinfo else first_at.replace(tzinfo=UTC)  # raw subquery column
-        if first_at <= published_at:
-            hours.append((published_at - first_at).total_seconds() / 3600.0)
+    if session.get_bind().dialect.name == "postgresql":
+        waited = func.extract("epoch", col(Claim.published_at) - first_at) / 3600.0
+    else:
+        waited = (func.julianday(col(Claim.published_at)) - func.julianday(first_at)) * 24.0
+    # The database computes each wait, so only floats cross over (no timestamp parsing); they
+    # are bounded by what reviewers published in 30 days, and a median over them here is
+    # portable where percentile_cont is PostgreSQL-only.
+    hours = [
+        float(h)
+        for (h,) in session.execute(
+            select(waited)
+            # status first: it is indexed, published_at is not
+            .where(col(Claim.status).in_((ClaimStatus.PUBLISHED, ClaimStatus.RETRACTED)))
+            .where(col(Claim.published_at) >= now - timedelta(days=PUBLISH_WINDOW_DAYS))
+            .where(col(Claim.published_at) <= now)
+        )
+        # None: never requested; negative: first asked after publishing (imports), nobody waited
+        if h is not None and h >= 0
+    ]
     return (statistics.median(hours) if hours else None), len(hours)
 
 
@@ -150,22 +158,29 @@ def top_viral(
 ) -> list[ViralClaim]:
     horizon = now - timedelta(hours=half_life_hours * 12)
     weight = func.power(0.5, _age_hours(session, col(Request.created_at), now) / half_life_hours)
+    # Grouping by an expression, not the bare column, keeps SQLite from walking the claim_id
+    # index (to save a sort) through every request ever made instead of the created_at index
+    # through the recent ones: 1.4 s → 0.15 s at 3·10^5 requests. Requests still choosing
+    # (claim_id NULL) become group 0, which joins no claim.
+    claim_key = func.coalesce(col(Request.claim_id), 0)
     recent = (
-        select(col(Request.claim_id).label("claim_id"), func.sum(cast(weight, Float)).label("v"))
-        .where(col(Request.claim_id).is_not(None), col(Request.created_at) >= horizon)
-        .group_by(col(Request.claim_id))
+        select(claim_key.label("claim_id"), func.sum(cast(weight, Float)).label("v"))
+        .where(col(Request.created_at) >= horizon)
+        .group_by(claim_key)
         .subquery()
     )
-    virality = func.coalesce(recent.c.v, 0.0)
-    query = (
-        select(Claim.id, Claim.text, Claim.request_count, virality)
-        .outerjoin(recent, recent.c.claim_id == Claim.id)
+    # Start from the (small) set of claims asked about recently and join claims by primary
+    # key; only when fewer than `limit` of those are open, fill up with the quiet open claims,
+    # which rank below every claim with a recent request, as in queue.ranked().
+    hot = (
+        select(Claim.id, Claim.text, Claim.request_count, recent.c.v)
+        .join(recent, recent.c.claim_id == Claim.id)
         .where(col(Claim.status).in_(OPEN_STATUSES))
-        .order_by(virality.desc(), col(Claim.request_count).desc(), col(Claim.id))
+        .order_by(recent.c.v.desc(), col(Claim.request_count).desc(), col(Claim.id))
         .limit(limit)
     )
     try:
-        rows = [(cid, text, n, float(v)) for cid, text, n, v in session.exec(query).all()]
+        rows = [(cid, text, n, float(v)) for cid, text, n, v in session.exec(hot).all()]
     except OperationalError:
         # An SQLite built without its math functions has no power(): fall back to the queue's
         # own Python ranking, slower on a huge backlog but the same answer.
@@ -174,6 +189,16 @@ def top_viral(
             (i.claim.id, i.claim.text, i.claim.request_count, i.virality)
             for i in ranked(session, half_life_hours, now)[:limit]
         ]
+        return [ViralClaim(int(cid), _excerpt(text), v, int(n)) for cid, text, n, v in rows]
+    if len(rows) < limit:
+        quiet = session.exec(
+            select(Claim.id, Claim.text, Claim.request_count)
+            .where(col(Claim.status).in_(OPEN_STATUSES))
+            .where(col(Claim.id).not_in([r[0] for r in rows] or [-1]))
+            .order_by(col(Claim.request_count).desc(), col(Claim.id))
+            .limit(limit - len(rows))
+        ).all()
+        rows += [(cid, text, n, 0.0) for cid, text, n in quiet]
     return [ViralClaim(int(cid), _excerpt(text), v, int(n)) for cid, text, n, v in rows]
 
 
