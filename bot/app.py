@@ -68,7 +68,14 @@ class BotRuntime:
         )
         self.long_poll_timeout = long_poll_timeout
         self.delivery = (
-            DeliveryLoop(self.app.bot, self.svc, concurrency=delivery_concurrency) if delivery else None
+            DeliveryLoop(
+                self.app.bot,
+                self.svc,
+                concurrency=delivery_concurrency,
+                lease_seconds=config.outbox_lease_seconds,
+            )
+            if delivery
+            else None
         )
 
     async def start(self, *, polling: bool = True) -> None:

@@ -42,6 +42,8 @@ class Config:
     outbox_rate_per_second: float = 30.0
     outbox_per_chat_interval: float = 1.0
     outbox_group_per_minute: int = 20
+    # A row still `sending` after this long belonged to a worker that died mid-send.
+    outbox_lease_seconds: float = 120.0
     virality_half_life_hours: float = 6.0
     flood_per_minute: int = 10
     flood_per_day: int = 200
@@ -152,6 +154,7 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         outbox_per_chat_interval=_float(
             env, "CROWDCHECK_OUTBOX_PER_CHAT_INTERVAL", Config.outbox_per_chat_interval
         ),
+        outbox_lease_seconds=_float(env, "CROWDCHECK_OUTBOX_LEASE_SECONDS", Config.outbox_lease_seconds),
         virality_half_life_hours=_float(
             env, "CROWDCHECK_VIRALITY_HALF_LIFE_HOURS", Config.virality_half_life_hours
         ),
