@@ -247,5 +247,79 @@ def reviewers_remove(obj: Context, user_id: int) -> None:
     click.echo(f"{user_id} is no longer a reviewer.")
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on."
+)
+@click.option("--token", help="Overrides TELEGRAM_BOT_TOKEN.")
+@click.option("--pages-only", is_flag=True, help="Only the public pages, /healthz and /metrics: no webhook.")
+@click.pass_obj
+def serve(obj: Context, host: str, port: int, token: str | None, pages_only: bool) -> None:
+    """Webhook receiver + public pages + /healthz + /metrics (CROWDCHECK_PUBLIC_URL registers the webhook)."""
+    from bot.web import WebServer
+
+    config = obj.config.with_overrides(token=token)
+    try:
+        if config.token and not pages_only:
+            config.require_token()
+        obj.database()
+        server = WebServer(config, host=host, port=port, pages_only=pages_only)
+    except cfg.ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        asyncio.run(server.run_until_signal())
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+@main.command()
+@click.pass_obj
+def stats(obj: Context) -> None:
+    """Figures for admins: claims, requests, time to publish, the most viral open claims."""
+    from factdb import stats as st
+
+    with obj.database().session() as session:
+        figures = st.stats(session, half_life_hours=obj.config.virality_half_life_hours)
+    click.echo(st.format_text(figures))
+
+
+@main.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl", "claimreview"]),
+    required=True,
+    help="csv and jsonl use the claims-file fields; claimreview is a schema.org DataFeed.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write here instead of standard output.",
+)
+@click.pass_obj
+def export(obj: Context, fmt: str, output: Path | None) -> None:
+    """Export published claims and clarifications (streamed; never a requester's identity)."""
+    from factdb.interchange import exporter
+
+    database = obj.database()
+    out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        n = exporter.export(
+            database,
+            fmt,
+            out,
+            org_name=obj.config.org_name,  # type: ignore[arg-type]
+            public_url=obj.config.public_url,
+            progress=_progress(),
+        )
+    finally:
+        if output:
+            out.close()
+    if output:
+        click.echo(f"{n} claims written to {output}.", err=True)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -37,7 +37,9 @@ class Pacer:
     """Token spacing overall and per chat. Groups get Telegram's slower per-group pace."""
 
     def __init__(self, per_second: float, per_chat_interval: float, group_per_minute: int) -> None:
-        self.interval = 1.0 / per_second
+        # 5 % under the configured rate: requests leave evenly spaced but arrive with jitter, and
+        # Telegram counts arrivals.
+        self.interval = 1.05 / per_second
         self.per_chat = per_chat_interval
         self.per_group = 60.0 / max(group_per_minute, 1)
         self.next_slot = 0.0
@@ -52,15 +54,20 @@ class Pacer:
                 del self.chat_next[chat]
         return list(self.chat_next)
 
-    async def wait_turn(self, chat_id: int) -> None:
+    async def wait_global(self) -> None:
+        """Wait for the next overall slot (and out any 429 pause) *before* taking a row, so a
+        row is only ever marked `sending` right before its request leaves."""
         async with self._lock:
             now = time.monotonic()
-            start = max(now, self.next_slot, self.paused_until, self.chat_next.get(chat_id, 0.0))
+            start = max(now, self.next_slot, self.paused_until)
             self.next_slot = start + self.interval
-            self.chat_next[chat_id] = start + (self.per_group if chat_id < 0 else self.per_chat)
         delay = start - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
+
+    def hold_chat(self, chat_id: int) -> None:
+        """The chat just got a message: rows for it are skipped until its interval passes."""
+        self.chat_next[chat_id] = time.monotonic() + (self.per_group if chat_id < 0 else self.per_chat)
 
     def pause(self, seconds: float) -> None:
         self.paused_until = max(self.paused_until, time.monotonic() + seconds)
@@ -105,6 +112,9 @@ class DeliveryLoop:
     async def _run(self, n: int) -> None:
         idle = 0
         while not self._stopping.is_set():
+            await self.pacer.wait_global()
+            if self._stopping.is_set():
+                break
             try:
                 job = await asyncio.to_thread(self._claim)
             except Exception:
@@ -118,7 +128,7 @@ class DeliveryLoop:
                 await self._sleep(0.2)
                 continue
             idle = 0
-            await self.pacer.wait_turn(job.chat_id)
+            self.pacer.hold_chat(job.chat_id)
             await self._deliver(job)
 
     async def _sleep(self, seconds: float) -> None:

@@ -25,6 +25,17 @@ DEFAULT = "en"
 LANGUAGE_NAMES = {"en": "English", "zh-TW": "繁體中文", "es": "Español", "lt": "Lietuvių"}
 
 
+def language_name(tag: str) -> str:
+    """A language's name in that language (Babel's, for languages we have not named)."""
+    if tag in LANGUAGE_NAMES:
+        return LANGUAGE_NAMES[tag]
+    try:
+        name = Locale.parse(_catalog_name(tag)).get_display_name(_catalog_name(tag)) or tag
+    except (UnknownLocaleError, ValueError):
+        return tag
+    return name[:1].upper() + name[1:]
+
+
 def _catalog_name(tag: str) -> str:
     return tag.replace("-", "_")
 

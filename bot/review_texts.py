@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from bot import callbacks as cb
 from bot import texts
-from bot.i18n import LANGUAGE_NAMES, Translator
+from bot.i18n import Translator, language_name
 from factdb import clarifications, reviewers
 from factdb.claim_index import ClaimIndex
 from factdb.models import Claim, ClaimStatus, Clarification, Draft, utcnow
@@ -129,11 +129,7 @@ def draft_prompt(t: Translator, session: Session, draft: Draft, locales: tuple[s
         ), [[cancel]]
     if draft.step == "lang":
         tags = list(dict.fromkeys([*([claim.lang] if claim and claim.lang else []), *locales]))
-        rows = [
-            [(LANGUAGE_NAMES.get(tag, tag), cb.make("dl", draft.id, tag.replace("-", "_")))]
-            for tag in tags
-            if tag
-        ]
+        rows = [[(language_name(tag), cb.make("dl", draft.id, tag.replace("-", "_")))] for tag in tags if tag]
         return t._("Which language is this clarification written in?"), [*rows, [cancel]]
     return t._("Nothing to do here."), []
 
@@ -167,7 +163,7 @@ def queue_lines(t: Translator, items: list, page_no: int, pages: int) -> tuple[s
         c = item.claim
         lines.append(
             f"<b>#{c.id}</b> 🔥{item.virality:.1f} · "
-            + t.ngettext("{n} request", "{n} requests", c.request_count).format(n=c.request_count)
+            + t.ngettext("{n} request", "{n} requests", c.request_count).format(n=t.number(c.request_count))
             + f" · {masked(c.text, 90)}"
         )
         rows.append([(t._("Take #{id}").format(id=c.id), cb.make("tk", c.id))])

@@ -20,7 +20,7 @@ from bot import callbacks as cb
 from factdb import review as rv
 from factdb import reviewers
 from handlers.citizen import account, feedback, start, submit, unsupported
-from handlers.common import is_reviewer, services
+from handlers.common import citizen_translator, is_reviewer, services
 from handlers.review import draft_steps, moderation, publish, queue, take
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     action = cb.parse(query.data)
     handler = CALLBACKS.get(action.action) if action else None
     if action is None or handler is None:
-        t = services(context).t(update.effective_user.language_code if update.effective_user else None)
+        t = citizen_translator(services(context), update)
         await query.answer(t._("This button no longer works."), show_alert=True)
         return
     await handler(update, context, action)
@@ -107,7 +107,7 @@ async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("update failed: %s", type(context.error).__name__, exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == "private":
-        t = services(context).t(update.effective_user.language_code if update.effective_user else None)
+        t = citizen_translator(services(context), update)
         try:
             await context.bot.send_message(
                 update.effective_chat.id,

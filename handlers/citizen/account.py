@@ -7,7 +7,7 @@ from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
 from bot import texts
-from bot.i18n import LANGUAGE_NAMES, Translator
+from bot.i18n import Translator, language_name
 from factdb import citizens
 from handlers.citizen.feedback import wait_text
 from handlers.common import citizen_translator, reply, services
@@ -96,11 +96,7 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     t = citizen_translator(svc, update)
-    rows = [
-        [(name, cb.make("ln", tag.replace("-", "_")))]
-        for tag, name in LANGUAGE_NAMES.items()
-        if tag in svc.config.locales
-    ]
+    rows = [[(language_name(tag), cb.make("ln", tag.replace("-", "_")))] for tag in svc.config.locales]
     await reply(update, context, t._("Which language should I use?"), rows)
 
 
@@ -111,7 +107,7 @@ async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE, action
     assert query is not None and user is not None and update.effective_chat is not None
     tag = action.word(0).replace("_", "-")
     if tag not in svc.config.locales:
-        await query.answer("?", show_alert=True)
+        await query.answer(svc.t(None)._("This button no longer works."), show_alert=True)
         return
     chat_id = update.effective_chat.id
 

@@ -7,7 +7,7 @@ from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
 from bot import review_texts
-from bot.i18n import N_
+from bot.i18n import Translator
 from factdb import review as rv
 from factdb.models import Claim
 from handlers.common import reply, services
@@ -31,12 +31,28 @@ async def _act(update: Update, context: ContextTypes.DEFAULT_TYPE, fn, done: str
             await reply(update, context, explain(t, err))
         return False
     svc.wake_outbox()
-    message = t._(done).format(n=result if isinstance(result, int) else 0)
+    message = done(t, result)
     if update.callback_query:
         await update.callback_query.answer(message)
     else:
         await reply(update, context, message)
     return True
+
+
+def _spam_done(t: Translator, _result: object) -> str:
+    return t._("Closed as spam")
+
+
+def _merge_done(t: Translator, told: int) -> str:
+    return t.ngettext("Merged. {n} person told at once.", "Merged. {n} people told at once.", told).format(
+        n=t.number(told)
+    )
+
+
+def _retract_done(t: Translator, told: int) -> str:
+    return t.ngettext(
+        "Withdrawn. {n} person will be told why.", "Withdrawn. {n} people will be told why.", told
+    ).format(n=t.number(told))
 
 
 def _ids(context: ContextTypes.DEFAULT_TYPE, count: int) -> list[int] | None:
@@ -50,7 +66,7 @@ def _ids(context: ContextTypes.DEFAULT_TYPE, count: int) -> list[int] | None:
 
 
 async def on_spam(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
-    await _act(update, context, lambda s, uid: rv.mark_spam(s, action.int(0), uid), N_("Closed as spam."))
+    await _act(update, context, lambda s, uid: rv.mark_spam(s, action.int(0), uid), _spam_done)
 
 
 async def spam_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -60,7 +76,7 @@ async def spam_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         if t:
             await reply(update, context, t._("Usage: /spam ID"))
         return
-    await _act(update, context, lambda s, uid: rv.mark_spam(s, ids[0], uid), N_("Closed as spam."))
+    await _act(update, context, lambda s, uid: rv.mark_spam(s, ids[0], uid), _spam_done)
 
 
 async def on_merge_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
@@ -93,7 +109,7 @@ async def on_merge(update: Update, context: ContextTypes.DEFAULT_TYPE, action: c
         update,
         context,
         lambda s, uid: rv.merge(s, action.int(0), action.int(1), uid),
-        N_("Merged. {n} people told at once."),
+        _merge_done,
     )
     if ok and update.callback_query:
         await update.callback_query.edit_message_reply_markup(None)
@@ -110,7 +126,7 @@ async def merge_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         update,
         context,
         lambda s, uid: rv.merge(s, ids[0], ids[1], uid),
-        N_("Merged. {n} people told at once."),
+        _merge_done,
     )
 
 
@@ -126,7 +142,7 @@ async def retract_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         update,
         context,
         lambda s, uid: rv.retract(s, ids[0], uid, reason),
-        N_("Withdrawn. {n} people will be told why."),
+        _retract_done,
     )
 
 

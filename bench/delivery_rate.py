@@ -1,0 +1,114 @@
+"""Delivery rate: a 1,000-subscriber broadcast through the real delivery loop and the emulator.
+
+Compares, in one run, the configured Telegram limit (30 msg/s) with the loop unthrottled (what
+the machine could do), on SQLite; prints messages/s and the worst per-second burst observed by
+the emulator, which enforces Telegram's limits and answers 429 if they are exceeded.
+
+    .venv/bin/python -m bench.delivery_rate [--subscribers 1000] [--postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from bot.app import BotRuntime
+from bot.config import Config
+from bot.emulator import BotApiEmulator
+from factdb import review
+from factdb.db import Database
+from factdb.models import Citizen, Claim, ClaimStatus, Draft, Subscription
+
+FIRST_ID = 700_000
+
+
+def seed(db: Database, emu: BotApiEmulator, n: int) -> None:
+    for i in range(n):
+        emu.user(FIRST_ID + i, f"C{i}")
+
+    def work(session) -> None:
+        claim = Claim(text="bench claim", normalized="bench claim", lang="en", status=ClaimStatus.IN_REVIEW)
+        session.add(claim)
+        session.flush()
+        people = [Citizen(telegram_user_id=FIRST_ID + i, chat_id=FIRST_ID + i, lang="en") for i in range(n)]
+        session.add_all(people)
+        session.flush()
+        session.add_all([Subscription(citizen_id=c.id, claim_id=claim.id) for c in people])
+        draft = Draft(claim_id=claim.id, reviewer_id=1, step="preview", verdict="false", lang="en",
+                      summary="Not true.", sources=json.dumps(["https://example.org/x"]))
+        session.add(draft)
+        session.flush()
+        review.publish(session, draft, 1)
+
+    db.transaction(work)
+
+
+async def one_run(label: str, url: str, n: int, rate: float, enforce: bool) -> dict[str, object]:
+    emu = BotApiEmulator()
+    await emu.start()
+    if enforce:
+        emu.enforce_limits(per_chat_per_second=1, overall_per_second=30, group_per_minute=20)
+    db = Database(url)
+    db.ensure_schema()
+    seed(db, emu, n)
+    config = Config(token=emu.token, database_url=url, api_base_url=emu.base_url,
+                    outbox_rate_per_second=rate, outbox_per_chat_interval=1.0)
+    runtime = BotRuntime(config, db=db, long_poll_timeout=1)
+    started = time.monotonic()
+    await runtime.start()
+    try:
+        while True:
+            sends = [e for e in emu.sent_log if e["method"] == "sendMessage" and e["chat_id"] >= FIRST_ID]
+            if len(sends) >= n:
+                break
+            if time.monotonic() - started > 600:
+                raise SystemExit(f"{label}: only {len(sends)} of {n} delivered in 600 s")
+            await asyncio.sleep(0.05)
+    finally:
+        await runtime.stop()
+        await emu.stop()
+        db.dispose()
+    stamps = sorted(e["timestamp"] for e in sends)
+    span = stamps[-1] - stamps[0]
+    per_second = collections.Counter(int(t - stamps[0]) for t in stamps)
+    refused = sum(1 for r in emu.requests_log if r["error_code"] == 429)
+    return {"run": label, "messages": n, "seconds": round(span, 2), "msg/s": round((n - 1) / span, 1),
+            "max in any 1 s": max(per_second.values()), "429s": refused}
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--subscribers", type=int, default=1000)
+    parser.add_argument("--postgres", action="store_true", help="also run on PostgreSQL at 127.0.0.1:5432/test")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp())
+    rows = [
+        await one_run("limit 30/s (default), SQLite", f"sqlite:///{tmp}/a.sqlite3", args.subscribers, 30.0, True),
+        await one_run("unthrottled, SQLite", f"sqlite:///{tmp}/b.sqlite3", args.subscribers, 100000.0, False),
+    ]
+    if args.postgres:
+        from sqlalchemy import create_engine, text
+
+        base = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS bench_delivery CASCADE; CREATE SCHEMA bench_delivery"))
+        try:
+            rows.append(await one_run("unthrottled, PostgreSQL", f"{base}?options=-csearch_path%3Dbench_delivery",
+                                      args.subscribers, 100000.0, False))
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text("DROP SCHEMA bench_delivery CASCADE"))
+    keys = list(rows[0])
+    print(" | ".join(keys))
+    for row in rows:
+        print(" | ".join(str(row[k]) for k in keys))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
