@@ -17,6 +17,7 @@ from bot.config import Config
 from bot.delivery import DeliveryLoop
 from bot.services import Services
 from factdb.db import Database
+from factdb.language import detect_language
 from handlers.router import register
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ class BotRuntime:
 
     async def start(self, *, polling: bool = True) -> None:
         self.db.ensure_schema()
+        detect_language("warm up the language profiles before the first citizen waits on them")
         with self.db.session() as session:
             self.svc.index.refresh(session)
         await self.app.initialize()

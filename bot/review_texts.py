@@ -67,10 +67,14 @@ def card(t: Translator, session: Session, claim: Claim, index: ClaimIndex | None
         f"<b>#{claim.id}</b> · {status_line(t, session, claim)}",
         masked(claim.text),
         t.ngettext(
-            "{lang} · {n} request · first seen {ago}",
-            "{lang} · {n} requests · first seen {ago}",
+            "{lang} · {n} request · first seen {when}",
+            "{lang} · {n} requests · first seen {when}",
             claim.request_count,
-        ).format(lang=claim.lang or "?", n=t.number(claim.request_count), ago=ago(t, claim.first_seen)),
+            # An absolute time, not "5 minutes ago": a card must render the same until the claim
+            # changes, or each delivery would schedule another edit (see bot/delivery.py).
+        ).format(
+            lang=claim.lang or "?", n=t.number(claim.request_count), when=t.short_datetime(claim.first_seen)
+        ),
     ]
     prov = provenance(t, claim)
     if prov:
@@ -100,8 +104,9 @@ def similar_claims(
     if index is None:
         return []
     found: list[tuple[Claim, float]] = []
+    floor = index.matcher.thresholds.maybe  # below "maybe" a claim is not similar, just nearest
     for cand in index.index.search(claim.text, limit=limit + 1):
-        if cand.claim_id == claim.id:
+        if cand.claim_id == claim.id or cand.score < floor:
             continue
         other = session.get(Claim, cand.claim_id)
         if other is not None and other.status != ClaimStatus.MERGED:

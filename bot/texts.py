@@ -57,9 +57,8 @@ def clarification(
     changed: list[str] | None = None,
 ) -> str:
     lines = [f"<b>{escape(verdict_label(t, clar.verdict), quote=False)}</b> — {isolate(clar.summary)}"]
-    links = [_source_link(u) for u in sources[:5]]
-    if clar.url:
-        links.append(_source_link(clar.url))
+    urls = list(dict.fromkeys([*sources[:5], *([clar.url] if clar.url else [])]))
+    links = [_source_link(u) for u in urls]
     if links:
         lines.append(t._("Sources: {links}").format(links=" · ".join(links)))
     if public_link:

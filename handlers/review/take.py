@@ -25,6 +25,7 @@ async def _take(update: Update, context: ContextTypes.DEFAULT_TYPE, claim_id: in
 
         def work(session: object) -> tuple[int, str, review_texts.Rows]:
             name = user.full_name or reviewers.display_name(session, user.id)  # type: ignore[arg-type]
+            reviewers.remember_user(session, user.id, user.username, user.full_name)  # type: ignore[arg-type]
             draft = rv.take(session, claim_id, user.id, name)  # type: ignore[arg-type]
             text, rows = review_texts.draft_prompt(t, session, draft, svc.config.locales)  # type: ignore[arg-type]
             return draft.id, text, rows  # type: ignore[return-value]
