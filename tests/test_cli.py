@@ -1,0 +1,120 @@
+"""The command line as an operator meets it: one clear line on bad input, --help everywhere."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from factdb.db import Database
+
+ROOT = Path(__file__).resolve().parents[1]
+TOUR = ROOT / "docs" / "demo" / "tour.txt"
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "CROWDCHECK_"))}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True, env=full_env,
+        timeout=120, cwd=ROOT,
+    )
+
+
+def test_the_scripted_demo_plays_a_whole_conversation(tmp_path: Path) -> None:
+    result = run_cli("demo", "--script", str(TOUR), env={"CROWDCHECK_HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "❌ False — The central bank says no such rule exists." in out  # a known hoax, answered at once
+    assert "Nobody has asked about this yet" in out  # a new rumour
+    assert "[Take] [Spam] [Merge into…]" in out  # its card in the moderators' group
+    assert "Published. 1 person will be told." in out
+    assert "🔔 There's an answer about a message you sent us." in out
+    assert "✅ answered" in out
+
+
+def test_run_without_a_token_says_so_in_one_line_and_starts_the_demo(tmp_path: Path) -> None:
+    result = run_cli("run", env={"CROWDCHECK_HOME": str(tmp_path)}, stdin="/quit\n")
+    assert result.returncode == 0, result.stderr
+    first = result.stdout.splitlines()[0]
+    assert first == "TELEGRAM_BOT_TOKEN is not set, so here is the offline demo (no network needed)."
+    assert "you are Mei, a citizen" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"TELEGRAM_BOT_TOKEN": "not-a-token"}, "does not look like a bot token"),
+        ({"TELEGRAM_BOT_TOKEN": "123456:ABCDEFGHIJKLMNOP", "CROWDCHECK_ADMIN_IDS": "12,bob"}, "CROWDCHECK_ADMIN_IDS"),
+        ({"TELEGRAM_BOT_TOKEN": "123456:ABCDEFGHIJKLMNOP", "CROWDCHECK_REVIEW_CHAT_ID": "moderators"}, "CROWDCHECK_REVIEW_CHAT_ID"),
+        ({"CROWDCHECK_DATABASE_URL": "mysql://x"}, "CROWDCHECK_DATABASE_URL"),
+        ({"TELEGRAM_API_BASE_URL": "api.telegram.org"}, "TELEGRAM_API_BASE_URL"),
+    ],
+)
+def test_a_bad_setting_stops_start_up_with_one_clear_line(tmp_path: Path, env: dict[str, str], message: str) -> None:
+    result = run_cli("run", env={"CROWDCHECK_HOME": str(tmp_path), **env})
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[], ["run"], ["serve"], ["demo"], ["db"], ["db", "upgrade"], ["import"], ["export"], ["match"], ["reviewers"],
+     ["reviewers", "add"], ["reviewers", "remove"], ["reviewers", "list"], ["stats"]],
+)
+def test_every_command_has_help(command: list[str]) -> None:
+    result = CliRunner().invoke(main, [*command, "--help"])
+    assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_db_upgrade_creates_then_is_harmless(db_url: str) -> None:
+    first = CliRunner().invoke(main, ["--database-url", db_url, "db", "upgrade"])
+    second = CliRunner().invoke(main, ["--database-url", db_url, "db", "upgrade"])
+    assert first.exit_code == 0 and "upgraded from empty" in first.output
+    assert second.exit_code == 0 and "up to date" in second.output
+
+
+def test_an_older_schema_is_reported_not_crashed_on(db: Database) -> None:
+    from sqlalchemy import text
+
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0000'"))
+    result = CliRunner().invoke(main, ["--database-url", db.url, "stats"])
+    assert result.exit_code != 0 and "crowdcheck db upgrade" in result.output
+
+
+def test_import_then_match_use_the_bots_own_matching(db: Database, tmp_path: Path) -> None:
+    claims = tmp_path / "claims.jsonl"
+    claims.write_text(
+        "\n".join(json.dumps(r) for r in [
+            {"id": "a", "text": "Eating garlic protects you from the new flu variant completely", "verdict": "false",
+             "summary": "Garlic does not prevent flu.", "url": "https://fc.example.org/garlic", "lang": "en", "published": "2026-01-02"},
+            {"id": "b", "text": "The national football team was banned from the next world cup", "verdict": "false",
+             "summary": "No ban exists.", "url": "https://fc.example.org/ban", "lang": "en", "published": "2026-01-03"},
+        ]) + "\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    imported = runner.invoke(main, ["--database-url", db.url, "import", str(claims)])
+    assert imported.exit_code == 0 and "2 added" in imported.output
+    again = runner.invoke(main, ["--database-url", db.url, "import", str(claims)])
+    assert again.exit_code == 0 and "0 added" in again.output
+    queries = "\n".join(json.dumps({"text": t}) for t in [
+        "Eating garlic protects you from the new flu variant completely!!",
+        "totally unrelated sentence about knitting patterns and yarn",
+    ])
+    result = runner.invoke(main, ["--database-url", db.url, "match"], input=queries + "\n")
+    assert result.exit_code == 0, result.output
+    first, second = (json.loads(line) for line in result.output.splitlines())
+    assert first["decision"] == "match" and first["candidates"][0]["claim_id"] == first["claim_id"]
+    assert second["decision"] == "new" and second["claim_id"] is None
+    bad = runner.invoke(main, ["--database-url", db.url, "match"], input="not json\n")
+    assert bad.exit_code != 0 and "line 1" in bad.output
