@@ -144,3 +144,48 @@ def my_checks(session: Session, citizen: Citizen, limit: int = 10) -> list[MyChe
         if len(checks) == limit:
             break
     return checks
+
+
+def block(session: Session, citizen_id: int) -> bool:
+    """A reviewer stops a citizen's submissions (a troll, a spammer). Refers to our own row id:
+    reviewers never learn who the person is."""
+    citizen = session.get(Citizen, citizen_id)
+    if citizen is None:
+        return False
+    citizen.blocked_by_reviewer = True
+    session.add(citizen)
+    return True
+
+
+def unblock(session: Session, citizen_id: int) -> bool:
+    """Lift a reviewer's block and a flood quarantine alike."""
+    citizen = session.get(Citizen, citizen_id)
+    if citizen is None:
+        return False
+    citizen.blocked_by_reviewer = False
+    citizen.quarantined = False
+    session.add(citizen)
+    session.execute(delete(RateEvent).where(col(RateEvent.citizen_id) == citizen_id))
+    return True
+
+
+def held(session: Session) -> list[Citizen]:
+    """Citizens whose messages we are not taking: quarantined by the flood limit or blocked."""
+    return list(
+        session.exec(
+            select(Citizen)
+            .where(col(Citizen.quarantined) | col(Citizen.blocked_by_reviewer))
+            .order_by(col(Citizen.id))
+        ).all()
+    )
+
+
+def requesters(session: Session, claim_id: int) -> list[int]:
+    """Our row ids of the citizens who sent a claim (for blocking the source of spam)."""
+    return [
+        cid
+        for cid in session.exec(
+            select(Request.citizen_id).where(Request.claim_id == claim_id).distinct()
+        ).all()
+        if cid is not None
+    ]

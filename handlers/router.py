@@ -19,9 +19,11 @@ from telegram.ext import (
 from bot import callbacks as cb
 from factdb import review as rv
 from factdb import reviewers
+from handlers.admin import figures, imports
+from handlers.admin import reviewers as admin_reviewers
 from handlers.citizen import account, feedback, start, submit, unsupported
 from handlers.common import citizen_translator, is_reviewer, services
-from handlers.review import draft_steps, moderation, publish, queue, take
+from handlers.review import citizens, draft_steps, moderation, publish, queue, take
 
 log = logging.getLogger(__name__)
 CallbackFn = Callable[[Update, ContextTypes.DEFAULT_TYPE, cb.Callback], Awaitable[None]]
@@ -141,10 +143,19 @@ def register(app: Application, review_chat_id: int | None) -> None:
         "retract": moderation.retract_command,
         "edit": moderation.edit_command,
         "translate": moderation.translate_command,
+        "block": citizens.block_command,
+        "unblock": citizens.unblock_command,
+        "held": citizens.held_command,
+        "stats": figures.stats_command,
+        "reviewers": admin_reviewers.list_reviewers,
+        "addreviewer": admin_reviewers.add_reviewer,
+        "removereviewer": admin_reviewers.remove_reviewer,
+        "export": figures.export_command,
     }
     for name, fn in review_commands.items():
         app.add_handler(CommandHandler(name, fn, filters=review_scope))
     app.add_handler(CallbackQueryHandler(on_callback))
+    app.add_handler(MessageHandler(PRIVATE & filters.Document.ALL & ~filters.CAPTION, imports.on_document))
     app.add_handler(MessageHandler(PRIVATE & CHECKABLE, on_private_text))
     app.add_handler(MessageHandler(UNSUPPORTED, unsupported.unsupported))
     if review_chat_id is not None:

@@ -109,8 +109,7 @@ _CONFLICT_WEBHOOK = (
     "use deleteWebhook to delete the webhook first"
 )
 _CONFLICT_POLLING = (
-    "Conflict: terminated by other getUpdates request; "
-    "make sure that only one bot instance is running"
+    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 )
 _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are "
@@ -307,6 +306,7 @@ class BotApiEmulator:
         self._stopping = False
         app = web.Application(client_max_size=MAX_UPLOAD_BYTES + 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._serve_file)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -525,15 +525,9 @@ class BotApiEmulator:
                     raise bad_request(f"can't parse {key} JSON object") from exc
         return params
 
-    def _log_request(
-        self, method: str, params: JSON, status: int, body: JSON, started: float
-    ) -> None:
+    def _log_request(self, method: str, params: JSON, status: int, body: JSON, started: float) -> None:
         shown = {
-            key: (
-                f"<file {value.filename} {len(value.data)}B>"
-                if isinstance(value, UploadedFile)
-                else value
-            )
+            key: (f"<file {value.filename} {len(value.data)}B>" if isinstance(value, UploadedFile) else value)
             for key, value in params.items()
         }
         entry = {
@@ -560,6 +554,7 @@ class BotApiEmulator:
     def _methods(self) -> dict[str, Callable[[JSON], Any]]:
         return {
             "getme": self._m_get_me,
+            "getfile": self._m_get_file,
             "getupdates": self._m_get_updates,
             "setwebhook": self._m_set_webhook,
             "deletewebhook": self._m_delete_webhook,
@@ -633,9 +628,7 @@ class BotApiEmulator:
             else:
                 description = _DEFAULT_DESCRIPTIONS.get(error_code, "Internal Server Error")
         with self._lock:
-            self._faults.append(
-                _Fault(method.lower(), error_code, description, retry_after, times, chat_id)
-            )
+            self._faults.append(_Fault(method.lower(), error_code, description, retry_after, times, chat_id))
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -758,11 +751,7 @@ class BotApiEmulator:
         elif isinstance(raw, str) and raw.startswith("@"):
             wanted = raw[1:].lower()
             chat = next(
-                (
-                    c
-                    for c in self._chats.values()
-                    if str(c.data.get("username", "")).lower() == wanted
-                ),
+                (c for c in self._chats.values() if str(c.data.get("username", "")).lower() == wanted),
                 None,
             )
         if chat is None:
@@ -830,9 +819,7 @@ class BotApiEmulator:
             return None
         rows = markup["inline_keyboard"]
         if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-            raise bad_request(
-                "can't parse inline keyboard button: InlineKeyboardButton must be an Object"
-            )
+            raise bad_request("can't parse inline keyboard button: InlineKeyboardButton must be an Object")
         clean_rows: list[list[JSON]] = []
         for row in rows:
             clean_row: list[JSON] = []
@@ -1108,6 +1095,58 @@ class BotApiEmulator:
             raise bad_request("wrong file identifier/HTTP URL specified")
         raise bad_request(f"there is no {name} in the request")
 
+    async def _m_get_file(self, params: JSON) -> JSON:
+        file_id = str(params.get("file_id") or "")
+        with self._lock:
+            known = self._files.get(file_id)
+        if known is None:
+            raise bad_request("invalid file_id")
+        return {
+            "file_id": known.file_id,
+            "file_unique_id": "AgAD" + known.file_id[-6:],
+            "file_size": len(known.data),
+            "file_path": f"documents/{known.file_id}/{known.filename}",
+        }
+
+    async def _serve_file(self, request: web.Request) -> web.Response:
+        """Bot API file downloads: /file/bot<token>/<file_path from getFile>."""
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401, text="Unauthorized")
+        parts = request.match_info["path"].split("/")
+        with self._lock:
+            known = self._files.get(parts[1]) if len(parts) >= 2 else None
+        if known is None:
+            return web.Response(status=404, text="Not Found")
+        return web.Response(body=known.data, content_type=known.mime_type)
+
+    def send_document(
+        self,
+        user_id: int,
+        filename: str,
+        data: bytes,
+        *,
+        chat_id: int | None = None,
+        caption: str | None = None,
+        mime_type: str | None = None,
+    ) -> JSON:
+        """The user sends a file; the bot can fetch its bytes with getFile and a download."""
+        file_id = f"BQACAgIAAxkBAAI{next(self._file_ids):06d}"
+        mime = mime_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        with self._lock:
+            self._files[file_id] = DocumentView(filename=filename, data=data, mime_type=mime, file_id=file_id)
+        content: JSON = {
+            "document": {
+                "file_id": file_id,
+                "file_unique_id": "AgAD" + file_id[-6:],
+                "file_name": filename,
+                "mime_type": mime,
+                "file_size": len(data),
+            }
+        }
+        if caption:
+            content.update(self._text_content(caption, "caption"))
+        return self._user_message(user_id, chat_id, content)
+
     async def _m_send_document(self, params: JSON) -> JSON:
         return await self._send_file(params, "document", "sendDocument")
 
@@ -1208,9 +1247,7 @@ class BotApiEmulator:
         if len(commands) > 100:
             raise bad_request("too many commands specified")
         for command in commands:
-            if not isinstance(command, dict) or not _COMMAND_RE.match(
-                str(command.get("command", ""))
-            ):
+            if not isinstance(command, dict) or not _COMMAND_RE.match(str(command.get("command", ""))):
                 raise bad_request("BOT_COMMAND_INVALID")
             if not 1 <= len(str(command.get("description", ""))) <= 256:
                 raise bad_request(
@@ -1235,9 +1272,7 @@ class BotApiEmulator:
 
     # ------------------------------------------------------- updates & webhooks
 
-    def _enqueue_locked(
-        self, body: JSON, update_id: int | None = None, *, redelivery: bool = False
-    ) -> JSON:
+    def _enqueue_locked(self, body: JSON, update_id: int | None = None, *, redelivery: bool = False) -> JSON:
         if update_id is None:
             update_id = self._next_update_id
             self._next_update_id += 1
@@ -1249,9 +1284,7 @@ class BotApiEmulator:
         self._seq += 1
         return update
 
-    def _enqueue(
-        self, body: JSON, update_id: int | None = None, *, redelivery: bool = False
-    ) -> JSON:
+    def _enqueue(self, body: JSON, update_id: int | None = None, *, redelivery: bool = False) -> JSON:
         with self._lock:
             update = self._enqueue_locked(body, update_id, redelivery=redelivery)
         self._notify()
@@ -1362,9 +1395,7 @@ class BotApiEmulator:
             self._webhook = None
             if self._bool(params, "drop_pending_updates"):
                 self._updates.clear()
-            self._webhook_description = (
-                "Webhook was deleted" if was_set else "Webhook is already deleted"
-            )
+            self._webhook_description = "Webhook was deleted" if was_set else "Webhook is already deleted"
         return True
 
     async def _m_get_webhook_info(self, params: JSON) -> JSON:
@@ -1390,18 +1421,14 @@ class BotApiEmulator:
                 hook = self._webhook
                 if hook is None:
                     return
-                kept = [
-                    p for p in self._updates if self._allowed(p.update, hook["allowed_updates"])
-                ]
+                kept = [p for p in self._updates if self._allowed(p.update, hook["allowed_updates"])]
                 self._updates = kept
                 pending = kept[0] if kept else None
                 if pending is not None:
                     self._in_flight += 1
             if pending is None:
                 await self._wait_for(
-                    lambda: (
-                        True if (self._updates or self._webhook is None or self._stopping) else None
-                    ),
+                    lambda: True if (self._updates or self._webhook is None or self._stopping) else None,
                     3600.0,
                 )
                 continue
@@ -1512,9 +1539,7 @@ class BotApiEmulator:
                 chat.bot_is_member = bot_is_member
             return dict(data)
 
-    def create_channel(
-        self, chat_id: int, title: str = "Test channel", username: str | None = None
-    ) -> JSON:
+    def create_channel(self, chat_id: int, title: str = "Test channel", username: str | None = None) -> JSON:
         if chat_id >= 0:
             raise ValueError("channel ids are negative")
         data: JSON = {"id": chat_id, "type": "channel", "title": title}
@@ -1651,9 +1676,7 @@ class BotApiEmulator:
                 if stored is None or stored.deleted:
                     raise ValueError(f"no message {message_id} in chat {chat_id}")
                 markup = stored.message.get("reply_markup") or {}
-                datas = [
-                    b.get("callback_data") for row in markup.get("inline_keyboard", []) for b in row
-                ]
+                datas = [b.get("callback_data") for row in markup.get("inline_keyboard", []) for b in row]
                 if callback_data not in datas:
                     raise ValueError(
                         f"message {message_id} has no button with callback_data "
@@ -1719,9 +1742,7 @@ class BotApiEmulator:
         self._notify()
         return json.loads(json.dumps(message))
 
-    def _chat_member_update(
-        self, chat: _Chat, actor: JSON, *, old_status: str, new_status: str
-    ) -> JSON:
+    def _chat_member_update(self, chat: _Chat, actor: JSON, *, old_status: str, new_status: str) -> JSON:
         def member(status: str) -> JSON:
             body: JSON = {"status": status, "user": dict(self.bot_user)}
             if status == "kicked":
@@ -1924,9 +1945,7 @@ class BotApiEmulator:
         """
         with self._lock:
             start = self._chat_cursor.get(chat_id, 0) if since is None else since
-        result = await self._wait_for(
-            lambda: self._matching(chat_id, start, count, predicate), timeout
-        )
+        result = await self._wait_for(lambda: self._matching(chat_id, start, count, predicate), timeout)
         if result is None:
             what = f"{count} bot message(s)" + (" matching the predicate" if predicate else "")
             raise self._timeout_error(chat_id, what, timeout)
@@ -1957,9 +1976,7 @@ class BotApiEmulator:
         """Thread-mode variant for code without an event loop."""
         with self._lock:
             start = self._chat_cursor.get(chat_id, 0) if since is None else since
-        result = self._wait_for_blocking(
-            lambda: self._matching(chat_id, start, count, predicate), timeout
-        )
+        result = self._wait_for_blocking(lambda: self._matching(chat_id, start, count, predicate), timeout)
         if result is None:
             raise self._timeout_error(chat_id, f"{count} bot message(s)", timeout)
         return result[-1]
@@ -1967,15 +1984,11 @@ class BotApiEmulator:
     async def wait_for_callback_answer(self, query_id: str, timeout: float = 5.0) -> JSON:
         def check() -> JSON | None:
             with self._lock:
-                return next(
-                    (dict(a) for a in self._callback_answers if a["query_id"] == query_id), None
-                )
+                return next((dict(a) for a in self._callback_answers if a["query_id"] == query_id), None)
 
         result = await self._wait_for(check, timeout)
         if result is None:
-            raise AssertionError(
-                f"timed out after {timeout}s: callback query {query_id} was never answered"
-            )
+            raise AssertionError(f"timed out after {timeout}s: callback query {query_id} was never answered")
         return result
 
     def _idle_check(self, quiet: float) -> bool | None:

@@ -1,0 +1,77 @@
+"""/stats for admins and reviewers, /export for admins (the file comes back as a document)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import texts
+from factdb import stats as st
+from factdb.interchange import exporter
+from handlers.common import reply, services
+from handlers.review.guard import require_admin, require_reviewer
+
+FORMATS = {
+    "csv": "crowdcheck-claims.csv",
+    "jsonl": "crowdcheck-claims.jsonl",
+    "claimreview": "crowdcheck-claimreview.json",
+}
+
+
+async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    t = await require_reviewer(update, context)
+    if t is None:
+        return
+    svc = services(context)
+    with svc.db.session() as session:
+        s = st.stats(session, half_life_hours=svc.config.virality_half_life_hours)
+    status_words = ", ".join(f"{status} {t.number(n)}" for status, n in sorted(s.claims_by_status.items()))
+    lines = [
+        "<b>" + t._("This week") + "</b>",
+        t._("Claims: {n} ({statuses})").format(n=t.number(s.claims_total), statuses=status_words or "—"),
+        t._("Requests today: {today} · last 7 days: {week}").format(
+            today=t.number(s.requests_today), week=t.number(s.requests_7d)
+        ),
+        t._("Median time to publish: {duration}").format(
+            duration=st.format_duration(s.median_hours_to_publish)
+        ),
+    ]
+    if s.helpful_share is not None:
+        lines.append(t._("Found helpful: {share}").format(share=f"{round(100 * s.helpful_share)} %"))
+    if s.top_viral:
+        lines.append(t._("Most viral open claims:"))
+        lines += [
+            f"#{c.id} 🔥{c.virality:.1f} · {texts.isolate(texts.excerpt(c.excerpt, 70))}" for c in s.top_viral
+        ]
+    await reply(update, context, "\n".join(lines))
+
+
+async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    t = await require_admin(update, context)
+    if t is None:
+        return
+    fmt = (context.args or ["claimreview"])[0].lower()
+    if fmt not in FORMATS:
+        await reply(update, context, t._("Usage: /export csv, /export jsonl or /export claimreview"))
+        return
+    svc = services(context)
+    buffer = io.StringIO()
+    count = await asyncio.to_thread(
+        exporter.export,
+        svc.db,
+        fmt,
+        buffer,
+        org_name=svc.config.org_name,
+        public_url=svc.config.public_url,  # type: ignore[arg-type]
+    )
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_document(
+        chat.id,
+        io.BytesIO(buffer.getvalue().encode("utf-8")),
+        filename=FORMATS[fmt],
+        caption=t.ngettext("{n} published claim.", "{n} published claims.", count).format(n=t.number(count)),
+    )

@@ -1,0 +1,100 @@
+"""/reviewers, /addreviewer, /removereviewer: admins manage who may act."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import texts
+from factdb import reviewers
+from handlers.common import reply, services
+from handlers.review.guard import require_admin
+
+
+def _target(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[int | None, str | None, str | None]:
+    """Who the admin means: a user id, a reply to their message, or an @username we have seen."""
+    message = update.effective_message
+    if message is not None and message.reply_to_message is not None and message.reply_to_message.from_user:
+        user = message.reply_to_message.from_user
+        return user.id, user.full_name, user.username
+    args = context.args or []
+    if not args:
+        return None, None, None
+    arg = args[0]
+    if arg.lstrip("-").isdigit():
+        return int(arg), None, None
+    if arg.startswith("@"):
+        svc = services(context)
+        with svc.db.session() as session:
+            return reviewers.find_by_username(session, arg), None, arg.lstrip("@")
+    return None, None, None
+
+
+async def list_reviewers(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    t = await require_admin(update, context)
+    if t is None:
+        return
+    svc = services(context)
+    with svc.db.session() as session:
+        rows = reviewers.list_active(session)
+    lines = [t._("Reviewers:")]
+    for admin_id in sorted(svc.config.admin_ids):
+        lines.append(f"• {admin_id} — {t._('admin (from configuration)')}")
+    for r in rows:
+        name = r.name or (f"@{r.username}" if r.username else "")
+        lines.append(f"• {r.telegram_user_id} {texts.isolate(name)} — {r.role}")
+    await reply(update, context, "\n".join(lines))
+
+
+async def add_reviewer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    t = await require_admin(update, context)
+    if t is None:
+        return
+    user_id, name, username = _target(update, context)
+    if user_id is None:
+        await reply(
+            update,
+            context,
+            t._(
+                "Who? Reply to their message with /addreviewer, or give a user id or an @username I have seen in this group."
+            ),
+        )
+        return
+    svc = services(context)
+    actor = update.effective_user.id if update.effective_user else None
+    svc.db.transaction(lambda s: reviewers.add(s, user_id, name=name, username=username, added_by=actor))
+    await reply(
+        update,
+        context,
+        t._("{who} is now a reviewer.").format(who=texts.isolate(name or username or str(user_id))),
+    )
+
+
+async def remove_reviewer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    t = await require_admin(update, context)
+    if t is None:
+        return
+    user_id, name, username = _target(update, context)
+    if user_id is None:
+        await reply(
+            update,
+            context,
+            t._("Who? Reply to their message with /removereviewer, or give a user id or an @username."),
+        )
+        return
+    svc = services(context)
+    actor = update.effective_user.id if update.effective_user else None
+    removed = svc.db.transaction(lambda s: reviewers.remove(s, user_id, removed_by=actor))
+    who = texts.isolate(name or username or str(user_id))
+    if user_id in svc.config.admin_ids:
+        await reply(
+            update,
+            context,
+            t._("{who} is an admin in the configuration; change CROWDCHECK_ADMIN_IDS to remove them.").format(
+                who=who
+            ),
+        )
+    elif removed:
+        await reply(update, context, t._("{who} is no longer a reviewer.").format(who=who))
+    else:
+        await reply(update, context, t._("{who} was not a reviewer.").format(who=who))

@@ -1,0 +1,96 @@
+"""/block, /unblock, /held: reviewers stop a troll or release a quarantined citizen.
+
+Citizens are named by our own row number ("citizen 17"), never by anything that identifies them.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from factdb import audit, citizens
+from handlers.common import reply, services
+from handlers.review.guard import require_reviewer
+
+
+def _number(context: ContextTypes.DEFAULT_TYPE) -> int | None:
+    args = context.args or []
+    return int(args[0].lstrip("#")) if args and args[0].lstrip("#").isdigit() else None
+
+
+async def block_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/block CLAIM_ID blocks whoever sent that claim (the source of spam)."""
+    t = await require_reviewer(update, context)
+    if t is None:
+        return
+    claim_id = _number(context)
+    if claim_id is None:
+        await reply(
+            update,
+            context,
+            t._("Usage: /block CLAIM_ID — stops the people who sent that claim from sending more."),
+        )
+        return
+    svc = services(context)
+    actor = update.effective_user.id if update.effective_user else None
+
+    def work(session: object) -> list[int]:
+        ids = citizens.requesters(session, claim_id)  # type: ignore[arg-type]
+        for cid in ids:
+            citizens.block(session, cid)  # type: ignore[arg-type]
+            audit.record(session, actor, "block_citizen", claim_id, None, f"citizen {cid}")  # type: ignore[arg-type]
+        return ids
+
+    blocked = svc.db.transaction(work)  # type: ignore[arg-type]
+    await reply(
+        update,
+        context,
+        t.ngettext("Blocked {n} citizen: {ids}.", "Blocked {n} citizens: {ids}.", len(blocked)).format(
+            n=t.number(len(blocked)), ids=", ".join(str(i) for i in blocked) or "—"
+        ),
+    )
+
+
+async def unblock_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    t = await require_reviewer(update, context)
+    if t is None:
+        return
+    number = _number(context)
+    if number is None:
+        await reply(update, context, t._("Usage: /unblock CITIZEN_NUMBER (see /held)."))
+        return
+    svc = services(context)
+    actor = update.effective_user.id if update.effective_user else None
+
+    def work(session: object) -> bool:
+        done = citizens.unblock(session, number)  # type: ignore[arg-type]
+        if done:
+            audit.record(session, actor, "unblock_citizen", None, None, f"citizen {number}")  # type: ignore[arg-type]
+        return done
+
+    done = svc.db.transaction(work)  # type: ignore[arg-type]
+    await reply(
+        update,
+        context,
+        t._("Citizen {n} can send messages again.").format(n=number)
+        if done
+        else t._("There is no citizen {n}.").format(n=number),
+    )
+
+
+async def held_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    t = await require_reviewer(update, context)
+    if t is None:
+        return
+    svc = services(context)
+    with svc.db.session() as session:
+        rows = citizens.held(session)
+    if not rows:
+        await reply(update, context, t._("Nobody is blocked or quarantined."))
+        return
+    lines = [t._("Not taking messages from:")]
+    for c in rows:
+        why = t._("blocked by a reviewer") if c.blocked_by_reviewer else t._("over the daily limit")
+        lines.append(f"• {t._('citizen {n}').format(n=c.id)} — {why}")
+    lines.append(t._("/unblock NUMBER lets someone send again."))
+    await reply(update, context, "\n".join(lines))
