@@ -38,8 +38,9 @@ async def list_reviewers(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     with svc.db.session() as session:
         rows = reviewers.list_active(session)
     lines = [t._("Reviewers:")]
+    from_config = t._("admin (from configuration)")
     for admin_id in sorted(svc.config.admin_ids):
-        lines.append(f"• {admin_id} — {t._('admin (from configuration)')}")
+        lines.append(f"• {admin_id} — {from_config}")
     for r in rows:
         name = r.name or (f"@{r.username}" if r.username else "")
         lines.append(f"• {r.telegram_user_id} {texts.isolate(name)} — {r.role}")

@@ -91,6 +91,7 @@ async def held_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     lines = [t._("Not taking messages from:")]
     for c in rows:
         why = t._("blocked by a reviewer") if c.blocked_by_reviewer else t._("over the daily limit")
-        lines.append(f"• {t._('citizen {n}').format(n=c.id)} — {why}")
+        who = t._("citizen {n}").format(n=c.id)
+        lines.append(f"• {who} — {why}")
     lines.append(t._("/unblock NUMBER lets someone send again."))
     await reply(update, context, "\n".join(lines))
