@@ -30,7 +30,7 @@ def _seed_broadcast(db: Database, emu: BotApiEmulator) -> int:
     for i in range(SUBSCRIBERS):
         emu.user(FIRST_ID + i, f"Citizen{i}")
 
-    def work(session) -> int:  # noqa: ANN001
+    def work(session) -> int:
         claim = Claim(text="Bananas imported this month carry a flesh-eating virus", normalized="bananas", lang="en",
                       status=ClaimStatus.IN_REVIEW, request_count=SUBSCRIBERS)
         session.add(claim)
@@ -51,7 +51,7 @@ def _seed_broadcast(db: Database, emu: BotApiEmulator) -> int:
     return db.transaction(work)
 
 
-async def _start_bot(emu: BotApiEmulator, db: Database, tmp_path, rate: int = 250) -> asyncio.subprocess.Process:  # noqa: ANN001
+async def _start_bot(emu: BotApiEmulator, db: Database, tmp_path, rate: int = 250) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": emu.token,
@@ -63,7 +63,7 @@ async def _start_bot(emu: BotApiEmulator, db: Database, tmp_path, rate: int = 25
     }
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "run", env=env,
-        stdout=open(tmp_path / "bot.log", "ab"), stderr=asyncio.subprocess.STDOUT,  # noqa: SIM115
+        stdout=open(tmp_path / "bot.log", "ab"), stderr=asyncio.subprocess.STDOUT,
     )
 
 
@@ -73,7 +73,7 @@ def _notices(emu: BotApiEmulator) -> collections.Counter[int]:
     )
 
 
-async def _until(predicate, timeout: float, what: str, what_now=None) -> None:  # noqa: ANN001
+async def _until(predicate, timeout: float, what: str, what_now=None) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -92,7 +92,7 @@ def _sending(db: Database) -> list:
         return [(o.chat_id, o.locked_by, o.locked_at, utcnow()) for o in s.exec(select(Outbox).where(Outbox.status == "sending"))]
 
 
-async def _finish_with_fresh_worker(emu: BotApiEmulator, db: Database, tmp_path) -> None:  # noqa: ANN001
+async def _finish_with_fresh_worker(emu: BotApiEmulator, db: Database, tmp_path) -> None:
     await asyncio.sleep(1.2)  # past the lease, so the new worker sweeps the dead one's rows
     bot = await _start_bot(emu, db, tmp_path)
     try:
@@ -105,7 +105,7 @@ async def _finish_with_fresh_worker(emu: BotApiEmulator, db: Database, tmp_path)
 
 
 @pytest.mark.timeout(180)
-async def test_kill_9_while_paused_by_a_429_then_restart_tells_everyone_exactly_once(db: Database, emulator: BotApiEmulator, tmp_path) -> None:  # noqa: ANN001
+async def test_kill_9_while_paused_by_a_429_then_restart_tells_everyone_exactly_once(db: Database, emulator: BotApiEmulator, tmp_path) -> None:
     _seed_broadcast(db, emulator)
     bot = await _start_bot(emulator, db, tmp_path)
     await _until(lambda: sum(_notices(emulator).values()) >= 300, 60, "300 notices")
@@ -124,7 +124,7 @@ async def test_kill_9_while_paused_by_a_429_then_restart_tells_everyone_exactly_
 
 
 @pytest.mark.timeout(180)
-async def test_kill_9_at_any_moment_never_sends_a_notice_twice(db: Database, emulator: BotApiEmulator, tmp_path) -> None:  # noqa: ANN001
+async def test_kill_9_at_any_moment_never_sends_a_notice_twice(db: Database, emulator: BotApiEmulator, tmp_path) -> None:
     _seed_broadcast(db, emulator)
     bot = await _start_bot(emulator, db, tmp_path)
     await _until(lambda: sum(_notices(emulator).values()) >= 400, 60, "400 notices")
@@ -142,7 +142,7 @@ async def test_kill_9_at_any_moment_never_sends_a_notice_twice(db: Database, emu
 
 
 @pytest.mark.timeout(180)
-async def test_sigterm_mid_broadcast_finishes_what_it_holds_and_a_restart_completes(db: Database, emulator: BotApiEmulator, tmp_path) -> None:  # noqa: ANN001
+async def test_sigterm_mid_broadcast_finishes_what_it_holds_and_a_restart_completes(db: Database, emulator: BotApiEmulator, tmp_path) -> None:
     _seed_broadcast(db, emulator)
     bot = await _start_bot(emulator, db, tmp_path)
     await _until(lambda: sum(_notices(emulator).values()) >= 300, 60, "300 notices")

@@ -127,7 +127,7 @@ async def test_merging_a_duplicate_moves_its_requesters_and_tells_them_at_once(t
     assert "merged" in answer["text"]
 
 
-async def test_four_eyes_needs_a_second_reviewer(db, emulator) -> None:  # noqa: ANN001
+async def test_four_eyes_needs_a_second_reviewer(db, emulator) -> None:
     from bot.app import BotRuntime
     from tests.conftest import test_config
 

@@ -24,7 +24,7 @@ async def _new_claim_with_three_requesters(tipline: Tipline) -> tuple[int, objec
     return claim.id, card  # type: ignore[return-value]
 
 
-async def _write_and_publish(tipline: Tipline, reviewer: int, card, verdict: str = "❌ False") -> None:  # noqa: ANN001
+async def _write_and_publish(tipline: Tipline, reviewer: int, card, verdict: str = "❌ False") -> None:
     emu = tipline.emu
     query = await tipline.press(reviewer, card, "Take", chat_id=REVIEW_CHAT)
     await emu.wait_for_callback_answer(query)
