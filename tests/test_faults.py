@@ -1,0 +1,330 @@
+"""When Telegram or the database misbehaves, nobody is forgotten and nobody is told twice.
+
+Telegram side: 5xx and gateway timeouts on notices are retried with backoff, a 429 pauses every
+send for its retry_after, a 403 (the person blocked the bot) stops all later notices to them.
+Database side: a write lock held by someone else, PostgreSQL killing our connections, and two bot
+workers sharing one outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlmodel import func, select
+
+from bot.app import BotRuntime
+from bot.emulator.emulator import BotApiEmulator
+from factdb import review
+from factdb.db import Database
+from factdb.models import Citizen, Claim, ClaimStatus, Draft, Outbox, OutboxStatus, Request, Subscription
+from tests import conftest
+from tests.conftest import ADMIN, REVIEW_CHAT
+from tests.harness import Tipline
+
+ANSWER = "There's an answer"
+
+
+def publish(db: Database, claim_id: int, summary: str = "Officials announced nothing of the kind.") -> int:
+    """A reviewer's publish, as the review flow leaves it (that flow is tested elsewhere)."""
+
+    def work(session) -> int:
+        draft = Draft(
+            claim_id=claim_id,
+            reviewer_id=ADMIN,
+            step="preview",
+            verdict="false",
+            lang="en",
+            summary=summary,
+            sources=json.dumps(["https://factcheck.example.org/x"]),
+        )
+        session.add(draft)
+        session.flush()
+        return review.publish(session, draft, ADMIN).notified
+
+    return db.transaction(work)
+
+
+async def new_claim(tipline: Tipline, user: int, text: str) -> int:
+    """A citizen asks something new and is subscribed to it; returns the claim id."""
+    await tipline.ask(user, text)
+    with tipline.db.session() as s:
+        return s.exec(select(Claim.id).where(Claim.text == text)).one()  # type: ignore[return-value]
+
+
+def send_attempts(emu: BotApiEmulator, chat: int, since: float = 0.0) -> list[dict]:
+    return [
+        r
+        for r in emu.requests_log
+        if r["method"] == "sendMessage"
+        and int(r["params"].get("chat_id", 0)) == chat
+        and r["timestamp"] >= since
+    ]
+
+
+def notices(emu: BotApiEmulator, chat: int) -> int:
+    return sum(ANSWER in m.text for m in emu.bot_messages(chat))
+
+
+async def test_bad_gateway_and_gateway_timeout_on_a_notice_are_retried_with_backoff(tipline: Tipline) -> None:
+    emu = tipline.emu
+    first = await new_claim(tipline, 201, "The city will ban all cars from the centre starting this Saturday")
+    second = await new_claim(tipline, 202, "Schools will teach only three days a week from next autumn")
+    await emu.wait_until_idle()
+    emu.fail_next("sendMessage", error_code=502, chat_id=201)
+    emu.fail_next("sendMessage", error_code=504, description="Gateway Timeout", chat_id=202)
+    start = time.monotonic()
+    publish(tipline.db, first)
+    publish(tipline.db, second)
+    tipline.runtime.svc.wake_outbox()
+    for chat, code in ((201, 502), (202, 504)):
+        await emu.wait_for_bot_message(chat, lambda m: ANSWER in m.text, timeout=10)
+        attempts = send_attempts(emu, chat, start)
+        assert [a["status"] for a in attempts] == [code, 200]
+        backoff = attempts[1]["timestamp"] - attempts[0]["timestamp"]
+        assert backoff >= 0.9, f"retried after {backoff:.2f}s: no backoff"
+    await emu.wait_until_idle()
+    assert notices(emu, 201) == notices(emu, 202) == 1
+
+
+async def test_too_many_requests_pauses_every_send_for_retry_after(tipline: Tipline) -> None:
+    emu = tipline.emu
+    claim = await new_claim(tipline, 203, "The national lottery was rigged by the ministry of finance")
+    for user in (204, 205):
+        await tipline.ask(user, "The national lottery was rigged by the ministry of finance")
+    await emu.wait_until_idle()
+    emu.fail_next("sendMessage", error_code=429, retry_after=1)
+    start = time.monotonic()
+    publish(tipline.db, claim)
+    tipline.runtime.svc.wake_outbox()
+    for user in (203, 204, 205):
+        await emu.wait_for_bot_message(user, lambda m: ANSWER in m.text, timeout=10)
+    await emu.wait_until_idle()
+    sends = [r for r in emu.requests_log if r["method"] == "sendMessage" and r["timestamp"] >= start]
+    refused = [r for r in sends if r["status"] == 429]
+    assert len(refused) == 1
+    paused_from = refused[0]["timestamp"] + 0.05  # a send already on its way may land
+    during_pause = [r for r in sends if paused_from < r["timestamp"] < refused[0]["timestamp"] + 0.95]
+    assert during_pause == [], "sent during the retry_after pause"
+    assert all(notices(emu, user) == 1 for user in (203, 204, 205))
+
+
+async def test_a_citizen_who_blocked_the_bot_is_marked_and_later_notices_are_dropped(
+    tipline: Tipline,
+) -> None:
+    emu = tipline.emu
+    first = await new_claim(tipline, 206, "The hospital on the hill is closing its emergency room for good")
+    second = await new_claim(tipline, 206, "Bread prices will triple next month because of a new flour tax")
+    await tipline.ask(207, "The hospital on the hill is closing its emergency room for good")
+    await emu.wait_until_idle()
+    emu.block(206, emit_update=False)  # Telegram only tells us when we try to send
+    blocked_at = time.monotonic()
+    publish(tipline.db, first)
+    tipline.runtime.svc.wake_outbox()
+    await emu.wait_for_bot_message(207, lambda m: ANSWER in m.text, timeout=10)
+    await emu.wait_until_idle()
+    with tipline.db.session() as s:
+        assert s.exec(select(Citizen).where(Citizen.telegram_user_id == 206)).one().blocked_bot
+    publish(tipline.db, second)
+    tipline.runtime.svc.wake_outbox()
+    await emu.wait_until_idle()
+    await asyncio.sleep(0.3)
+    attempts = send_attempts(emu, 206, blocked_at)
+    assert [a["status"] for a in attempts] == [403]  # one try, then never again
+    with tipline.db.session() as s:
+        pending = s.exec(
+            select(func.count())
+            .select_from(Outbox)
+            .where(Outbox.chat_id == 206, Outbox.status == OutboxStatus.PENDING)
+        ).one()
+    assert pending == 0
+
+
+def _hold_write_lock(db: Database, seconds: float, locked: threading.Event) -> None:
+    """Someone else (a backup, a migration, a second process) holds the write lock."""
+    if db.is_postgres:
+        engine = create_engine(db.url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("LOCK TABLE processed_update IN EXCLUSIVE MODE"))
+                locked.set()
+                time.sleep(seconds)
+        finally:
+            engine.dispose()
+        return
+    conn = sqlite3.connect(db.url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        conn.execute("BEGIN EXCLUSIVE")
+        locked.set()
+        time.sleep(seconds)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+async def test_a_citizen_writing_while_the_database_is_locked_is_still_answered_and_recorded(
+    tipline: Tipline,
+) -> None:
+    locked = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(tipline.db, 1.0, locked))
+    holder.start()
+    assert locked.wait(5)
+    started = time.monotonic()
+    tipline.emu.send_text(208, "A new law makes it illegal to collect rainwater in your garden")
+    reply = await tipline.emu.wait_for_bot_message(208, timeout=15)
+    waited = time.monotonic() - started
+    holder.join()
+    assert "Thanks" in reply.text
+    assert waited >= 0.5  # it really waited for the lock
+    with tipline.db.session() as s:
+        assert s.exec(select(func.count()).select_from(Request)).one() == 1
+
+
+@pytest.fixture
+def pg_only(db: Database) -> None:
+    if not db.is_postgres:
+        pytest.skip("PostgreSQL only")
+
+
+def _own_database(db: Database, name: str) -> Database:
+    """The database under test, through connections we can recognise (and kill) by name."""
+    return Database(f"{db.url}&application_name={name}")
+
+
+def _terminate(db: Database, name: str) -> int:
+    engine = create_engine(db.url)
+    try:
+        with engine.connect() as conn:
+            killed = conn.execute(
+                text(
+                    "select count(pg_terminate_backend(pid)) from pg_stat_activity "
+                    "where application_name = :name and pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    return int(killed)
+
+
+@pytest.mark.usefixtures("pg_only")
+async def test_postgresql_killing_all_our_connections_loses_no_citizen(
+    db: Database, emulator: BotApiEmulator
+) -> None:
+    name = f"cc_faults_{uuid.uuid4().hex[:8]}"
+    own = _own_database(db, name)
+    emulator.create_group(REVIEW_CHAT, "Moderators", members=[ADMIN])
+    runtime = BotRuntime(conftest.test_config(emulator, own), db=own, long_poll_timeout=1)
+    await runtime.start()
+    try:
+        tipline = Tipline(emulator, runtime, own)
+        claim = await new_claim(tipline, 210, "Tap water will be switched off in the whole region for a week")
+        await emulator.wait_until_idle()
+        assert _terminate(db, name) >= 1
+        emulator.send_text(211, "Petrol stations will run dry by Friday, fill your tank now")
+        reply = await emulator.wait_for_bot_message(211, timeout=15)
+        assert "Thanks" in reply.text
+        # and once more while a burst of citizens is being handled
+        for user in range(212, 217):
+            emulator.send_text(user, f"Citizen {user} heard the airport closes for a month from Monday")
+        await asyncio.sleep(0.05)
+        _terminate(db, name)
+        for user in range(212, 217):
+            answer = await emulator.wait_for_bot_message(user, timeout=15)
+            assert "went wrong" not in answer.text
+        publish(own, claim)
+        runtime.svc.wake_outbox()
+        await emulator.wait_for_bot_message(210, lambda m: ANSWER in m.text, timeout=15)
+        with own.session() as s:
+            assert s.exec(select(func.count()).select_from(Request)).one() == 7
+    finally:
+        await runtime.stop()
+        own.dispose()
+
+
+BROADCAST = 500
+FIRST = 700_000
+
+
+def _seed_subscribers(db: Database, emu: BotApiEmulator) -> int:
+    for i in range(BROADCAST):
+        emu.user(FIRST + i, f"Citizen{i}")
+
+    def work(session) -> int:
+        claim = Claim(
+            text="A new virus spreads through mobile phone screens",
+            normalized="a new virus spreads through mobile phone screens",
+            lang="en",
+            status=ClaimStatus.IN_REVIEW,
+            request_count=BROADCAST,
+        )
+        session.add(claim)
+        session.flush()
+        people = [Citizen(telegram_user_id=FIRST + i, chat_id=FIRST + i, lang="en") for i in range(BROADCAST)]
+        session.add_all(people)
+        session.flush()
+        session.add_all([Subscription(citizen_id=c.id, claim_id=claim.id) for c in people])
+        return claim.id  # type: ignore[return-value]
+
+    return db.transaction(work)
+
+
+@pytest.fixture
+def two_databases(db: Database) -> Iterator[tuple[Database, Database]]:
+    """Two processes' worth of connection pools on one PostgreSQL database."""
+    a, b = Database(db.url), Database(db.url)
+    yield a, b
+    a.dispose()
+    b.dispose()
+
+
+@pytest.mark.usefixtures("pg_only")
+async def test_two_bot_workers_share_one_outbox_and_tell_everyone_exactly_once(
+    two_databases: tuple[Database, Database], emulator: BotApiEmulator
+) -> None:
+    db_a, db_b = two_databases
+    emulator.create_group(REVIEW_CHAT, "Moderators", members=[ADMIN])
+    claim = _seed_subscribers(db_a, emulator)
+    config = conftest.test_config(emulator, db_a, outbox_rate_per_second=300.0)
+    worker_a = BotRuntime(config, db=db_a, long_poll_timeout=1)
+    worker_b = BotRuntime(config, db=db_b, long_poll_timeout=1)
+    await worker_a.start()
+    await worker_b.start(polling=False)  # one poller, two delivery loops
+    try:
+        assert publish(db_a, claim) == BROADCAST
+        worker_a.svc.wake_outbox()
+        worker_b.svc.wake_outbox()
+        deadline = time.monotonic() + 30
+        while True:
+            with db_a.session() as s:
+                left = s.exec(
+                    select(func.count())
+                    .select_from(Outbox)
+                    .where(Outbox.kind == "notice", Outbox.status != OutboxStatus.SENT)
+                ).one()
+            if left == 0 or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.1)
+        await emulator.wait_until_idle()
+        told = collections.Counter(
+            e["chat_id"] for e in emulator.sent_log if e["method"] == "sendMessage" and e["chat_id"] >= FIRST
+        )
+        assert left == 0
+        assert len(told) == BROADCAST and set(told.values()) == {1}
+        assert worker_a.delivery is not None and worker_b.delivery is not None
+        print(f"\nworker A sent {worker_a.delivery.sent}, worker B sent {worker_b.delivery.sent}")
+        assert worker_a.delivery.sent > 0 and worker_b.delivery.sent > 0
+        with db_a.session() as s:
+            workers = s.exec(select(func.count(func.distinct(Outbox.locked_by)))).one()
+        assert workers in (0, 2)  # locked_by is cleared once sent; never a third
+    finally:
+        await worker_b.stop()
+        await worker_a.stop()
