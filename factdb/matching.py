@@ -162,6 +162,10 @@ _POSTINGS_BUDGET = 40_000
 # costlier aligned-window comparison.
 _RESCORE = 200
 _WINDOW_RESCORE = 20
+# Character comparisons are O(n*m); beyond this many characters a text is compared by its
+# beginning only (the term overlap still sees all of it). Without the cap an 8 KB paste
+# against a 4 KB claim took over a second, blocking every other citizen's update.
+_CHAR_LIMIT = 1000
 # Fold the delta into the CSR arrays once it holds this many claims (or this share).
 _DELTA_MAX_DOCS = 20_000
 _DELTA_MAX_SHARE = 0.05
@@ -422,7 +426,8 @@ class MatchIndex:
         c_mass = self._row_mass.data[rows].astype(np.float64)
         overlap = 100.0 * shared / np.sqrt(np.maximum(q_mass * c_mass, 1e-9))
         np.minimum(overlap, 100.0, out=overlap)
-        texts = [self._text(row) for row in rows.tolist()]
+        texts = [self._text(row)[:_CHAR_LIMIT] for row in rows.tolist()]
+        query = query[:_CHAR_LIMIT]
         # Whole-text similarity is cheap (one C loop over all candidates)...
         whole = process.cdist([query], texts, scorer=fuzz.ratio, dtype=np.float32)[0]
         score = np.maximum(overlap, np.sqrt(overlap * whole))
