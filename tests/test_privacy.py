@@ -1,0 +1,167 @@
+"""Privacy: reviewers never learn who asked, personal data in messages is masked where reviewers
+read it, /forget forgets, logs at INFO carry neither message text nor user ids, the token never
+reaches a log, and admin rights come only from configuration and the database."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from sqlmodel import select
+
+from bot import cli
+from factdb.models import Citizen, Claim, Feedback, RateEvent, Request, Subscription
+from tests.conftest import ADMIN
+from tests.harness import REVIEW_CHAT, Tipline, shown
+
+PHONE, EMAIL = "+1 (555) 013-4567", "jane.doe@example.com"
+LEAK = f"Call {PHONE} or write to {EMAIL} to get the free government flood relief payment today"
+
+
+async def test_the_card_says_nothing_about_who_asked(tipline: Tipline) -> None:
+    emu = tipline.emu
+    emu.send_text(
+        424242,
+        "Aliens landed in the harbour last night and the navy hid it",
+        first_name="Zebulon",
+        username="zeb_secret",
+    )
+    await emu.wait_for_bot_message(424242)
+    emu.forward(
+        424243,
+        "The harbour is closed because of the alien landing, share this",
+        origin={"type": "user", "sender_user": {"id": 31337, "is_bot": False, "first_name": "Pete Private"}},
+    )
+    emu.forward(
+        424244,
+        "Supermarkets will stop selling eggs to anyone over seventy, forward to all",
+        origin={"type": "hidden_user", "sender_user_name": "Hidden Harriet"},
+    )
+    cards = await emu.wait_for_bot_messages(REVIEW_CHAT, count=3, timeout=8)
+    for card in cards:
+        text = shown(card)
+        for secret in ("Zebulon", "zeb_secret", "424242", "424243", "424244", "Pete", "31337", "Harriet"):
+            assert secret not in text, f"{secret!r} on a reviewer's card"
+
+
+async def test_phone_numbers_and_emails_are_masked_where_reviewers_read(tipline: Tipline) -> None:
+    emu = tipline.emu
+    await tipline.ask(501, LEAK)
+    card = await emu.wait_for_bot_message(REVIEW_CHAT, lambda m: "flood relief" in m.text)
+    assert "[phone]" in card.text and "[email]" in card.text
+    assert "013-4567" not in card.text and EMAIL not in card.text
+    emu.send_text(ADMIN, "/queue")
+    queue = await emu.wait_for_bot_message(ADMIN, lambda m: "flood relief" in m.text)
+    assert "013-4567" not in queue.text and EMAIL not in queue.text
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="handlers/review/moderation.py on_merge_menu labels its buttons with texts.excerpt(c.text, 40) "
+    "without mask_personal: a phone number in a similar claim is shown to reviewers",
+)
+async def test_the_merge_menu_masks_personal_data_too(tipline: Tipline) -> None:
+    emu = tipline.emu
+    tipline.seed_published("Call 0912 345 678 for the free government flood relief payment today")
+
+    def duplicate(session) -> int:
+        claim = Claim(text="Free government flood relief payment today, call now", normalized="x", lang="en")
+        session.add(claim)
+        session.flush()
+        return claim.id  # type: ignore[return-value]
+
+    source = tipline.db.transaction(duplicate)
+    with tipline.db.session() as s:
+        tipline.runtime.svc.index.refresh(s)
+    emu.press_button(ADMIN, REVIEW_CHAT, 1, f"mg:{source}", forge=True)
+    menu = await emu.wait_for_bot_message(REVIEW_CHAT, lambda m: "Merge #" in m.text, timeout=8)
+    labels = " ".join(menu.button_texts())
+    assert "#1" in labels
+    assert "345 678" not in labels
+
+
+async def test_forget_removes_the_citizen_and_every_trace_of_what_they_sent(tipline: Tipline) -> None:
+    emu = tipline.emu
+    claim_id = tipline.seed_published("The bridge collapsed this morning and the city is hiding the deaths")
+    answer = await tipline.ask(504, "The bridge collapsed this morning and the city is hiding the deaths")
+    query = await tipline.press(504, answer, "👍 Helpful")
+    await emu.wait_for_callback_answer(query)
+    await tipline.ask(504, "My neighbour 0912 345 678 says the schools close for a month from Monday")
+    reply = await tipline.ask(504, "/forget")
+    assert "deleted your data" in shown(reply)
+    with tipline.db.session() as s:
+        assert s.exec(select(Citizen).where(Citizen.telegram_user_id == 504)).first() is None
+        requests = s.exec(select(Request)).all()
+        assert len(requests) == 2 and all(r.citizen_id is None and r.text is None for r in requests)
+        assert all(f.citizen_id is None for f in s.exec(select(Feedback)).all())
+        assert s.exec(select(Subscription)).all() == [] and s.exec(select(RateEvent)).all() == []
+    assert tipline.claim(claim_id).request_count == 1  # the public count stays, anonymous
+    again = await tipline.ask(504, "/forget")
+    assert "don't have any data" in shown(again)
+
+
+async def test_info_logs_carry_no_message_text_or_user_ids(
+    tipline: Tipline, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret_text = "Grandma Ottilie says the pension office in Vilnius closes forever"
+    with caplog.at_level(logging.INFO):
+        cli._setup_logging(False)
+        await tipline.ask(777001, secret_text, first_name="Ottilie")
+        await tipline.ask(777001, "/mychecks")
+        emu = tipline.emu
+        emu.send_message(777001, sticker=True)
+        await emu.wait_for_bot_message(777001)
+        emu.block(777001)
+        await emu.wait_until_idle()
+    info = [r for r in caplog.records if r.levelno >= logging.INFO]
+    for record in info:
+        message = record.getMessage()
+        assert "Ottilie" not in message and "Vilnius" not in message, record.name
+        assert "777001" not in message, f"{record.name}: {message}"
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+async def test_the_token_never_reaches_a_log(
+    tipline: Tipline, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, verbose: bool
+) -> None:
+    for name in ("httpx", "httpcore"):
+        monkeypatch.setattr(logging.getLogger(name), "level", logging.getLogger(name).level)
+    cli._setup_logging(verbose)
+    with caplog.at_level(logging.DEBUG if verbose else logging.INFO):
+        await tipline.ask(777002, "The train to the coast is free for pensioners from next week")
+        tipline.emu.fail_next("sendMessage", error_code=502, chat_id=777002)  # an error path logs too
+        tipline.emu.send_text(777002, "/start")
+        await tipline.emu.wait_until_idle()
+    token = tipline.emu.token
+    secret_part = token.split(":", 1)[1]
+    for record in caplog.records:
+        text = record.getMessage() + (str(record.exc_info[1]) if record.exc_info else "")
+        assert secret_part not in text, f"token in a {record.levelname} record from {record.name}"
+
+
+async def test_admin_rights_come_only_from_configuration_and_the_database(tipline: Tipline) -> None:
+    emu = tipline.emu
+    emu.user(ADMIN, "Ana", username="ana_admin")
+    await tipline.ask(601, "Wind turbines make cows stop giving milk, farmers say")
+    card = await emu.wait_for_bot_message(REVIEW_CHAT, lambda m: "turbines" in m.text)
+    impostors = [
+        (602, "admin", "admin"),
+        (603, "Ana", "ana_admin_"),
+        (604, "Administrator", "crowdcheck_admin"),
+    ]
+    for user, name, username in impostors:
+        emu.user(user, name, username=username)
+        query = await tipline.press(user, card, "Take", chat_id=REVIEW_CHAT)
+        answer = await emu.wait_for_callback_answer(query)
+        assert "Only reviewers" in answer["text"], name
+        emu.send_text(user, "/queue")
+        reply = await emu.wait_for_bot_message(user)
+        assert "Queue" not in reply.text
+    # the same name and username as the admin, but a different id: still nobody
+    emu.user(605, "Ana", username="ana_admin")
+    query = await tipline.press(605, card, "Spam", chat_id=REVIEW_CHAT)
+    assert "Only reviewers" in (await emu.wait_for_callback_answer(query))["text"]
+    assert (
+        "turbines"
+        in (await emu.wait_for_bot_message(REVIEW_CHAT, lambda m: "turbines" in m.text, since=0)).text
+    )
