@@ -105,12 +105,6 @@ async def test_100_kb_of_pasted_json_is_answered_and_stored_capped(tipline: Tipl
         assert max(len(r.text or "") for r in s.exec(select(Request)).all()) <= 8192  # not 100 KB a row
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="factdb/matching.py _scored runs fuzz.partial_ratio (O(n*m)) on two long texts: 8 KB pasted "
-    "against a 4,096-character claim takes seconds, and updates are handled one at a time on the event "
-    "loop, so every other citizen waits",
-)
 async def test_a_citizen_pasting_8_kb_does_not_stall_everyone_else(tipline: Tipline) -> None:
     long_claim = ("The mayor said the bridge will close for repairs next year and nobody may cross. " * 60)[
         :4096
