@@ -16,6 +16,7 @@ from telegram.ext import Application, ApplicationBuilder
 from bot.config import Config
 from bot.delivery import DeliveryLoop
 from bot.services import Services
+from bot.updates import PerChatUpdateProcessor
 from factdb.db import Database
 from factdb.language import detect_language
 from handlers.router import register
@@ -42,7 +43,8 @@ def build_application(svc: Services, *, token: str, long_poll_timeout: float = 1
         .get_updates_read_timeout(long_poll_timeout + 5)
         .read_timeout(15)
         .connect_timeout(10)
-        .connection_pool_size(16)
+        .connection_pool_size(32)
+        .concurrent_updates(PerChatUpdateProcessor(16))
     )
     app = builder.build()
     app.bot_data["services"] = svc

@@ -52,7 +52,8 @@ class Callback:
 
 def make(action: str, *args: int | str) -> str:
     data = ":".join([action, *map(str, args)])
-    if action not in ACTIONS or len(data.encode()) > MAX_BYTES:
+    ints_ok = all(0 <= a <= 2_147_483_647 for a in args if isinstance(a, int))
+    if action not in ACTIONS or len(data.encode()) > MAX_BYTES or not ints_ok:
         raise ValueError(f"bad callback data {data!r}")
     return data
 
@@ -68,7 +69,8 @@ def parse(data: str | None) -> Callback | None:
     args: list[int | str] = []
     for kind, value in zip(kinds, raw, strict=True):
         if kind == "i":
-            if not value.isascii() or not value.isdigit() or len(value) > 18:
+            # Ids are database integers: anything past 2^31 is forged (and PostgreSQL would refuse it).
+            if not value.isascii() or not value.isdigit() or len(value) > 10 or int(value) > 2_147_483_647:
                 return None
             args.append(int(value))
         elif _WORD.match(value):

@@ -7,6 +7,7 @@ words around it.
 
 from __future__ import annotations
 
+import re
 from html import escape
 from urllib.parse import urlsplit
 
@@ -27,9 +28,13 @@ REVIEW_VERDICTS = ["false", "misleading", "missing_context", "true", "unproven",
 EXCERPT = 300
 
 
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
 def isolate(text: str) -> str:
-    """Escape for HTML and isolate the direction of someone else's text."""
-    return "\u2068" + escape(text, quote=False) + "\u2069"
+    """Escape for HTML and isolate the direction of someone else's text. Their own embedding,
+    override and isolate controls go first: a stray U+2069 would end our isolate early."""
+    return "\u2068" + escape(_BIDI_CONTROLS.sub("", text), quote=False) + "\u2069"
 
 
 def excerpt(text: str, limit: int = EXCERPT) -> str:

@@ -25,7 +25,9 @@ class ClaimIndex:
         self.index = MatchIndex()
         self.matcher = Matcher(self.index)
         self._watermark: datetime | None = None
-        self._lock = threading.Lock()
+        # Reentrant: match() refreshes under the same lock. Handlers run in worker threads, and
+        # the index's arrays must not change under a search.
+        self._lock = threading.RLock()
 
     def refresh(self, session: Session) -> int:
         """Apply every claim change since the last refresh; returns how many rows were read."""
@@ -63,8 +65,9 @@ class ClaimIndex:
             self.index.remove(claim_id)
 
     def match(self, session: Session, text: str) -> MatchResult:
-        self.refresh(session)
-        return self.matcher.match(text)
+        with self._lock:
+            self.refresh(session)
+            return self.matcher.match(text)
 
     def __len__(self) -> int:
         return len(self.index)

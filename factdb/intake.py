@@ -44,6 +44,7 @@ Outcome = Literal[
     "duplicate",  # the same Telegram update again: already handled
     "empty",  # nothing to check (whitespace, only invisible characters)
     "slow_down",  # over the per-minute limit: told once
+    "quarantined",  # over the daily limit: told once, held for a reviewer
     "ignored",  # over a limit and already told, or blocked by reviewers: silence is right
 ]
 
@@ -104,15 +105,15 @@ def _flood_check(session: Session, citizen: Citizen, limits: Limits) -> Outcome 
         .select_from(RateEvent)
         .where(RateEvent.citizen_id == citizen.id, col(RateEvent.at) > now - timedelta(days=1))
     ).one()
+    if last_minute > limits.per_minute:
+        return "ignored"  # told already; writing nothing keeps a flood cheap for everyone else
     session.add(RateEvent(citizen_id=citizen.id, at=now))  # type: ignore[arg-type]
     if last_day >= limits.per_day:
         citizen.quarantined = True
         session.add(citizen)
-        return "slow_down"
+        return "quarantined"
     if last_minute == limits.per_minute:
         return "slow_down"  # told once, at the first message over the limit
-    if last_minute > limits.per_minute:
-        return "ignored"
     return None
 
 
@@ -185,7 +186,7 @@ def submit(session: Session, index: ClaimIndex, sub: Submission, limits: Limits 
     if result.decision == "maybe":
         options: list[tuple[Claim, float]] = []
         seen: set[int] = set()
-        for cand in result.candidates:
+        for cand in result.offered:
             claim = session.get(Claim, cand.claim_id)
             if claim is None:
                 continue

@@ -25,7 +25,7 @@ import math
 import re
 from array import array
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -49,10 +49,7 @@ _HAN = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fff
 _SEA = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
 # Combining vowel signs and viramas of Indic, Arabic and Hebrew scripts are not \w in
 # Python's re; without them a Hindi word would fall apart at every vowel sign.
-_MARKS = (
-    "\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed"
-    "\u0900-\u0dff"
-)
+_MARKS = "\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0900-\u0dff"
 _SEGMENT_RE = re.compile(
     rf"(?P<han>[{_HAN}]+)|(?P<sea>[{_SEA}]+)|(?P<word>(?:[^\W_{_HAN}{_SEA}]|[{_MARKS}])+)"
 )
@@ -117,7 +114,9 @@ class MatchResult:
     decision: Literal["match", "maybe", "new"]
     claim_id: int | None  # best candidate unless decision == "new"
     score: float  # best candidate's score, 0 when there is none
-    candidates: list[Candidate]  # best first
+    candidates: list[Candidate]  # best first: the ranking, whatever the decision
+    # "maybe": the candidates worth showing the citizen (score ≥ maybe, sharing real words)
+    offered: list[Candidate] = field(default_factory=list)
 
 
 # --- growable numpy columns -------------------------------------------------------------------
@@ -233,9 +232,7 @@ class MatchIndex:
         len_arr = np.frombuffer(lengths, dtype=np.int32) if lengths else np.zeros(0, np.int32)
         rows = np.repeat(np.arange(n_docs, dtype=np.int32), len_arr)
         df = np.bincount(tid_arr, minlength=n_terms).astype(np.int32)
-        stop = (df > _STOP_FRACTION * n_docs) if n_docs >= _STOP_MIN_DOCS else np.zeros(
-            n_terms, dtype=bool
-        )
+        stop = (df > _STOP_FRACTION * n_docs) if n_docs >= _STOP_MIN_DOCS else np.zeros(n_terms, dtype=bool)
         keep = ~stop[tid_arr]
         tid_kept, rows_kept = tid_arr[keep], rows[keep]
         order = np.argsort(tid_kept, kind="stable")  # stable: rows stay sorted within a term
@@ -497,17 +494,28 @@ class Matcher:
         short = _word_count(query) <= t.short_text_words
         confident = t.short_text_confident if short else t.confident
         if best >= confident:
-            return MatchResult("match", best_id, best, candidates)
-        if best >= t.maybe:
+            claim_text = self.index.text_of(best_id)
+            if claim_text is None or not substitutes(text, claim_text):
+                return MatchResult("match", best_id, best, candidates)
+            # Same frame, other words ("closing the library because of spies" vs "closing the
+            # bridge because of a deal"): likely a different claim. Ask instead of answering.
             return MatchResult("maybe", best_id, best, candidates)
+        if best >= t.maybe:
+            # Offer only candidates that share real words with the message: in a young database
+            # with few claims, "the", "in", "is" look rare and lift unrelated claims.
+            offered = [
+                c
+                for c in candidates
+                if c.score >= t.maybe and _shares_content(text, self.index.text_of(c.claim_id))
+            ]
+            if offered:
+                return MatchResult("maybe", offered[0].claim_id, offered[0].score, candidates, offered)
         return MatchResult("new", None, best, candidates)
 
 
 # --- explaining a match -----------------------------------------------------------------------
 
-_SHOW_RE = re.compile(
-    rf"(?:https?://|www\.)\S+|[{_HAN}]|[{_SEA}]+|(?:[^\W_{_HAN}{_SEA}]|[{_MARKS}])+"
-)
+_SHOW_RE = re.compile(rf"(?:https?://|www\.)\S+|[{_HAN}]|[{_SEA}]+|(?:[^\W_{_HAN}{_SEA}]|[{_MARKS}])+")
 
 
 def _display_tokens(text: str) -> list[str]:
@@ -522,6 +530,302 @@ def _join(tokens: Sequence[str]) -> str:
             out += " "
         out += tok
     return out
+
+
+_MAX_COMPARE = 1000  # characters: enough to tell frames apart, cheap on a pasted 4 KB text
+
+
+# Function words of the languages we serve (and a few neighbours): never evidence that two
+# messages are about the same thing.
+_FUNCTION_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "if",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "from",
+        "with",
+        "without",
+        "about",
+        "into",
+        "over",
+        "under",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "here",
+        "you",
+        "your",
+        "we",
+        "our",
+        "they",
+        "their",
+        "he",
+        "she",
+        "his",
+        "her",
+        "i",
+        "me",
+        "my",
+        "not",
+        "no",
+        "yes",
+        "do",
+        "does",
+        "did",
+        "have",
+        "has",
+        "had",
+        "will",
+        "would",
+        "can",
+        "could",
+        "should",
+        "may",
+        "might",
+        "must",
+        "just",
+        "also",
+        "than",
+        "then",
+        "so",
+        "very",
+        "all",
+        "any",
+        "some",
+        "more",
+        "most",
+        "other",
+        "such",
+        "only",
+        "own",
+        "same",
+        "too",
+        "now",
+        "new",
+        "says",
+        "said",
+        "say",
+        "el",
+        "la",
+        "los",
+        "las",
+        "un",
+        "una",
+        "unos",
+        "unas",
+        "y",
+        "o",
+        "pero",
+        "si",
+        "de",
+        "del",
+        "al",
+        "a",
+        "en",
+        "con",
+        "sin",
+        "por",
+        "para",
+        "sobre",
+        "que",
+        "es",
+        "son",
+        "fue",
+        "era",
+        "ser",
+        "está",
+        "están",
+        "este",
+        "esta",
+        "estos",
+        "estas",
+        "ese",
+        "esa",
+        "eso",
+        "lo",
+        "le",
+        "les",
+        "se",
+        "su",
+        "sus",
+        "mi",
+        "tu",
+        "no",
+        "sí",
+        "muy",
+        "más",
+        "ya",
+        "ir",
+        "ar",
+        "bet",
+        "jei",
+        "kad",
+        "tai",
+        "yra",
+        "buvo",
+        "bus",
+        "nuo",
+        "iki",
+        "su",
+        "be",
+        "per",
+        "apie",
+        "į",
+        "ant",
+        "po",
+        "už",
+        "prie",
+        "kaip",
+        "ne",
+        "taip",
+        "labai",
+        "jau",
+        "dar",
+        "tik",
+        "visi",
+        "visos",
+        "šis",
+        "ši",
+        "tas",
+        "ta",
+        "jo",
+        "jos",
+        "jų",
+        "mes",
+        "jūs",
+        "jie",
+        "jos",
+        "savo",
+        "der",
+        "die",
+        "das",
+        "und",
+        "oder",
+        "ist",
+        "sind",
+        "ein",
+        "eine",
+        "nicht",
+        "mit",
+        "von",
+        "zu",
+        "auf",
+        "für",
+        "le",
+        "les",
+        "des",
+        "une",
+        "est",
+        "sont",
+        "et",
+        "ou",
+        "pas",
+        "il",
+        "elle",
+        "dans",
+        "pour",
+        "sur",
+        "avec",
+        "o",
+        "os",
+        "as",
+        "um",
+        "uma",
+        "é",
+        "são",
+        "não",
+        "com",
+        "para",
+        "por",
+        "em",
+        "da",
+        "do",
+        "dos",
+        "das",
+    ]
+)
+
+
+def _content_terms(text: str) -> set[str]:
+    terms: set[str] = set()
+    for tok in _swap_tokens(text[:_MAX_COMPARE]):
+        if re.match(rf"[{_HAN}{_SEA}]", tok):
+            terms.add(tok)
+        elif len(tok) >= 3 and tok not in _FUNCTION_WORDS:
+            terms.add(tok[:6])  # a light stem: "closing"/"closed", "vaccines"/"vaccine"
+    return terms
+
+
+def _shares_content(query: str, claim_text: str | None) -> bool:
+    """At least two content words (or three CJK/Thai characters) in common."""
+    if claim_text is None:
+        return False
+    shared = _content_terms(query) & _content_terms(claim_text)
+    script = sum(1 for t in shared if re.match(rf"[{_HAN}{_SEA}]", t))
+    return len(shared) - script >= 2 or script >= 3
+
+
+def _substantive(token: str) -> bool:
+    if token.isdigit():
+        return False  # a changed number is shown to the citizen (what_changed), not a new claim
+    return len(token) >= 3 or bool(re.match(rf"[{_HAN}{_SEA}]", token))
+
+
+def _swap_tokens(text: str) -> list[str]:
+    # Thai-type runs have no spaces: compare them character by character, as CJK already is.
+    out: list[str] = []
+    for tok in _display_tokens(text):
+        out.extend(tok if re.match(rf"[{_SEA}]", tok) else [tok])
+    return out
+
+
+def substitutes(query: str, claim_text: str, *, min_words: int = 2, min_share: float = 0.12) -> bool:
+    """True when the citizen's text swaps words of the claim for other words, not just adds
+    boilerplate, drops a tail or misspells: the mark of a different claim in the same frame.
+
+    Mutated forwards (typos, zero-width characters, "forward to everyone", truncation) keep the
+    claim's words in order; a typo is not a swap (fuzzy ratio ≥ 75 to a word it replaced).
+    """
+    try:
+        q = _swap_tokens(query[:_MAX_COMPARE])
+        c = _swap_tokens(claim_text[:_MAX_COMPARE])
+        swapped = 0
+        for op, c1, c2, q1, q2 in difflib.SequenceMatcher(None, c, q, autojunk=False).get_opcodes():
+            if op != "replace":
+                continue
+            theirs = c[c1:c2]
+            swapped += sum(
+                1
+                for tok in q[q1:q2]
+                if _substantive(tok) and not any(fuzz.ratio(tok, o) >= 75 for o in theirs)
+            )
+        substantive = sum(1 for tok in q if _substantive(tok)) or 1
+        return swapped >= min_words and swapped / substantive >= min_share
+    except Exception:
+        return False
 
 
 def what_changed(query: str, claim_text: str, max_items: int = 6) -> list[str]:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import Forbidden, RetryAfter
+from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import ContextTypes
 
 from bot.i18n import Translator
@@ -78,6 +78,10 @@ async def send(
         except Forbidden:
             log.info("chat blocked the bot; reply dropped")
             return None
+        except (TimedOut, NetworkError):
+            # The citizen's message is already recorded; a brief hiccup should not turn the
+            # answer into an apology.
+            await asyncio.sleep(0.5)
     return None
 
 

@@ -142,8 +142,10 @@ async def test_markdown_html_and_direction_overrides_are_shown_literally_to_revi
     rlo = "\u202eBanks close on Monday and never open again, tell everyone you know"
     assert_kind(await tipline.ask(32, rlo))
     card = await tipline.emu.wait_for_bot_message(REVIEW_CHAT, lambda m: "never open again" in m.text)
-    # the citizen's text sits inside an isolate: its override cannot reorder the card's own words
-    assert "\u2068\u202eBanks" in card.text and card.text.index("\u2069") > card.text.index("tell everyone")
+    # the citizen's text sits inside an isolate, their own override removed: it cannot reorder
+    # the card's own words
+    assert "\u202e" not in card.text
+    assert "\u2068Banks close" in card.text and card.text.index("\u2069") > card.text.index("tell everyone")
 
 
 async def test_every_kind_of_message_we_cannot_read_gets_the_one_kind_line(tipline: Tipline) -> None:
@@ -254,14 +256,6 @@ async def test_forged_and_oversized_buttons_from_a_citizen_change_nothing(tiplin
 async def test_a_forged_button_with_an_id_beyond_the_database_range_gets_a_kind_reply(
     tipline: Tipline, request: pytest.FixtureRequest
 ) -> None:
-    if tipline.db.is_postgres:
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="bot/callbacks.py parse accepts ids up to 18 digits; PostgreSQL's INTEGER ids "
-                "overflow (DataError) and the citizen gets 'Sorry, something went wrong'",
-            )
-        )
     mine = await tipline.ask(59, "Mobile phone masts cause headaches in children, a study shows")
     for data in ("wt:999999999999999999", "fb:h:2147483648", "nm:99999999999"):
         query = tipline.emu.press_button(59, 59, mine.message_id, data, forge=True)

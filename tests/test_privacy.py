@@ -55,11 +55,6 @@ async def test_phone_numbers_and_emails_are_masked_where_reviewers_read(tipline:
     assert "013-4567" not in queue.text and EMAIL not in queue.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handlers/review/moderation.py on_merge_menu labels its buttons with texts.excerpt(c.text, 40) "
-    "without mask_personal: a phone number in a similar claim is shown to reviewers",
-)
 async def test_the_merge_menu_masks_personal_data_too(tipline: Tipline) -> None:
     emu = tipline.emu
     tipline.seed_published("Call 0912 345 678 for the free government flood relief payment today")

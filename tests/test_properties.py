@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,7 +14,7 @@ from bot.texts import excerpt, isolate
 from factdb.matching import what_changed
 from factdb.privacy import mask_personal
 
-ids = st.integers(min_value=0, max_value=10**12)
+ids = st.integers(min_value=0, max_value=2**31 - 1)  # database integer ids
 words = st.from_regex(r"[A-Za-z_-]{1,12}", fullmatch=True)
 
 
@@ -74,11 +73,6 @@ def test_what_changed_never_raises(a: str, b: str) -> None:
     assert isinstance(what_changed(a, b), list)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/texts.py isolate() keeps the citizen's own U+2069 (pop directional isolate): it closes "
-    "our isolate early and a following U+202E reorders the bot's own words around the quote",
-)
 @settings(max_examples=100, deadline=None)
 @given(st.text(alphabet="ab \u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069", min_size=1))
 def test_citizen_text_cannot_close_our_direction_isolate_early(text: str) -> None:

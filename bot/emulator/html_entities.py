@@ -250,9 +250,7 @@ def parse_html(source: str) -> ParsedText:
                 raise EntityParseError(f'Unsupported start tag "{tag}" at byte offset {begin}')
             argument, i = _parse_attributes(text, i, tag, begin)
             if tag == "span" and argument != "spoiler":
-                raise EntityParseError(
-                    f'Tag "span" must have class "tg-spoiler" at byte offset {begin}'
-                )
+                raise EntityParseError(f'Tag "span" must have class "tg-spoiler" at byte offset {begin}')
             stack.append(_Open(tag, argument, utf16, len(out)))
             i += 1  # skip '>'
             continue
@@ -270,8 +268,7 @@ def parse_html(source: str) -> ParsedText:
         opened = stack[-1]
         if end_name and end_name != opened.tag:
             raise EntityParseError(
-                f'Unmatched end tag at byte offset {begin}, expected "</{opened.tag}>", '
-                f'found "</{end_name}>"'
+                f'Unmatched end tag at byte offset {begin}, expected "</{opened.tag}>", found "</{end_name}>"'
             )
         if utf16 > opened.utf16_offset:
             _close_entity(entities, opened, utf16, bytes(out[opened.out_pos :]))
@@ -307,9 +304,7 @@ def _parse_attributes(text: _Reader, i: int, tag: str, begin: int) -> tuple[str,
             i += 1
         name = text.data[name_begin:i].decode("utf-8", "replace")
         if not name:
-            raise EntityParseError(
-                f'Empty attribute name in the tag "{tag}" at byte offset {begin}'
-            )
+            raise EntityParseError(f'Empty attribute name in the tag "{tag}" at byte offset {begin}')
         while text[i] != 0 and _is_space(text[i]):
             i += 1
         if text[i] != ord("="):
@@ -326,9 +321,9 @@ def _parse_attributes(text: _Reader, i: int, tag: str, begin: int) -> tuple[str,
         if text[i] not in b"'\"":
             # An unquoted HTML "name token": letters, digits, '.', '-'; case-insensitive.
             token_begin = i
-            while (
-                _is_alpha(text[i]) or _is_digit(text[i]) or text[i] in (ord("."), ord("-"))
-            ) and text[i] != 0:
+            while (_is_alpha(text[i]) or _is_digit(text[i]) or text[i] in (ord("."), ord("-"))) and text[
+                i
+            ] != 0:
                 i += 1
             value = text.data[token_begin:i].decode("utf-8", "replace").lower()
             if not _is_space(text[i]) and text[i] != ord(">"):
@@ -364,9 +359,7 @@ def _parse_attributes(text: _Reader, i: int, tag: str, begin: int) -> tuple[str,
     return argument, i
 
 
-def _close_entity(
-    entities: list[dict[str, Any]], opened: _Open, utf16_end: int, inner: bytes
-) -> None:
+def _close_entity(entities: list[dict[str, Any]], opened: _Open, utf16_end: int, inner: bytes) -> None:
     offset = opened.utf16_offset
     length = utf16_end - offset
     tag = opened.tag
@@ -400,9 +393,7 @@ def _close_entity(
         else:
             checked = check_link(url)
             if checked:
-                entities.append(
-                    {"type": "text_link", "offset": offset, "length": length, "url": checked}
-                )
+                entities.append({"type": "text_link", "offset": offset, "length": length, "url": checked})
     elif tag == "pre":
         last = entities[-1] if entities else None
         if (

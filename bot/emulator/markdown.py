@@ -57,9 +57,7 @@ class _Cursor:
 
 
 def _reserved(ch: str) -> EntityParseError:
-    return EntityParseError(
-        f"Character '{ch}' is reserved and must be escaped with the preceding '\\'"
-    )
+    return EntityParseError(f"Character '{ch}' is reserved and must be escaped with the preceding '\\'")
 
 
 def _unclosed(opened: _Open) -> EntityParseError:
@@ -113,9 +111,7 @@ def parse_markdown_v2(source: str) -> ParsedText:
             emit(ch)
             i += 1
             if quote_start is not None and cur.peek(i) != ">":
-                entities.append(
-                    {"type": "blockquote", "offset": quote_start, "length": utf16 - quote_start}
-                )
+                entities.append({"type": "blockquote", "offset": quote_start, "length": utf16 - quote_start})
                 quote_start = None
             continue
         if ch == "\\":
@@ -167,9 +163,7 @@ def parse_markdown_v2(source: str) -> ParsedText:
                     chars.append(source[i])
                     i += 1
                 if i >= n:
-                    raise EntityParseError(
-                        f"Can't find end of a URL at byte offset {cur.byte_at[url_begin]}"
-                    )
+                    raise EntityParseError(f"Can't find end of a URL at byte offset {cur.byte_at[url_begin]}")
                 i += 1
                 url = "".join(chars)
             else:
@@ -206,9 +200,7 @@ def parse_markdown_v2(source: str) -> ParsedText:
     if stack:
         raise _unclosed(stack[-1])
     if quote_start is not None and utf16 > quote_start:
-        entities.append(
-            {"type": "blockquote", "offset": quote_start, "length": utf16 - quote_start}
-        )
+        entities.append({"type": "blockquote", "offset": quote_start, "length": utf16 - quote_start})
     return ParsedText("".join(out), sort_entities(entities))
 
 
@@ -236,9 +228,7 @@ def _parse_code(
     while True:
         if i >= n:
             kind = "Pre" if fence == 3 else "Code"
-            raise EntityParseError(
-                f"Can't find end of {kind} entity at byte offset {cur.byte_at[begin]}"
-            )
+            raise EntityParseError(f"Can't find end of {kind} entity at byte offset {cur.byte_at[begin]}")
         if source.startswith("`" * fence, i):
             break
         if source[i] == "\\" and i + 1 < n and source[i + 1] in "`\\":

@@ -37,9 +37,7 @@ _NO_DETECTION_INSIDE = {"code", "pre", "text_link", "text_mention", "custom_emoj
 def detect_entities(text: str, existing: list[JSON]) -> list[JSON]:
     """Return auto-detected entities (url, mention, ...) not overlapping markup ones."""
     taken: list[tuple[int, int]] = [
-        (e["offset"], e["offset"] + e["length"])
-        for e in existing
-        if e["type"] in _NO_DETECTION_INSIDE
+        (e["offset"], e["offset"] + e["length"]) for e in existing if e["type"] in _NO_DETECTION_INSIDE
     ]
     found: list[JSON] = []
     for kind, pattern in _DETECTORS:
@@ -206,9 +204,7 @@ def message_kind(message: JSON) -> str:
     return "other"
 
 
-def build_view(
-    message: JSON, from_bot: bool, edited: bool, document: DocumentView | None
-) -> ChatMessage:
+def build_view(message: JSON, from_bot: bool, edited: bool, document: DocumentView | None) -> ChatMessage:
     text = message.get("text", message.get("caption", ""))
     entities = message.get("entities", message.get("caption_entities", []))
     buttons: list[list[tuple[str, str]]] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -113,6 +114,10 @@ def render(
         return t._(
             "I couldn't find any text to check. Please send the message as text, or a photo or video with its caption."
         ), None
+    if result.outcome == "quarantined":
+        return t._(
+            "You've reached today's limit of messages. A reviewer will look at your account; until then I can't check more messages for you."
+        ), None
     if result.outcome == "slow_down":
         return t._(
             "You've sent a lot of messages in a short time. Please slow down — I'll read new ones again in a minute."
@@ -144,7 +149,8 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             svc.metrics.intake(result.outcome, time.perf_counter() - started)
         return render(svc, session, result, first_name)
 
-    rendered = svc.db.transaction(work)
+    # In a worker thread: other chats' updates go on while this one waits on the database.
+    rendered = await asyncio.to_thread(svc.db.transaction, work)
     svc.wake_outbox()
     if rendered is not None:
         await reply(update, context, *rendered)

@@ -10,6 +10,7 @@ from bot import review_texts
 from bot.i18n import Translator
 from factdb import review as rv
 from factdb.models import Claim
+from factdb.privacy import mask_personal
 from handlers.common import reply, services
 from handlers.review.draft_steps import _show
 from handlers.review.guard import explain, require_reviewer
@@ -98,7 +99,7 @@ async def on_merge_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, acti
         )
         return
     rows = [
-        [(f"#{c.id} {review_texts.texts.excerpt(c.text, 40)}", cb.make("mi", source_id, c.id))]
+        [(f"#{c.id} {review_texts.texts.excerpt(mask_personal(c.text), 40)}", cb.make("mi", source_id, c.id))]
         for c, _ in similar
     ]  # type: ignore[arg-type]
     await reply(update, context, t._("Merge #{id} into which claim?").format(id=source_id), rows)

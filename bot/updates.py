@@ -1,0 +1,55 @@
+"""Updates from different chats run side by side; updates from one chat run in order.
+
+PTB's `concurrent_updates` would let a reviewer's "summary" and "sources" messages race, and a
+flooding citizen would still hold up everyone behind one queue. This processor keeps a lane per
+chat: one user's thousand messages wait in their own lane while other citizens are answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    # PTB's own semaphore is taken *before* an update reaches us, so a flood waiting in its lane
+    # would hold every slot; keep PTB's bound high and limit the work itself below.
+    _QUEUED_LIMIT = 10_000
+
+    def __init__(self, max_concurrent_updates: int = 16) -> None:
+        super().__init__(self._QUEUED_LIMIT)
+        self._running = asyncio.Semaphore(max_concurrent_updates)
+        self._lanes: dict[int, asyncio.Lock] = {}
+        self._waiting: dict[int, int] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = _chat_key(update)
+        lock = self._lanes.setdefault(key, asyncio.Lock())
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            async with lock, self._running:
+                await coroutine
+        finally:
+            self._waiting[key] -= 1
+            if self._waiting[key] == 0:  # forget idle lanes so the dict does not grow forever
+                del self._waiting[key]
+                self._lanes.pop(key, None)
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
+def _chat_key(update: object) -> int:
+    if isinstance(update, Update):
+        if update.effective_chat is not None:
+            return update.effective_chat.id
+        if update.effective_user is not None:
+            return update.effective_user.id
+    return 0
