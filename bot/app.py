@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 
 from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder
@@ -115,13 +116,20 @@ class BotRuntime:
         await self.app.shutdown()
 
     async def run_until_signal(self) -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await self.start()
-        try:
-            await stop.wait()
-        finally:
-            log.info("stopping: finishing sends in flight")
-            await self.stop()
+        await run_until_signal(self.start, self.stop, "stopping: finishing sends in flight")
+
+
+async def run_until_signal(
+    start: Callable[[], Awaitable[None]], stop: Callable[[], Awaitable[None]], farewell: str
+) -> None:
+    """Start, wait for SIGINT/SIGTERM, stop: finish or release what is held, then exit 0."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    await start()
+    try:
+        await stopping.wait()
+    finally:
+        log.info(farewell)
+        await stop()

@@ -23,7 +23,6 @@ import json
 import logging
 import math
 import re
-import signal
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -658,16 +657,9 @@ class WebServer:
             self.svc.db.dispose()
 
     async def run_until_signal(self) -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await self.start()
-        try:
-            await stop.wait()
-        finally:
-            log.info("stopping the web server")
-            await self.stop()
+        from bot.app import run_until_signal
+
+        await run_until_signal(self.start, self.stop, "stopping the web server")
 
 
 async def serve(

@@ -101,13 +101,18 @@ def take(session: Session, claim_id: int, reviewer_id: int, reviewer_name: str) 
     return _replace_draft(session, reviewer_id, Draft(claim_id=claim_id, reviewer_id=reviewer_id))
 
 
-def start_edit(session: Session, claim_id: int, reviewer_id: int) -> Draft:
+def _published_original(session: Session, claim_id: int) -> Clarification:
+    """The clarification an edit or a translation starts from (the first language's)."""
     claim = _claim(session, claim_id)
     _refuse_closed(claim)
     rows = clarifications.current(session, claim_id)
     if claim.status != ClaimStatus.PUBLISHED or not rows:
         raise ReviewError("not_published", claim_id=claim_id)
-    base = rows[0]
+    return rows[0]
+
+
+def start_edit(session: Session, claim_id: int, reviewer_id: int) -> Draft:
+    base = _published_original(session, claim_id)
     draft = Draft(
         claim_id=claim_id,
         reviewer_id=reviewer_id,
@@ -123,11 +128,7 @@ def start_edit(session: Session, claim_id: int, reviewer_id: int) -> Draft:
 
 
 def start_translate(session: Session, claim_id: int, reviewer_id: int) -> Draft:
-    claim = _claim(session, claim_id)
-    rows = clarifications.current(session, claim_id)
-    if claim.status != ClaimStatus.PUBLISHED or not rows:
-        raise ReviewError("not_published", claim_id=claim_id)
-    base = rows[0]
+    base = _published_original(session, claim_id)
     draft = Draft(
         claim_id=claim_id,
         reviewer_id=reviewer_id,
