@@ -321,5 +321,26 @@ def export(obj: Context, fmt: str, output: Path | None) -> None:
         click.echo(f"{n} claims written to {output}.", err=True)
 
 
+@main.command()
+@click.option(
+    "--budget",
+    type=click.FloatRange(0.0, 0.2),
+    default=0.01,
+    show_default=True,
+    help="Share of wrong answers at once to allow.",
+)
+@click.pass_obj
+def tune(obj: Context, budget: float) -> None:
+    """Propose match thresholds per language from what citizens pressed after each decision.
+
+    Proposals only: to adopt one, edit factdb/thresholds.py (the bench can re-check it).
+    """
+    from factdb import tuning
+
+    with obj.database().session() as session:
+        proposals = tuning.propose(session, budget=budget)
+    click.echo(tuning.format_table(proposals))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
