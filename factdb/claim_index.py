@@ -71,3 +71,6 @@ class ClaimIndex:
 
     def __len__(self) -> int:
         return len(self.index)
+
+    def __contains__(self, claim_id: object) -> bool:
+        return claim_id in self.index

@@ -68,7 +68,7 @@ def test_a_bad_setting_stops_start_up_with_one_clear_line(tmp_path: Path, env: d
 @pytest.mark.parametrize(
     "command",
     [[], ["run"], ["serve"], ["demo"], ["db"], ["db", "upgrade"], ["import"], ["export"], ["match"], ["reviewers"],
-     ["reviewers", "add"], ["reviewers", "remove"], ["reviewers", "list"], ["stats"]],
+     ["reviewers", "add"], ["reviewers", "remove"], ["reviewers", "list"], ["stats"], ["tune"]],
 )
 def test_every_command_has_help(command: list[str]) -> None:
     result = CliRunner().invoke(main, [*command, "--help"])
