@@ -26,13 +26,17 @@ def refresh(session: Session, claim: Claim, *, force: bool = False) -> None:
     """
     if claim.id is None:
         return
-    pending = None if force else session.exec(
-        select(Outbox.id).where(
-            Outbox.claim_id == claim.id,
-            Outbox.status == OutboxStatus.PENDING,
-            Outbox.kind.in_(["card", "card_edit"]),  # type: ignore[attr-defined]
-        )
-    ).first()
+    pending = (
+        None
+        if force
+        else session.exec(
+            select(Outbox.id).where(
+                Outbox.claim_id == claim.id,
+                Outbox.status == OutboxStatus.PENDING,
+                Outbox.kind.in_(["card", "card_edit"]),  # type: ignore[attr-defined]
+            )
+        ).first()
+    )
     if pending is not None:
         return  # the pending card or edit renders the state at send time
     card = session.exec(select(Outbox).where(Outbox.dedupe_key == f"card:{claim.id}")).first()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -222,9 +222,13 @@ def _attach(
     """Count this request against a known claim and answer or subscribe."""
     now = utcnow()
     request.claim_id = claim.id
-    claim.request_count += 1
     claim.last_seen = now
     session.add_all([request, claim])
+    # In SQL, not `claim.request_count += 1`: two workers counting the same viral claim at once
+    # must not lose a request (read-modify-write would on PostgreSQL).
+    session.execute(
+        update(Claim).where(col(Claim.id) == claim.id).values(request_count=Claim.request_count + 1)
+    )
     changed = what_changed(text, claim.text)
     if claim.status == ClaimStatus.PUBLISHED:
         chosen = clarifications.for_language(session, claim.id, reply_lang)  # type: ignore[arg-type]
@@ -316,8 +320,11 @@ def not_my_message(session: Session, user_id: int, request_id: int, index: Claim
         return IntakeResult("ignored")
     old = session.get(Claim, request.claim_id)
     if old is not None:
-        old.request_count = max(0, old.request_count - 1)
-        session.add(old)
+        session.execute(
+            update(Claim)
+            .where(col(Claim.id) == old.id, col(Claim.request_count) > 0)
+            .values(request_count=Claim.request_count - 1)
+        )
     _log_outcome(session, request.id, "not_my_message")
     text = request.text or ""
     sub = Submission(user_id=user_id, chat_id=citizen.chat_id, text=text)

@@ -48,8 +48,9 @@ def _chinese_variant(text: str) -> tuple[str, float]:
     global _zh_factory
     if _zh_factory is None:
         factory = DetectorFactory()
-        profiles = [(Path(PROFILES_DIRECTORY) / name).read_text(encoding="utf-8")
-                    for name in ("zh-cn", "zh-tw")]
+        profiles = [
+            (Path(PROFILES_DIRECTORY) / name).read_text(encoding="utf-8") for name in ("zh-cn", "zh-tw")
+        ]
         factory.load_json_profile(profiles)
         factory.set_seed(0)
         _zh_factory = factory

@@ -27,16 +27,43 @@ _URL_TRAILING = ".,;:!?)]}>'\"…。，；：！？）」』】"
 # makes two shares of the same article the same link.
 _TRACKING_PARAMS = frozenset(
     {
-        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid",
-        "igshid", "igsh", "si", "mc_cid", "mc_eid", "_ga", "_gl", "mibextid", "ref_src",
-        "ref_url", "__cft__", "__tn__", "sfnsn", "wtsrc", "share_id", "feature", "rcm",
-        "_hsenc", "_hsmi", "vero_id", "oly_enc_id", "oly_anon_id", "spm", "scm",
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "igshid",
+        "igsh",
+        "si",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "mibextid",
+        "ref_src",
+        "ref_url",
+        "__cft__",
+        "__tn__",
+        "sfnsn",
+        "wtsrc",
+        "share_id",
+        "feature",
+        "rcm",
+        "_hsenc",
+        "_hsmi",
+        "vero_id",
+        "oly_enc_id",
+        "oly_anon_id",
+        "spm",
+        "scm",
     }
 )
 # Twitter/X put the share client ("s=20") and a per-user token ("t=...") in the query; on
 # other hosts "t" is often a meaningful timestamp (YouTube), so only drop them there.
-_TWITTER_HOSTS = frozenset({"twitter.com", "www.twitter.com", "x.com", "www.x.com",
-                            "mobile.twitter.com"})
+_TWITTER_HOSTS = frozenset({"twitter.com", "www.twitter.com", "x.com", "www.x.com", "mobile.twitter.com"})
 
 
 def _is_tracking(key: str, host: str) -> bool:
@@ -61,12 +88,12 @@ def _clean_url(url: str) -> str:
     try:
         parts = urlsplit(url if "://" in url else "http://" + url)
         host = (parts.hostname or "").lower()
-        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                 if not _is_tracking(k, host)]
+        query = [
+            (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k, host)
+        ]
         # Text fragments ("#:~:text=") are how browsers share a highlighted quote; not content.
         fragment = "" if parts.fragment.startswith(":~:") else parts.fragment
-        cleaned = urlunsplit((parts.scheme, parts.netloc, parts.path,
-                              urlencode(query, doseq=True), fragment))
+        cleaned = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query, doseq=True), fragment))
         if "://" not in url:
             cleaned = cleaned.removeprefix("http://")
         return cleaned
@@ -96,12 +123,47 @@ def extract_urls(text: str) -> list[str]:
 _HOMOGLYPHS = str.maketrans(
     {
         # Cyrillic
-        "а": "a", "в": "b", "е": "e", "ё": "e", "з": "3", "һ": "h", "і": "i", "ї": "i",
-        "ј": "j", "к": "k", "ӏ": "l", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
-        "ѕ": "s", "т": "t", "у": "y", "х": "x", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ɡ": "g",
+        "а": "a",
+        "в": "b",
+        "е": "e",
+        "ё": "e",
+        "з": "3",
+        "һ": "h",
+        "і": "i",
+        "ї": "i",
+        "ј": "j",
+        "к": "k",
+        "ӏ": "l",
+        "м": "m",
+        "н": "h",
+        "о": "o",
+        "р": "p",
+        "с": "c",
+        "ѕ": "s",
+        "т": "t",
+        "у": "y",
+        "х": "x",
+        "ԁ": "d",
+        "ԛ": "q",
+        "ԝ": "w",
+        "ɡ": "g",
         # Greek
-        "α": "a", "β": "b", "ε": "e", "η": "h", "ι": "i", "κ": "k", "μ": "m", "ν": "v",
-        "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ζ": "z", "ϲ": "c", "ϳ": "j",
+        "α": "a",
+        "β": "b",
+        "ε": "e",
+        "η": "h",
+        "ι": "i",
+        "κ": "k",
+        "μ": "m",
+        "ν": "v",
+        "ο": "o",
+        "ρ": "p",
+        "τ": "t",
+        "υ": "u",
+        "χ": "x",
+        "ζ": "z",
+        "ϲ": "c",
+        "ϳ": "j",
     }
 )
 _LATIN_RE = re.compile(r"[a-z]")
@@ -216,9 +278,7 @@ _CALL_TO_SHARE_RE = re.compile(
     re.IGNORECASE,
 )
 # The embed signature of a forwarded tweet: "— Name (@handle) January 14, 2020".
-_TWEET_SIGNATURE_RE = re.compile(
-    r"\s*[—–-]\s*[^—–\n()]{0,80}\(@\w{1,30}\)\s+\w+\s+\d{1,2},\s+\d{4}\s*$"
-)
+_TWEET_SIGNATURE_RE = re.compile(r"\s*[—–-]\s*[^—–\n()]{0,80}\(@\w{1,30}\)\s+\w+\s+\d{1,2},\s+\d{4}\s*$")
 _HASHTAG_RE = re.compile(r"#(\w+)")
 _CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])")
 # Runs of the same punctuation ("!!!!", "????", "...") say the same as one.
@@ -234,9 +294,28 @@ def _split_hashtag(m: re.Match[str]) -> str:
 # Every call-to-share pattern contains one of these; plain substring tests are much cheaper
 # than letting the big alternation try every position of every message.
 _SHARE_TRIGGERS = (
-    "forward", "share", "send", "pass", "spread", "repost", "copy", "reenv", "compart",
-    "pásalo", "pasalo", "difund", "pasidal", "persiųsk", "dalink", "轉", "转", "分享", "擴散",
-    "扩散", "ส่งต่อ", "แชร์",
+    "forward",
+    "share",
+    "send",
+    "pass",
+    "spread",
+    "repost",
+    "copy",
+    "reenv",
+    "compart",
+    "pásalo",
+    "pasalo",
+    "difund",
+    "pasidal",
+    "persiųsk",
+    "dalink",
+    "轉",
+    "转",
+    "分享",
+    "擴散",
+    "扩散",
+    "ส่งต่อ",
+    "แชร์",
 )
 
 

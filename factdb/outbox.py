@@ -96,8 +96,16 @@ def claim_next(
         if not won.rowcount:  # type: ignore[attr-defined]
             continue
         jobs.append(
-            Job(row.id, row.kind, row.chat_id, row.citizen_id, row.claim_id, row.clarification_id,  # type: ignore[arg-type]
-                json.loads(row.payload or "{}"), row.attempts + 1)
+            Job(
+                row.id,
+                row.kind,
+                row.chat_id,
+                row.citizen_id,
+                row.claim_id,
+                row.clarification_id,  # type: ignore[arg-type]
+                json.loads(row.payload or "{}"),
+                row.attempts + 1,
+            )
         )
     session.commit()
     return jobs

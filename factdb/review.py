@@ -389,7 +389,9 @@ def merge(session: Session, source_id: int, target_id: int, reviewer_id: int) ->
             select(Subscription).where(Subscription.claim_id == source_id, col(Subscription.active))
         ).all()
     ]
-    session.execute(update(Request).where(col(Request.claim_id) == source_id).values(claim_id=target_id))
+    moved = session.execute(
+        update(Request).where(col(Request.claim_id) == source_id).values(claim_id=target_id)
+    ).rowcount  # type: ignore[attr-defined]
     for citizen_id in moved_citizens:
         existing = session.exec(
             select(Subscription).where(
@@ -402,7 +404,10 @@ def merge(session: Session, source_id: int, target_id: int, reviewer_id: int) ->
             existing.active = True
             session.add(existing)
     session.execute(update(Subscription).where(col(Subscription.claim_id) == source_id).values(active=False))
-    target.request_count += source.request_count
+    # In SQL, counting what actually moved: intake may be adding requests to the target now.
+    session.execute(
+        update(Claim).where(col(Claim.id) == target_id).values(request_count=Claim.request_count + moved)
+    )
     target.first_seen = min(target.first_seen, source.first_seen)
     target.last_seen = max(target.last_seen, source.last_seen)
     old = source.status

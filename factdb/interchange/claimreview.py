@@ -69,8 +69,9 @@ def _claim_author(claim: Claim) -> dict[str, str]:
     return {"@type": "Person", "name": "Unknown"}
 
 
-def claimreview_for(claim: Claim, clarification: Clarification, *, org_name: str,
-                    public_url: str | None) -> dict[str, Any]:
+def claimreview_for(
+    claim: Claim, clarification: Clarification, *, org_name: str, public_url: str | None
+) -> dict[str, Any]:
     """One ClaimReview (with `@context`, ready to embed in a page) for a published claim."""
     verdict = clarification.verdict
     url = review_url(claim, clarification, public_url=public_url)
@@ -174,7 +175,8 @@ def flat_record(review: dict[str, Any]) -> dict[str, Any]:
         "first_seen": item.get("datePublished"),
         "author": review.get("author"),
         "sources": [u for u in (_url(c) for c in citation) if u]
-        if isinstance(citation, list) else _url(citation),
+        if isinstance(citation, list)
+        else _url(citation),
     }
 
 
@@ -219,7 +221,7 @@ def records_from_document(data: bytes) -> list[dict[str, Any]]:
             except ValueError as exc:
                 raise ValueError(f"ld+json block {number} of the page is not valid JSON: {exc}") from None
         if not out:
-            raise ValueError("The page has no ClaimReview in a <script type=\"application/ld+json\">.")
+            raise ValueError('The page has no ClaimReview in a <script type="application/ld+json">.')
         return out
     try:
         document = json.loads(text)

@@ -31,8 +31,7 @@ __all__ = ["COLUMNS", "export", "flat_record", "published_claims"]
 
 Format = Literal["csv", "jsonl", "claimreview"]
 # The contract's claim fields first (so an export imports back), then what we add.
-COLUMNS = ("id", "text", "verdict", "summary", "url", "lang", "published", "sources",
-           "source_url", "author")
+COLUMNS = ("id", "text", "verdict", "summary", "url", "lang", "published", "sources", "source_url", "author")
 BATCH = 2000
 
 
@@ -66,8 +65,9 @@ def _original(group: list[tuple[Claim, Clarification]]) -> tuple[Claim, Clarific
     return group[0]
 
 
-def flat_record(claim: Claim, clar: Clarification, *, org_name: str,
-                public_url: str | None) -> dict[str, Any]:
+def flat_record(
+    claim: Claim, clar: Clarification, *, org_name: str, public_url: str | None
+) -> dict[str, Any]:
     """The contract's claim fields for one claim (what `crowdcheck import` reads back)."""
     imported = claimreview.is_imported(claim, clar)
     return {
@@ -87,13 +87,22 @@ def flat_record(claim: Claim, clar: Clarification, *, org_name: str,
 
 def _count(db: Database) -> int:
     with db.session() as session:
-        return int(session.exec(
-            select(func.count()).select_from(Claim).where(Claim.status == ClaimStatus.PUBLISHED)
-        ).one())
+        return int(
+            session.exec(
+                select(func.count()).select_from(Claim).where(Claim.status == ClaimStatus.PUBLISHED)
+            ).one()
+        )
 
 
-def export(db: Database, fmt: Format, out: IO[str], *, org_name: str, public_url: str | None,
-           progress: ProgressLike | None = None) -> int:
+def export(
+    db: Database,
+    fmt: Format,
+    out: IO[str],
+    *,
+    org_name: str,
+    public_url: str | None,
+    progress: ProgressLike | None = None,
+) -> int:
     """Write all published claims to `out` in `fmt`; returns how many were written."""
     if fmt not in ("csv", "jsonl", "claimreview"):
         raise ValueError(f"unknown export format {fmt!r}: use csv, jsonl or claimreview")
@@ -122,8 +131,9 @@ def export(db: Database, fmt: Format, out: IO[str], *, org_name: str, public_url
         return written
 
 
-def _write_feed(db: Database, out: IO[str], *, org_name: str, public_url: str | None,
-                tick: Callable[..., None]) -> int:
+def _write_feed(
+    db: Database, out: IO[str], *, org_name: str, public_url: str | None, tick: Callable[..., None]
+) -> int:
     # Written by hand around the elements so the feed is never built in memory; the result is
     # one valid JSON document.
     head = {

@@ -324,8 +324,13 @@ def write_chunk(conn: Connection, rows: list[Row], report: ImportReport) -> None
         r.external_id: r
         for r in conn.execute(
             select(
-                _CLAIM.c.id, _CLAIM.c.external_id, _CLAIM.c.text, _CLAIM.c.lang,
-                _CLAIM.c.source_url, _CLAIM.c.published_at, _CLAIM.c.status,
+                _CLAIM.c.id,
+                _CLAIM.c.external_id,
+                _CLAIM.c.text,
+                _CLAIM.c.lang,
+                _CLAIM.c.source_url,
+                _CLAIM.c.published_at,
+                _CLAIM.c.status,
             ).where(_CLAIM.c.external_id.in_(list(latest)))
         )
     }
@@ -386,8 +391,7 @@ def _bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> No
     to text on SQLite) cost more than the database itself at 10^6 rows."""
     columns = list(rows[0])
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
-           f"VALUES ({', '.join([mark] * len(columns))})")
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
     if conn.dialect.name == "sqlite":
         # SQLite keeps SQLAlchemy DateTime as this text (UTC, no zone); the ORM reads it back
         # as usual. A chunk has few distinct times (now, a few dates), so format each once.
@@ -411,23 +415,34 @@ def _insert(conn: Connection, rows: list[Row], now: datetime) -> None:
     _bulk_insert(conn, _CLAIM, [_claim_values(r, now) for r in rows])
     # One look-up by the unique external_id for the new ids: cheaper than RETURNING, which
     # SQLite can only do one row per statement when the order of ids must be kept.
-    ids = dict(conn.execute(
-        select(_CLAIM.c.external_id, _CLAIM.c.id)
-        .where(_CLAIM.c.external_id.in_([r.external_id for r in rows]))
-    ).tuples().all())
+    ids = dict(
+        conn.execute(
+            select(_CLAIM.c.external_id, _CLAIM.c.id).where(
+                _CLAIM.c.external_id.in_([r.external_id for r in rows])
+            )
+        )
+        .tuples()
+        .all()
+    )
     clar = [_clar_values(ids[r.external_id], r, now) for r in rows if r.verdict]
     if clar:
         _bulk_insert(conn, _CLAR, clar)
 
 
-def _update(conn: Connection, known: list[tuple[Any, Row]], now: datetime,
-            report: ImportReport) -> None:
+def _update(conn: Connection, known: list[tuple[Any, Row]], now: datetime, report: ImportReport) -> None:
     claim_ids = [c.id for c, _ in known]
     current: dict[int, list[Any]] = {}
     for r in conn.execute(
         select(
-            _CLAR.c.id, _CLAR.c.claim_id, _CLAR.c.lang, _CLAR.c.verdict, _CLAR.c.summary,
-            _CLAR.c.url, _CLAR.c.sources, _CLAR.c.author_name, _CLAR.c.author_id,
+            _CLAR.c.id,
+            _CLAR.c.claim_id,
+            _CLAR.c.lang,
+            _CLAR.c.verdict,
+            _CLAR.c.summary,
+            _CLAR.c.url,
+            _CLAR.c.sources,
+            _CLAR.c.author_name,
+            _CLAR.c.author_id,
         )
         .where(_CLAR.c.claim_id.in_(claim_ids), _CLAR.c.is_current.is_(True))
         .order_by(_CLAR.c.id)
@@ -443,25 +458,37 @@ def _update(conn: Connection, known: list[tuple[Any, Row]], now: datetime,
         # partner's corrected verdict replaces ours in place, translations stay as they are.
         target = next((c for c in rows if c.lang == (row.lang or "und")), rows[0] if rows else None)
         claim_same = (
-            claim.text == row.text and claim.lang == row.lang
+            claim.text == row.text
+            and claim.lang == row.lang
             and claim.source_url == row.source_url
             and (row.published is None or _utc(claim.published_at) == row.published)
         )
         # A clarification one of our reviewers wrote (an edit after the import) is theirs: the
         # partner's feed does not overwrite it.
         ours = target is not None and target.author_id is not None
-        clar_same = (not row.verdict) or ours or (
-            target is not None and target.verdict == row.verdict
-            and target.summary == row.summary and target.url == row.url
-            and target.sources == row.sources and target.author_name == row.author
+        clar_same = (
+            (not row.verdict)
+            or ours
+            or (
+                target is not None
+                and target.verdict == row.verdict
+                and target.summary == row.summary
+                and target.url == row.url
+                and target.sources == row.sources
+                and target.author_name == row.author
+            )
         )
         if claim_same and clar_same:
             report.unchanged += 1
             continue
         report.updated += 1
         values = {
-            "_id": claim.id, "text": row.text, "normalized": row.normalized, "lang": row.lang,
-            "source_url": row.source_url, "updated_at": now,
+            "_id": claim.id,
+            "text": row.text,
+            "normalized": row.normalized,
+            "lang": row.lang,
+            "source_url": row.source_url,
+            "updated_at": now,
             "published_at": _utc(claim.published_at) or row.published,
             "status": claim.status,
         }
@@ -476,24 +503,30 @@ def _update(conn: Connection, known: list[tuple[Any, Row]], now: datetime,
             if target is None:
                 clar_inserts.append(_clar_values(claim.id, row, now))
             elif not clar_same:
-                clar_updates.append({
-                    "_id": target.id, "verdict": row.verdict, "summary": row.summary,
-                    "url": row.url, "sources": row.sources, "author_name": row.author,
-                    "lang": row.lang or target.lang,
-                })
+                clar_updates.append(
+                    {
+                        "_id": target.id,
+                        "verdict": row.verdict,
+                        "summary": row.summary,
+                        "url": row.url,
+                        "sources": row.sources,
+                        "author_name": row.author,
+                        "lang": row.lang or target.lang,
+                    }
+                )
         claim_updates.append(values)
     if claim_updates:
         conn.execute(
-            update(_CLAIM).where(_CLAIM.c.id == bindparam("_id")).values(
-                {k: bindparam(k) for k in claim_updates[0] if k != "_id"}
-            ),
+            update(_CLAIM)
+            .where(_CLAIM.c.id == bindparam("_id"))
+            .values({k: bindparam(k) for k in claim_updates[0] if k != "_id"}),
             claim_updates,
         )
     if clar_updates:
         conn.execute(
-            update(_CLAR).where(_CLAR.c.id == bindparam("_id")).values(
-                {k: bindparam(k) for k in clar_updates[0] if k != "_id"}
-            ),
+            update(_CLAR)
+            .where(_CLAR.c.id == bindparam("_id"))
+            .values({k: bindparam(k) for k in clar_updates[0] if k != "_id"}),
             clar_updates,
         )
     if clar_inserts:
@@ -612,8 +645,7 @@ def detect_format(head: bytes, name: str = "") -> str:
     if "text" in first_line and any(d in first_line for d in ",;\t"):
         return "csv"
     raise ImportFailed(
-        f"Cannot tell the format of {name or 'the file'}: name it .jsonl, .csv or .json, "
-        "or pass --format."
+        f"Cannot tell the format of {name or 'the file'}: name it .jsonl, .csv or .json, or pass --format."
     )
 
 
@@ -626,16 +658,15 @@ def _pool_context() -> Any:
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
-def _run(db: Database, chunks: Iterator[Chunk], *, parallel: bool,
-         advance: Callable[..., None]) -> ImportReport:
+def _run(
+    db: Database, chunks: Iterator[Chunk], *, parallel: bool, advance: Callable[..., None]
+) -> ImportReport:
     report = ImportReport()
     workers = min(4, os.cpu_count() or 1)
     with ExitStack() as stack:
         prepared: Iterator[tuple[tuple[list[Row], list[Problem]], int]]
         if parallel and workers > 1:
-            pool = stack.enter_context(
-                ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context())
-            )
+            pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()))
             prepared = _ordered(pool, chunks, depth=workers * 2)
         else:
             prepared = ((prepare(items), used) for items, used in chunks)
@@ -651,8 +682,9 @@ def _run(db: Database, chunks: Iterator[Chunk], *, parallel: bool,
     return report
 
 
-def _ordered(pool: ProcessPoolExecutor, chunks: Iterator[Chunk],
-             depth: int) -> Iterator[tuple[tuple[list[Row], list[Problem]], int]]:
+def _ordered(
+    pool: ProcessPoolExecutor, chunks: Iterator[Chunk], depth: int
+) -> Iterator[tuple[tuple[list[Row], list[Problem]], int]]:
     """Validate chunks in the pool, a few ahead, and hand them back in file order (a later
     record of the same id must win) without reading the whole file into memory."""
     pending: deque[tuple[Future[tuple[list[Row], list[Problem]]], int]] = deque()
@@ -666,11 +698,20 @@ def _ordered(pool: ProcessPoolExecutor, chunks: Iterator[Chunk],
         yield future.result(), n
 
 
-def import_stream(db: Database, stream: IO[bytes], *, fmt: str = "auto", name: str = "",
-                  size: int | None = None, progress: ProgressLike | None = None) -> ImportReport:
+def import_stream(
+    db: Database,
+    stream: IO[bytes],
+    *,
+    fmt: str = "auto",
+    name: str = "",
+    size: int | None = None,
+    progress: ProgressLike | None = None,
+) -> ImportReport:
     """Import from a binary stream (an open file, or a document an admin sent the bot)."""
-    buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(
-        stream if isinstance(stream, io.RawIOBase) else _RawAdapter(stream)
+    buffered = (
+        stream
+        if isinstance(stream, io.BufferedReader)
+        else io.BufferedReader(stream if isinstance(stream, io.RawIOBase) else _RawAdapter(stream))
     )
     if fmt == "auto":
         fmt = detect_format(buffered.peek(4096)[:4096], name)
@@ -714,20 +755,21 @@ def _noop(_k: float = 1) -> None:
     return None
 
 
-def import_file(db: Database, path: Path, *, fmt: str = "auto",
-                progress: ProgressLike | None = None) -> ImportReport:
+def import_file(
+    db: Database, path: Path, *, fmt: str = "auto", progress: ProgressLike | None = None
+) -> ImportReport:
     """`crowdcheck import FILE`."""
     try:
         stream = path.open("rb")
     except OSError as exc:
         raise ImportFailed(f"Cannot read {path}: {exc.strerror}.") from None
     with stream:
-        return import_stream(db, stream, fmt=fmt, name=path.name, size=path.stat().st_size,
-                             progress=progress)
+        return import_stream(db, stream, fmt=fmt, name=path.name, size=path.stat().st_size, progress=progress)
 
 
-def import_records(db: Database, records: Iterable[dict[str, Any]], *,
-                   progress: ProgressLike | None = None) -> ImportReport:
+def import_records(
+    db: Database, records: Iterable[dict[str, Any]], *, progress: ProgressLike | None = None
+) -> ImportReport:
     """Records already parsed (the contract's fields); problems are reported as "item N"."""
 
     def chunks() -> Iterator[Chunk]:
@@ -742,4 +784,3 @@ def import_records(db: Database, records: Iterable[dict[str, Any]], *,
     task = progress.task("Importing", total=None) if progress else nullcontext(_noop)
     with task as advance:
         return _run(db, chunks(), parallel=False, advance=advance)
-
