@@ -86,6 +86,32 @@ def metrics(rows: list[Ranked], same: Callable[[int, int | None], bool],
     return m
 
 
+def decisions(matcher: Matcher, queries: list, same) -> dict[str, float]:
+    """What a citizen gets: the bot's decision, not just the score ranking."""
+    pos = [q for q in queries if q.claim_id is not None]
+    neg = [q for q in queries if q.claim_id is None]
+    right = wrong = offered = neg_answered = neg_offered = 0
+    for q in queries:
+        r = matcher.match(q.text)
+        if q.claim_id is None:
+            neg_answered += r.decision == "match"
+            neg_offered += r.decision == "maybe"
+            wrong += r.decision == "match"
+        elif r.decision == "match":
+            ok = same(r.claim_id, q.claim_id)
+            right += ok
+            wrong += not ok
+        elif r.decision == "maybe":
+            offered += any(same(c.claim_id, q.claim_id) for c in r.offered[:3])
+    return {
+        "answered_right": right / max(len(pos), 1),
+        "wrong": wrong / max(len(queries), 1),
+        "offered_right": offered / max(len(pos), 1),
+        "neg_answered": neg_answered / max(len(neg), 1),
+        "neg_offered": neg_offered / max(len(neg), 1),
+    }
+
+
 # --- baselines -------------------------------------------------------------------------------
 
 
@@ -290,6 +316,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 # Baselines have no calibrated threshold: their auto-answer columns stay empty.
                 m = metrics(rows, same, thr)
                 print(f"| {name:26s} | {fmt(m, keys)} | {ms:8.2f} |")
+            d = decisions(matcher, queries, same)
+            print(f"ours, as the bot decides (word-swap and content checks included): answered at once and "
+                  f"right {d['answered_right']:.3f} of positives, wrong answers {d['wrong']:.3f} of all "
+                  f"messages, right claim offered {d['offered_right']:.3f} of positives, negatives "
+                  f"answered {d['neg_answered']:.3f} / offered something {d['neg_offered']:.3f}")
             print()
     finally:
         if pg is not None:

@@ -499,7 +499,6 @@ class Matcher:
                 return MatchResult("match", best_id, best, candidates)
             # Same frame, other words ("closing the library because of spies" vs "closing the
             # bridge because of a deal"): likely a different claim. Ask instead of answering.
-            return MatchResult("maybe", best_id, best, candidates)
         if best >= t.maybe:
             # Offer only candidates that share real words with the message: in a young database
             # with few claims, "the", "in", "is" look rare and lift unrelated claims.

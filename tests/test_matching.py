@@ -110,9 +110,7 @@ def test_claims_added_one_by_one_match_like_a_bulk_build() -> None:
 
 
 def test_what_changed_points_at_the_changed_number_and_date() -> None:
-    changes = what_changed(
-        "The government will ban cash payments from March 2026", CLAIMS[3]
-    )
+    changes = what_changed("The government will ban cash payments from March 2026", CLAIMS[3])
     assert any("march 2026" in c and "january 2025" in c for c in changes)
 
 
@@ -121,9 +119,9 @@ def test_what_changed_lists_an_added_link() -> None:
     assert changes == ["https://bad.example/x"]
 
 
-claim_text = st.text(
-    alphabet=st.characters(categories=["L", "N"]), min_size=1, max_size=40
-).filter(lambda s: any(ch.isalpha() for ch in s))
+claim_text = st.text(alphabet=st.characters(categories=["L", "N"]), min_size=1, max_size=40).filter(
+    lambda s: any(ch.isalpha() for ch in s)
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -172,3 +170,26 @@ def test_dev_paraphrases_are_found_better_than_bm25_and_without_wrong_auto_answe
             wrong_auto += 1
     assert hits / positives >= 0.78  # BM25 (rank_bm25) baseline here: 0.77; we measure 0.80
     assert wrong_auto / len(dev) <= 0.01
+
+
+def test_same_frame_other_words_is_asked_about_not_answered() -> None:
+    bridge = "They are closing the bridge forever because of a secret deal, tell everyone you know"
+    matcher = Matcher(
+        MatchIndex.from_items([(1, bridge), (2, "The harbour ferry is cancelled until spring")])
+    )
+    swapped = matcher.match(
+        "They are closing the library forever because of foreign spies, tell everyone you know"
+    )
+    assert swapped.decision == "maybe" and [c.claim_id for c in swapped.offered] == [1]
+    forwarded = matcher.match(
+        "FWD: They are closing the brigde forever because of a secret deal!! tell everyone you know 🙏"
+    )
+    assert (forwarded.decision, forwarded.claim_id) == ("match", 1)
+
+
+def test_a_young_database_does_not_offer_claims_that_only_share_little_words() -> None:
+    matcher = Matcher(
+        MatchIndex.from_items([(1, "A lion escaped from the zoo and is hiding in the central station")])
+    )
+    result = matcher.match("Tap water in the east district is contaminated with lead, says a nurse")
+    assert result.decision == "new" and result.offered == []
