@@ -1,0 +1,257 @@
+"""End to end: citizen updates per second through the webhook, and time from update to reply.
+
+For each database, 2,000 citizen messages (half a known hoax answered at once, half new claims)
+are POSTed to the bot's webhook endpoint by 40 concurrent connections (Telegram's default
+`max_connections`) with the secret header, exactly as Telegram would push them. The bot answers
+through the Bot API emulator. Baseline in the same run: the same messages through long polling.
+
+Prints: ingest rate (updates accepted per second: the webhook answers 200 once the update is
+queued), processing rate (updates answered per second) and p50/p99 time from the POST to the
+bot's reply arriving at the emulator.
+
+    .venv/bin/python -m bench.webhook_e2e [--updates 2000] [--postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import socket
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+from bot.app import BotRuntime
+from bot.config import Config
+from bot.emulator import BotApiEmulator
+from bot.web import SECRET_HEADER, WebServer, webhook_secret
+from factdb.db import Database
+from factdb.interchange import importer
+
+FIRST_USER = 3_000_000
+HOAX = "Banks will close all accounts with less than 100 euros on Monday, withdraw your money now!"
+WORDS = [
+    "river",
+    "bridge",
+    "council",
+    "vaccine",
+    "school",
+    "petrol",
+    "lion",
+    "harbour",
+    "festival",
+    "tax",
+    "election",
+    "storm",
+    "bakery",
+    "train",
+    "museum",
+    "stadium",
+    "clinic",
+    "library",
+    "metro",
+    "airport",
+    "ferry",
+    "market",
+    "lottery",
+    "pension",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def message(n: int) -> str:
+    if n % 2 == 0:
+        return HOAX
+    a, b, c = WORDS[n % len(WORDS)], WORDS[(n // 7) % len(WORDS)], WORDS[(n // 31) % len(WORDS)]
+    return f"Rumour {n}: the {a} near the {b} will be closed because of the {c} scandal"
+
+
+def update(n: int) -> dict[str, object]:
+    uid = FIRST_USER + n
+    return {
+        "update_id": 10_000_000 + n,
+        "message": {
+            "message_id": 1,
+            "date": int(time.time()),
+            "text": message(n),
+            "chat": {"id": uid, "type": "private", "first_name": f"C{n}"},
+            "from": {"id": uid, "is_bot": False, "first_name": f"C{n}", "language_code": "en"},
+        },
+    }
+
+
+def seed(db: Database, tmp: Path) -> None:
+    claims = tmp / "seed.jsonl"
+    claims.write_text(
+        json.dumps(
+            {
+                "id": "hoax",
+                "text": HOAX,
+                "verdict": "false",
+                "summary": "No such rule.",
+                "url": "https://fc.example.org/banks",
+                "lang": "en",
+            }
+        )
+        + "\n"
+    )
+    importer.import_file(db, claims, fmt="jsonl")
+
+
+async def replies_done(emu: BotApiEmulator, n: int, timeout: float = 600) -> dict[int, float]:
+    deadline = time.monotonic() + timeout
+    while True:
+        first: dict[int, float] = {}
+        for e in emu.sent_log:
+            if e["method"] == "sendMessage" and e["chat_id"] >= FIRST_USER and e["chat_id"] not in first:
+                first[e["chat_id"]] = e["timestamp"]
+        if len(first) >= n or time.monotonic() > deadline:
+            return first
+        await asyncio.sleep(0.05)
+
+
+def summary(
+    label: str,
+    n: int,
+    posted: dict[int, float],
+    ingest_s: float | None,
+    answered: dict[int, float],
+    started: float,
+) -> dict[str, object]:
+    lat = sorted(
+        (answered[FIRST_USER + i] - posted[i]) * 1000 for i in range(n) if FIRST_USER + i in answered
+    )
+    done = max(answered.values()) - started
+    return {
+        "run": label,
+        "updates": n,
+        "answered": len(lat),
+        "ingest/s": "—" if ingest_s is None else round(n / ingest_s),
+        "answered/s": round(len(lat) / done, 1),
+        "p50 ms": round(statistics.median(lat)),
+        "p99 ms": round(lat[int(len(lat) * 0.99) - 1]),
+    }
+
+
+async def run_webhook(url: str, n: int, tmp: Path) -> dict[str, object]:
+    emu = BotApiEmulator()
+    await emu.start()
+    for i in range(n):
+        emu.user(FIRST_USER + i, f"C{i}")
+    db = Database(url)
+    db.ensure_schema()
+    seed(db, tmp)
+    port = free_port()
+    config = Config(
+        token=emu.token,
+        database_url=url,
+        api_base_url=emu.base_url,
+        public_url=f"http://127.0.0.1:{port}",
+        webhook_secret="bench-secret_1",
+    )
+    server = WebServer(
+        config, host="127.0.0.1", port=port, runtime=BotRuntime(config, db=db, long_poll_timeout=1)
+    )
+    await server.start()
+    hook, headers = server.webhook_url, {SECRET_HEADER: webhook_secret(config)}
+    posted: dict[int, float] = {}
+    try:
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for i in range(n):
+            queue.put_nowait(i)
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=40)) as http:
+
+            async def client() -> None:
+                while not queue.empty():
+                    i = queue.get_nowait()
+                    posted[i] = time.monotonic()
+                    async with http.post(hook, json=update(i), headers=headers) as resp:  # type: ignore[arg-type]
+                        assert resp.status == 200, resp.status
+
+            started = time.monotonic()
+            await asyncio.gather(*(client() for _ in range(40)))
+            ingest = time.monotonic() - started
+        answered = await replies_done(emu, n)
+        return summary(
+            f"webhook, {'PostgreSQL' if 'postgresql' in url else 'SQLite'}",
+            n,
+            posted,
+            ingest,
+            answered,
+            started,
+        )
+    finally:
+        await server.stop()
+        await emu.stop()
+
+
+async def run_polling(url: str, n: int, tmp: Path) -> dict[str, object]:
+    emu = BotApiEmulator()
+    await emu.start()
+    db = Database(url)
+    db.ensure_schema()
+    seed(db, tmp)
+    config = Config(token=emu.token, database_url=url, api_base_url=emu.base_url)
+    runtime = BotRuntime(config, db=db, long_poll_timeout=1)
+    await runtime.start()
+    posted: dict[int, float] = {}
+    try:
+        started = time.monotonic()
+        for i in range(n):
+            posted[i] = time.monotonic()
+            emu.send_text(FIRST_USER + i, message(i), first_name=f"C{i}", language_code="en")
+        answered = await replies_done(emu, n)
+        return summary(
+            f"long polling (baseline), {'PostgreSQL' if 'postgresql' in url else 'SQLite'}",
+            n,
+            posted,
+            None,
+            answered,
+            started,
+        )
+    finally:
+        await runtime.stop()
+        await emu.stop()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--updates", type=int, default=2000)
+    parser.add_argument("--postgres", action="store_true", help="also on PostgreSQL at 127.0.0.1:5432/test")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp())
+    rows = [
+        await run_webhook(f"sqlite:///{tmp}/w.sqlite3", args.updates, tmp),
+        await run_polling(f"sqlite:///{tmp}/p.sqlite3", args.updates, tmp),
+    ]
+    if args.postgres:
+        from sqlalchemy import create_engine, text
+
+        base = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS bench_e2e CASCADE; CREATE SCHEMA bench_e2e"))
+        try:
+            rows.append(await run_webhook(f"{base}?options=-csearch_path%3Dbench_e2e", args.updates, tmp))
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text("DROP SCHEMA bench_e2e CASCADE"))
+    keys = list(rows[0])
+    print(" | ".join(keys))
+    for row in rows:
+        print(" | ".join(str(row[k]) for k in keys))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
