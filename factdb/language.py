@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+from functools import lru_cache
 from pathlib import Path
 
 from langdetect import DetectorFactory, detect_langs
@@ -62,6 +63,19 @@ def _chinese_variant(text: str) -> tuple[str, float]:
 
 def detect_language(text: str, fallback: str | None = None) -> str | None:
     """Short BCP 47 tag of `text` ("en", "zh-TW", ...), or `fallback` when unsure. Never raises."""
+    detected = _detect(text[:_DETECT_CHARS])
+    return fallback if detected is None else detected
+
+
+# The first few hundred characters settle the language; langdetect's cost grows with length.
+_DETECT_CHARS = 600
+
+
+@lru_cache(maxsize=8192)
+def _detect(text: str) -> str | None:
+    """The detected tag or None (unsure). Cached: a viral hoax arrives as the same text
+    thousands of times, and detection (~4 ms) is the costliest step of handling it."""
+    fallback = None
     try:
         clean = _NOISE_RE.sub(" ", text)
         letters = sum(1 for ch in clean if ch.isalpha())
