@@ -42,6 +42,16 @@ def excerpt(text: str, limit: int = EXCERPT) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def _changed_item(t: Translator, item: str) -> str:
+    """One difference from `factdb.matching.what_changed`, worded for the citizen."""
+    mine, sep, theirs = item.partition(" (claim: ")
+    if sep:
+        return t._("“{mine}” (we checked: “{theirs}”)").format(
+            mine=isolate(mine), theirs=isolate(theirs.removesuffix(")"))
+        )
+    return f"“{isolate(item)}”"
+
+
 def verdict_label(t: Translator, verdict: str) -> str:
     emoji, label = VERDICT_LABELS.get(verdict, ("•", verdict))
     return f"{emoji} {t._(label)}"
@@ -69,7 +79,7 @@ def clarification(
     if public_link:
         lines.append(t._("Full clarification: {link}").format(link=_source_link(public_link)))
     if changed:
-        words = ", ".join(f"“{isolate(w)}”" for w in changed[:6])
+        words = ", ".join(_changed_item(t, w) for w in changed[:6])
         lines.append("<i>" + t._("Your version differs in: {words}").format(words=words) + "</i>")
     if not translated:
         lines.append("<i>" + t._("This answer is not available in your language yet.") + "</i>")

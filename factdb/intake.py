@@ -229,7 +229,9 @@ def _attach(
     session.execute(
         update(Claim).where(col(Claim.id) == claim.id).values(request_count=Claim.request_count + 1)
     )
-    changed = what_changed(text, claim.text)
+    # What the citizen's version says differently; words it merely lacks (a cut-off forward) are
+    # not worth a citizen's attention.
+    changed = [c for c in what_changed(text, claim.text) if not c.startswith("(claim only:")]
     if claim.status == ClaimStatus.PUBLISHED:
         chosen = clarifications.for_language(session, claim.id, reply_lang)  # type: ignore[arg-type]
         if chosen is not None:

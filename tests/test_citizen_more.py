@@ -150,3 +150,14 @@ async def test_the_queue_pages_and_a_claim_shows_its_history(tipline: Tipline) -
     assert page2.message_id == reply.message_id  # the same message, edited
     claim = await tipline.ask(9001, "/claim 1")
     assert "#1" in claim.text and "bridge" in shown(claim)
+
+
+async def test_the_answer_shows_what_differs_in_the_citizens_version(tipline: Tipline) -> None:
+    tipline.seed_published(
+        "Tap water in the whole country will be cut for three days from January 2025, store water now",
+        summary="The water company announced no cut.",
+    )
+    reply = await tipline.ask(420, "Tap water in the whole country will be cut for 5 days from March 2026, store water now")
+    text = shown(reply)
+    assert "The water company announced no cut." in text
+    assert "“march 2026” (we checked: “january 2025”)" in text
