@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlmodel import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
@@ -63,11 +64,11 @@ async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert user is not None
     t = citizen_translator(svc, update)
 
-    def work(session: object) -> int:
-        citizen = citizens.get(session, user.id)  # type: ignore[arg-type]
-        return citizens.unsubscribe_all(session, citizen) if citizen else 0  # type: ignore[arg-type]
+    def work(session: Session) -> int:
+        citizen = citizens.get(session, user.id)
+        return citizens.unsubscribe_all(session, citizen) if citizen else 0
 
-    svc.db.transaction(work)  # type: ignore[arg-type]
+    svc.db.transaction(work)
     await reply(
         update,
         context,
@@ -111,11 +112,11 @@ async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE, action
         return
     chat_id = update.effective_chat.id
 
-    def work(session: object) -> None:
-        citizen = citizens.get_or_create(session, user.id, chat_id, user.language_code)  # type: ignore[arg-type]
-        citizens.choose_language(session, citizen, tag)  # type: ignore[arg-type]
+    def work(session: Session) -> None:
+        citizen = citizens.get_or_create(session, user.id, chat_id, user.language_code)
+        citizens.choose_language(session, citizen, tag)
 
-    svc.db.transaction(work)  # type: ignore[arg-type]
+    svc.db.transaction(work)
     t = svc.t(tag)
     await query.answer()
     await reply(update, context, t._("Done! I'll write to you in English from now on."))

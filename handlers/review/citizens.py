@@ -5,6 +5,7 @@ Citizens are named by our own row number ("citizen 17"), never by anything that 
 
 from __future__ import annotations
 
+from sqlmodel import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
@@ -34,14 +35,14 @@ async def block_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     svc = services(context)
     actor = update.effective_user.id if update.effective_user else None
 
-    def work(session: object) -> list[int]:
-        ids = citizens.requesters(session, claim_id)  # type: ignore[arg-type]
+    def work(session: Session) -> list[int]:
+        ids = citizens.requesters(session, claim_id)
         for cid in ids:
-            citizens.block(session, cid)  # type: ignore[arg-type]
-            audit.record(session, actor, "block_citizen", claim_id, None, f"citizen {cid}")  # type: ignore[arg-type]
+            citizens.block(session, cid)
+            audit.record(session, actor, "block_citizen", claim_id, None, f"citizen {cid}")
         return ids
 
-    blocked = svc.db.transaction(work)  # type: ignore[arg-type]
+    blocked = svc.db.transaction(work)
     await reply(
         update,
         context,
@@ -62,13 +63,13 @@ async def unblock_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     svc = services(context)
     actor = update.effective_user.id if update.effective_user else None
 
-    def work(session: object) -> bool:
-        done = citizens.unblock(session, number)  # type: ignore[arg-type]
+    def work(session: Session) -> bool:
+        done = citizens.unblock(session, number)
         if done:
-            audit.record(session, actor, "unblock_citizen", None, None, f"citizen {number}")  # type: ignore[arg-type]
+            audit.record(session, actor, "unblock_citizen", None, None, f"citizen {number}")
         return done
 
-    done = svc.db.transaction(work)  # type: ignore[arg-type]
+    done = svc.db.transaction(work)
     await reply(
         update,
         context,

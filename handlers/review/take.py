@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlmodel import Session
 from telegram import Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
@@ -23,14 +24,14 @@ async def _take(update: Update, context: ContextTypes.DEFAULT_TYPE, claim_id: in
     assert user is not None
     try:
 
-        def work(session: object) -> tuple[int, str, review_texts.Rows]:
-            name = user.full_name or reviewers.display_name(session, user.id)  # type: ignore[arg-type]
-            reviewers.remember_user(session, user.id, user.username, user.full_name)  # type: ignore[arg-type]
-            draft = rv.take(session, claim_id, user.id, name)  # type: ignore[arg-type]
-            text, rows = review_texts.draft_prompt(t, session, draft, svc.config.locales)  # type: ignore[arg-type]
+        def work(session: Session) -> tuple[int, str, review_texts.Rows]:
+            name = user.full_name or reviewers.display_name(session, user.id)
+            reviewers.remember_user(session, user.id, user.username, user.full_name)
+            draft = rv.take(session, claim_id, user.id, name)
+            text, rows = review_texts.draft_prompt(t, session, draft, svc.config.locales)
             return draft.id, text, rows  # type: ignore[return-value]
 
-        draft_id, text, rows = svc.db.transaction(work)  # type: ignore[arg-type]
+        draft_id, text, rows = svc.db.transaction(work)
     except rv.ReviewError as err:
         if update.callback_query:
             await update.callback_query.answer(explain(t, err), show_alert=True)
@@ -53,12 +54,12 @@ async def _take(update: Update, context: ContextTypes.DEFAULT_TYPE, claim_id: in
         await update.callback_query.answer(t._("Taken. I've sent you the next steps in our private chat."))
 
 
-def _undo(session: object, draft_id: int, reviewer_id: int) -> None:
+def _undo(session: Session, draft_id: int, reviewer_id: int) -> None:
     from factdb.models import Draft
 
-    draft = session.get(Draft, draft_id)  # type: ignore[attr-defined]
+    draft = session.get(Draft, draft_id)
     if draft is not None:
-        rv.cancel(session, draft, reviewer_id)  # type: ignore[arg-type]
+        rv.cancel(session, draft, reviewer_id)
 
 
 async def on_take(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
