@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench._report import pg_schema, print_table
 from bot.app import BotRuntime
 from bot.config import Config
 from bot.emulator import BotApiEmulator
@@ -39,8 +40,15 @@ def seed(db: Database, emu: BotApiEmulator, n: int) -> None:
         session.add_all(people)
         session.flush()
         session.add_all([Subscription(citizen_id=c.id, claim_id=claim.id) for c in people])
-        draft = Draft(claim_id=claim.id, reviewer_id=1, step="preview", verdict="false", lang="en",
-                      summary="Not true.", sources=json.dumps(["https://example.org/x"]))
+        draft = Draft(
+            claim_id=claim.id,
+            reviewer_id=1,
+            step="preview",
+            verdict="false",
+            lang="en",
+            summary="Not true.",
+            sources=json.dumps(["https://example.org/x"]),
+        )
         session.add(draft)
         session.flush()
         review.publish(session, draft, 1)
@@ -56,8 +64,13 @@ async def one_run(label: str, url: str, n: int, rate: float, enforce: bool) -> d
     db = Database(url)
     db.ensure_schema()
     seed(db, emu, n)
-    config = Config(token=emu.token, database_url=url, api_base_url=emu.base_url,
-                    outbox_rate_per_second=rate, outbox_per_chat_interval=1.0)
+    config = Config(
+        token=emu.token,
+        database_url=url,
+        api_base_url=emu.base_url,
+        outbox_rate_per_second=rate,
+        outbox_per_chat_interval=1.0,
+    )
     runtime = BotRuntime(config, db=db, long_poll_timeout=1)
     started = time.monotonic()
     await runtime.start()
@@ -77,37 +90,36 @@ async def one_run(label: str, url: str, n: int, rate: float, enforce: bool) -> d
     span = stamps[-1] - stamps[0]
     per_second = collections.Counter(int(t - stamps[0]) for t in stamps)
     refused = sum(1 for r in emu.requests_log if r["error_code"] == 429)
-    return {"run": label, "messages": n, "seconds": round(span, 2), "msg/s": round((n - 1) / span, 1),
-            "max in any 1 s": max(per_second.values()), "429s": refused}
+    return {
+        "run": label,
+        "messages": n,
+        "seconds": round(span, 2),
+        "msg/s": round((n - 1) / span, 1),
+        "max in any 1 s": max(per_second.values()),
+        "429s": refused,
+    }
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--subscribers", type=int, default=1000)
-    parser.add_argument("--postgres", action="store_true", help="also run on PostgreSQL at 127.0.0.1:5432/test")
+    parser.add_argument(
+        "--postgres", action="store_true", help="also run on PostgreSQL at 127.0.0.1:5432/test"
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     rows = [
-        await one_run("limit 30/s (default), SQLite", f"sqlite:///{tmp}/a.sqlite3", args.subscribers, 30.0, True),
+        await one_run(
+            "limit 30/s (default), SQLite", f"sqlite:///{tmp}/a.sqlite3", args.subscribers, 30.0, True
+        ),
         await one_run("unthrottled, SQLite", f"sqlite:///{tmp}/b.sqlite3", args.subscribers, 100000.0, False),
     ]
     if args.postgres:
-        from sqlalchemy import create_engine, text
-
-        base = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS bench_delivery CASCADE; CREATE SCHEMA bench_delivery"))
-        try:
-            rows.append(await one_run("unthrottled, PostgreSQL", f"{base}?options=-csearch_path%3Dbench_delivery",
-                                      args.subscribers, 100000.0, False))
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text("DROP SCHEMA bench_delivery CASCADE"))
-    keys = list(rows[0])
-    print(" | ".join(keys))
-    for row in rows:
-        print(" | ".join(str(row[k]) for k in keys))
+        with pg_schema("bench_delivery") as url:
+            rows.append(await one_run("unthrottled, PostgreSQL", url, args.subscribers, 100000.0, False))
+    print_table(rows)
 
 
 if __name__ == "__main__":

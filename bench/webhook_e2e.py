@@ -25,6 +25,7 @@ from pathlib import Path
 
 import aiohttp
 
+from bench._report import pg_schema, print_table
 from bot.app import BotRuntime
 from bot.config import Config
 from bot.emulator import BotApiEmulator
@@ -236,21 +237,9 @@ async def main() -> None:
         await run_polling(f"sqlite:///{tmp}/p.sqlite3", args.updates, tmp),
     ]
     if args.postgres:
-        from sqlalchemy import create_engine, text
-
-        base = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS bench_e2e CASCADE; CREATE SCHEMA bench_e2e"))
-        try:
-            rows.append(await run_webhook(f"{base}?options=-csearch_path%3Dbench_e2e", args.updates, tmp))
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text("DROP SCHEMA bench_e2e CASCADE"))
-    keys = list(rows[0])
-    print(" | ".join(keys))
-    for row in rows:
-        print(" | ".join(str(row[k]) for k in keys))
+        with pg_schema("bench_e2e") as url:
+            rows.append(await run_webhook(url, args.updates, tmp))
+    print_table(rows)
 
 
 if __name__ == "__main__":

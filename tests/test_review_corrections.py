@@ -23,6 +23,20 @@ async def _published(tipline: Tipline) -> int:
     return claim_id
 
 
+async def _edit(tipline: Tipline, claim_id: int, verdict: str, summary: str, source: str) -> None:
+    """Ana opens /edit on a published claim and goes through every step to Publish."""
+    emu = tipline.emu
+    emu.send_text(ANA, f"/edit {claim_id}")
+    ask_verdict = await emu.wait_for_bot_message(ANA, lambda m: "verdict" in m.text)
+    await tipline.press(ANA, ask_verdict, verdict)
+    await emu.wait_for_bot_message(ANA, lambda m: "summary" in m.text)
+    emu.send_text(ANA, summary)
+    await emu.wait_for_bot_message(ANA, lambda m: "sources" in m.text)
+    emu.send_text(ANA, source)
+    preview = await emu.wait_for_bot_message(ANA, lambda m: "Publish" in m.button_texts())
+    await tipline.press(ANA, preview, "Publish")
+
+
 def _count(tipline: Tipline, citizen: int, needle: str) -> int:
     return sum(needle in m.text for m in tipline.emu.bot_messages(citizen))
 
@@ -30,15 +44,13 @@ def _count(tipline: Tipline, citizen: int, needle: str) -> int:
 async def test_changing_the_verdict_tells_everyone_once_and_keeps_versions(tipline: Tipline) -> None:
     claim_id = await _published(tipline)
     emu = tipline.emu
-    emu.send_text(ANA, f"/edit {claim_id}")
-    ask_verdict = await emu.wait_for_bot_message(ANA, lambda m: "verdict" in m.text)
-    await tipline.press(ANA, ask_verdict, "⚠️ Misleading")
-    await emu.wait_for_bot_message(ANA, lambda m: "summary" in m.text)
-    emu.send_text(ANA, "Lemon water is fine to drink, but it does not cure cancer.")
-    await emu.wait_for_bot_message(ANA, lambda m: "sources" in m.text)
-    emu.send_text(ANA, "https://www.who.int/news-room/fact-sheets/detail/cancer")
-    preview = await emu.wait_for_bot_message(ANA, lambda m: "Publish" in m.button_texts())
-    await tipline.press(ANA, preview, "Publish")
+    await _edit(
+        tipline,
+        claim_id,
+        "⚠️ Misleading",
+        "Lemon water is fine to drink, but it does not cure cancer.",
+        "https://www.who.int/news-room/fact-sheets/detail/cancer",
+    )
     for citizen in CITIZENS:
         update = await emu.wait_for_bot_message(citizen, lambda m: "Update" in m.text, timeout=8)
         assert "False" in shown(update) and "Misleading" in shown(update)
@@ -52,15 +64,9 @@ async def test_changing_the_verdict_tells_everyone_once_and_keeps_versions(tipli
 async def test_editing_the_words_but_not_the_verdict_tells_nobody(tipline: Tipline) -> None:
     claim_id = await _published(tipline)
     emu = tipline.emu
-    emu.send_text(ANA, f"/edit {claim_id}")
-    ask_verdict = await emu.wait_for_bot_message(ANA, lambda m: "verdict" in m.text)
-    await tipline.press(ANA, ask_verdict, "❌ False")
-    await emu.wait_for_bot_message(ANA, lambda m: "summary" in m.text)
-    emu.send_text(ANA, "No study shows lemon water cures cancer.")
-    await emu.wait_for_bot_message(ANA, lambda m: "sources" in m.text)
-    emu.send_text(ANA, "https://www.who.int/x")
-    preview = await emu.wait_for_bot_message(ANA, lambda m: "Publish" in m.button_texts())
-    await tipline.press(ANA, preview, "Publish")
+    await _edit(
+        tipline, claim_id, "❌ False", "No study shows lemon water cures cancer.", "https://www.who.int/x"
+    )
     done = await emu.wait_for_bot_message(ANA, lambda m: "Published" in m.text)
     assert "0 people" in done.text
     await emu.wait_until_idle()
@@ -96,11 +102,24 @@ async def test_a_translation_reaches_citizens_in_their_language(tipline: Tipline
     await tipline.press(ANA, preview, "Publish")
     await emu.wait_for_bot_message(ANA, lambda m: "Published" in m.text)
     with tipline.db.session() as s:
-        langs = sorted(c.lang for c in s.exec(select(Clarification).where(Clarification.claim_id == claim_id, Clarification.is_current)))
+        langs = sorted(
+            c.lang
+            for c in s.exec(
+                select(Clarification).where(Clarification.claim_id == claim_id, Clarification.is_current)
+            )
+        )
     assert langs == ["en", "es"]
     # A Spanish speaker forwards the English hoax from a channel: the answer comes in Spanish.
     emu.user(105, "Lucía", language_code="es")
-    emu.forward(105, RUMOUR, origin={"type": "channel", "chat": {"id": -1002, "type": "channel", "title": "Salud Ya"}, "message_id": 7})
+    emu.forward(
+        105,
+        RUMOUR,
+        origin={
+            "type": "channel",
+            "chat": {"id": -1002, "type": "channel", "title": "Salud Ya"},
+            "message_id": 7,
+        },
+    )
     reply = await emu.wait_for_bot_message(105)
     assert "Ningún estudio" in shown(reply)
 
@@ -108,7 +127,9 @@ async def test_a_translation_reaches_citizens_in_their_language(tipline: Tipline
 async def test_merging_a_duplicate_moves_its_requesters_and_tells_them_at_once(tipline: Tipline) -> None:
     claim_id = await _published(tipline)
     emu = tipline.emu
-    dup = await tipline.ask(201, "Completely different words: grandma says garlic in your socks stops the flu overnight")
+    dup = await tipline.ask(
+        201, "Completely different words: grandma says garlic in your socks stops the flu overnight"
+    )
     assert "Nobody has asked" in shown(dup)
     with tipline.db.session() as s:
         dup_id = max(c.id for c in s.exec(select(Claim)))
@@ -120,7 +141,9 @@ async def test_merging_a_duplicate_moves_its_requesters_and_tells_them_at_once(t
     assert source.status == ClaimStatus.MERGED and source.merged_into_id == claim_id
     assert target.request_count == 4
     # A stale button on the merged claim's card says so and changes nothing.
-    card = await emu.wait_for_bot_message(REVIEW_CHAT, lambda m: f"#{dup_id}" in m.text and "Merged" in m.text, timeout=8)
+    card = await emu.wait_for_bot_message(
+        REVIEW_CHAT, lambda m: f"#{dup_id}" in m.text and "Merged" in m.text, timeout=8
+    )
     assert card.button_texts() == []
     query = emu.press_button(ANA, REVIEW_CHAT, card.message_id, f"tk:{dup_id}", forge=True)
     answer = await emu.wait_for_callback_answer(query)
@@ -142,7 +165,9 @@ async def test_four_eyes_needs_a_second_reviewer(db, emulator) -> None:
         await _write_and_publish(tipline, ANA, card)
         await emulator.wait_for_bot_message(ANA, lambda m: "approval" in m.text)
         assert tipline.claim(claim_id).status == ClaimStatus.IN_REVIEW
-        ask = await emulator.wait_for_bot_message(REVIEW_CHAT, lambda m: "Approve" in m.button_texts(), timeout=8)
+        ask = await emulator.wait_for_bot_message(
+            REVIEW_CHAT, lambda m: "Approve" in m.button_texts(), timeout=8
+        )
         own = await tipline.press(ANA, ask, "Approve", chat_id=REVIEW_CHAT)
         assert "different reviewer" in (await emulator.wait_for_callback_answer(own))["text"]
         assert tipline.claim(claim_id).status == ClaimStatus.IN_REVIEW
