@@ -508,9 +508,11 @@ async def telegram_webhook(request: web.Request) -> web.StreamResponse:
     except Exception:
         log.warning("webhook: could not parse update %s", data.get("update_id"), exc_info=True)
         return web.Response(status=400, text="not a Telegram update\n")
-    # Queue and answer at once: Telegram waits for our 200 before sending the next update, and
-    # the handlers' idempotency by update id makes a redelivery after a crash harmless.
-    await tg.update_queue.put(update)
+    # Handle, then answer: Telegram forgets an update once we say 200, so a 200 for an update
+    # still sitting in a memory queue would lose it if the process died. If we die mid-way,
+    # Telegram sends it again and the update-id record keeps it from being counted twice.
+    # Through the update processor, so one chat's updates stay in order (bot/updates.py).
+    await tg.update_processor.process_update(update, tg.process_update(update))
     return web.Response(text="ok\n")
 
 
