@@ -186,7 +186,17 @@ class DeliveryLoop:
             self._count("failed")
             return
         except CardNotPostedYet:
-            await asyncio.to_thread(self._with_session, ob.mark_retry, job.id, "card not posted yet", 0.3)
+            # Usually the card is a few milliseconds from being posted; if it never is (its own
+            # send failed), give up after the usual number of attempts instead of spinning.
+            if job.attempts >= ob.MAX_ATTEMPTS:
+                await asyncio.to_thread(
+                    self._with_session, ob.mark_failed, job.id, "the card was never posted"
+                )
+            else:
+                delay = min(0.3 * 2 ** (job.attempts - 1), 30.0)
+                await asyncio.to_thread(
+                    self._with_session, ob.mark_retry, job.id, "card not posted yet", delay
+                )
             return
         except (TimedOut, NetworkError) as exc:
             await asyncio.to_thread(

@@ -40,8 +40,8 @@ def refresh(session: Session, claim: Claim, *, force: bool = False) -> None:
     if pending is not None:
         return  # the pending card or edit renders the state at send time
     card = session.exec(select(Outbox).where(Outbox.dedupe_key == f"card:{claim.id}")).first()
-    if card is None:
-        return
+    if card is None or card.status in (OutboxStatus.FAILED, OutboxStatus.DROPPED, OutboxStatus.IN_DOUBT):
+        return  # no card message to edit; /queue still shows the claim
     outbox.enqueue(
         session,
         dedupe_key=f"card_edit:{claim.id}:{uuid.uuid4().hex[:12]}",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlmodel import select
 
 from factdb import reviewers
@@ -31,9 +33,13 @@ async def _write_and_publish(tipline: Tipline, reviewer: int, card, verdict: str
     ask_verdict = await emu.wait_for_bot_message(reviewer, lambda m: "verdict" in m.text)
     await tipline.press(reviewer, ask_verdict, verdict)
     await emu.wait_for_bot_message(reviewer, lambda m: "summary" in m.text)
-    emu.send_text(reviewer, "No study shows that <lemon water> cures cancer & doctors recommend proven treatment.")
+    emu.send_text(
+        reviewer, "No study shows that <lemon water> cures cancer & doctors recommend proven treatment."
+    )
     await emu.wait_for_bot_message(reviewer, lambda m: "sources" in m.text)
-    emu.send_text(reviewer, "https://www.who.int/news-room/fact-sheets/detail/cancer and https://example.org/study")
+    emu.send_text(
+        reviewer, "https://www.who.int/news-room/fact-sheets/detail/cancer and https://example.org/study"
+    )
     ask_lang = await emu.wait_for_bot_message(reviewer, lambda m: "language" in m.text)
     await tipline.press(reviewer, ask_lang, "English")
     preview = await emu.wait_for_bot_message(reviewer, lambda m: "Publish" in m.button_texts())
@@ -47,13 +53,17 @@ async def test_a_claim_goes_from_card_to_every_requester_once(tipline: Tipline) 
     done = await tipline.emu.wait_for_bot_message(ANA, lambda m: "Published" in m.text)
     assert "3 people" in done.text
     for citizen in CITIZENS:
-        notice = await tipline.emu.wait_for_bot_message(citizen, lambda m: "There's an answer" in m.text, timeout=8)
+        notice = await tipline.emu.wait_for_bot_message(
+            citizen, lambda m: "There's an answer" in m.text, timeout=8
+        )
         assert "False" in shown(notice) and "who.int" in shown(notice)
     await tipline.emu.wait_until_idle()
     for citizen in CITIZENS:
         notices = [m for m in tipline.emu.bot_messages(citizen) if "There's an answer" in m.text]
         assert len(notices) == 1
-    card_now = await tipline.emu.wait_for_bot_message(REVIEW_CHAT, lambda m: "Published by" in m.text, timeout=8)
+    card_now = await tipline.emu.wait_for_bot_message(
+        REVIEW_CHAT, lambda m: "Published by" in m.text, timeout=8
+    )
     assert card_now.message_id == card.message_id  # edited in place, not re-posted
     assert tipline.claim(claim_id).status == ClaimStatus.PUBLISHED
     with tipline.db.session() as s:
@@ -112,3 +122,21 @@ async def test_a_removed_reviewer_is_stopped_at_the_next_step(tipline: Tipline) 
     query = await tipline.press(BEN, ask_verdict, "❌ False")
     answer = await tipline.emu.wait_for_callback_answer(query)
     assert "Only reviewers" in answer["text"]
+
+
+async def test_a_card_that_could_not_be_posted_is_not_edited_forever(tipline: Tipline) -> None:
+    tipline.emu.fail_next(
+        "sendMessage", error_code=400, description="Bad Request: chat not found", chat_id=REVIEW_CHAT
+    )
+    await tipline.ask(
+        120, "A meteor will hit the north of the country next Tuesday, scientists are hiding it"
+    )
+    await tipline.emu.wait_until_idle()
+    await tipline.ask(
+        121, "A meteor will hit the north of the country next Tuesday, scientists are hiding it!!"
+    )
+    await asyncio.sleep(0.5)
+    with tipline.db.session() as s:
+        kinds = [(o.kind, o.status) for o in s.exec(select(Outbox))]
+    assert ("card", "failed") in kinds
+    assert not [k for k in kinds if k[0] == "card_edit" and k[1] in ("pending", "sending")]
