@@ -25,37 +25,75 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import create_engine, text
 
+from bench._report import PG_BASE, pg_schema
 from factdb.db import Database
 from factdb.interchange import importer
 from factdb.models import Claim, Clarification, utcnow
 from factdb.normalize import normalize
 
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-_SUBJECTS = ["Drinking hot water", "Garlic", "The new 5G tower", "A banana a day", "Vitamin C",
-             "The city council", "The health ministry", "Onions in socks", "Bleach", "Ginger tea"]
+PG_URL = PG_BASE
+_SUBJECTS = [
+    "Drinking hot water",
+    "Garlic",
+    "The new 5G tower",
+    "A banana a day",
+    "Vitamin C",
+    "The city council",
+    "The health ministry",
+    "Onions in socks",
+    "Bleach",
+    "Ginger tea",
+]
 _VERBS = ["cures", "causes", "prevents", "spreads", "hides", "doubles", "stops", "reveals"]
-_OBJECTS = ["the flu", "cancer", "COVID-19", "memory loss", "a blackout", "the tax rise",
-            "radiation", "the election result", "heart disease", "hair loss"]
-_VERDICTS = ["false", "misleading", "missing_context", "mixed", "true", "unproven", "Pants on Fire",
-             "Falso", "錯誤"]
+_OBJECTS = [
+    "the flu",
+    "cancer",
+    "COVID-19",
+    "memory loss",
+    "a blackout",
+    "the tax rise",
+    "radiation",
+    "the election result",
+    "heart disease",
+    "hair loss",
+]
+_VERDICTS = [
+    "false",
+    "misleading",
+    "missing_context",
+    "mixed",
+    "true",
+    "unproven",
+    "Pants on Fire",
+    "Falso",
+    "錯誤",
+]
 
 
 def make_file(path: Path, n: int, seed: int = 7) -> None:
     rnd = random.Random(seed)
     with path.open("w", encoding="utf-8") as f:
         for i in range(n):
-            claim = (f"{rnd.choice(_SUBJECTS)} {rnd.choice(_VERBS)} {rnd.choice(_OBJECTS)} "
-                     f"within {rnd.randint(2, 90)} days, says report no. {i}")
-            f.write(json.dumps({
-                "id": f"bench-{i}",
-                "text": claim,
-                "verdict": rnd.choice(_VERDICTS),
-                "summary": f"No study supports this (case {i}).",
-                "url": f"https://factcheck.example.org/{i}",
-                "lang": "en",
-                "published": f"2024-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}",
-                "partner": "Example Fact Check",
-            }, ensure_ascii=False) + "\n")
+            claim = (
+                f"{rnd.choice(_SUBJECTS)} {rnd.choice(_VERBS)} {rnd.choice(_OBJECTS)} "
+                f"within {rnd.randint(2, 90)} days, says report no. {i}"
+            )
+            f.write(
+                json.dumps(
+                    {
+                        "id": f"bench-{i}",
+                        "text": claim,
+                        "verdict": rnd.choice(_VERDICTS),
+                        "summary": f"No study supports this (case {i}).",
+                        "url": f"https://factcheck.example.org/{i}",
+                        "lang": "en",
+                        "published": f"2024-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}",
+                        "partner": "Example Fact Check",
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
 
 
 def naive_import(db: Database, path: Path) -> int:
@@ -64,14 +102,27 @@ def naive_import(db: Database, path: Path) -> int:
     with db.session() as session:
         for line in path.open(encoding="utf-8"):
             rec = json.loads(line)
-            claim = Claim(text=rec["text"], normalized=normalize(rec["text"]), lang=rec["lang"],
-                          status="published", external_id=rec["id"], source_url=rec["url"])
+            claim = Claim(
+                text=rec["text"],
+                normalized=normalize(rec["text"]),
+                lang=rec["lang"],
+                status="published",
+                external_id=rec["id"],
+                source_url=rec["url"],
+            )
             session.add(claim)
             session.flush()  # the clarification needs the claim's id
-            session.add(Clarification(claim_id=claim.id, lang=rec["lang"],  # type: ignore[arg-type]
-                                      verdict="false", summary=rec["summary"],
-                                      sources=json.dumps([rec["url"]]), url=rec["url"],
-                                      published_at=utcnow()))
+            session.add(
+                Clarification(
+                    claim_id=claim.id,
+                    lang=rec["lang"],  # type: ignore[arg-type]
+                    verdict="false",
+                    summary=rec["summary"],
+                    sources=json.dumps([rec["url"]]),
+                    url=rec["url"],
+                    published_at=utcnow(),
+                )
+            )
             n += 1
             if n % 1000 == 0:
                 session.commit()
@@ -91,19 +142,13 @@ def sqlite_db(tmp: Path) -> Any:
 
 @contextmanager
 def postgres_db() -> Any:
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    db = Database(f"{PG_URL}?options=-csearch_path%3D{schema}")
-    try:
-        db.ensure_schema()
-        yield db
-    finally:
-        db.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with pg_schema(f"bench_{uuid.uuid4().hex[:10]}") as url:
+        db = Database(url)
+        try:
+            db.ensure_schema()
+            yield db
+        finally:
+            db.dispose()
 
 
 def pg_available() -> bool:
@@ -146,24 +191,40 @@ def main() -> None:
             with make_db(tmp) as db:
                 path = tmp / f"claims-{args.baseline_size}.jsonl"
                 seconds, count = timed(lambda db=db, path=path: naive_import(db, path))
-                table.add_row(name, "naive ORM, commit/1000", f"{args.baseline_size:,}",
-                              f"{seconds:.1f}", f"{args.baseline_size / seconds:,.0f}",
-                              f"{count:,} added")
+                table.add_row(
+                    name,
+                    "naive ORM, commit/1000",
+                    f"{args.baseline_size:,}",
+                    f"{seconds:.1f}",
+                    f"{args.baseline_size / seconds:,.0f}",
+                    f"{count:,} added",
+                )
                 console.print(table.rows[-1] if False else f"{name} baseline: {seconds:.1f}s")
             for n in sizes:
                 path = tmp / f"claims-{n}.jsonl"
                 with make_db(tmp) as db:
                     seconds, report = timed(lambda db=db, path=path: importer.import_file(db, path))
                     assert isinstance(report, importer.ImportReport)
-                    table.add_row(name, "import_file", f"{n:,}", f"{seconds:.1f}",
-                                  f"{n / seconds:,.0f}",
-                                  f"{report.added:,} added, {len(report.problems)} skipped")
+                    table.add_row(
+                        name,
+                        "import_file",
+                        f"{n:,}",
+                        f"{seconds:.1f}",
+                        f"{n / seconds:,.0f}",
+                        f"{report.added:,} added, {len(report.problems)} skipped",
+                    )
                     console.print(f"{name} {n:,}: {seconds:.1f}s")
                     if n == min(sizes):  # re-import: every row is looked up and found unchanged
                         seconds, report = timed(lambda db=db, path=path: importer.import_file(db, path))
                         assert isinstance(report, importer.ImportReport)
-                        table.add_row(name, "re-import (idempotent)", f"{n:,}", f"{seconds:.1f}",
-                                      f"{n / seconds:,.0f}", f"{report.unchanged:,} unchanged")
+                        table.add_row(
+                            name,
+                            "re-import (idempotent)",
+                            f"{n:,}",
+                            f"{seconds:.1f}",
+                            f"{n / seconds:,.0f}",
+                            f"{report.unchanged:,} unchanged",
+                        )
     console.print(table)
 
 

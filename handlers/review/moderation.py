@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from telegram import Update
 from telegram.ext import ContextTypes
 
@@ -56,6 +58,15 @@ def _retract_done(t: Translator, told: int) -> str:
     ).format(n=t.number(told))
 
 
+async def _usage(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, words: Callable[[Translator], str]
+) -> None:
+    """Tell a reviewer how the command is written (and a non-reviewer only that they can't)."""
+    t = await require_reviewer(update, context)
+    if t:
+        await reply(update, context, words(t))
+
+
 def _ids(context: ContextTypes.DEFAULT_TYPE, count: int) -> list[int] | None:
     args = context.args or []
     if len(args) < count:
@@ -73,9 +84,7 @@ async def on_spam(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb
 async def spam_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ids = _ids(context, 1)
     if ids is None:
-        t = await require_reviewer(update, context)
-        if t:
-            await reply(update, context, t._("Usage: /spam ID"))
+        await _usage(update, context, lambda t: t._("Usage: /spam ID"))
         return
     await _act(update, context, lambda s, uid: rv.mark_spam(s, ids[0], uid), _spam_done)
 
@@ -119,9 +128,7 @@ async def on_merge(update: Update, context: ContextTypes.DEFAULT_TYPE, action: c
 async def merge_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ids = _ids(context, 2)
     if ids is None:
-        t = await require_reviewer(update, context)
-        if t:
-            await reply(update, context, t._("Usage: /merge DUPLICATE_ID TARGET_ID"))
+        await _usage(update, context, lambda t: t._("Usage: /merge DUPLICATE_ID TARGET_ID"))
         return
     await _act(
         update,
@@ -135,9 +142,7 @@ async def retract_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     ids = _ids(context, 1)
     reason = " ".join((context.args or [])[1:])
     if ids is None:
-        t = await require_reviewer(update, context)
-        if t:
-            await reply(update, context, t._("Usage: /retract ID reason citizens will read"))
+        await _usage(update, context, lambda t: t._("Usage: /retract ID reason citizens will read"))
         return
     await _act(
         update,
