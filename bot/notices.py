@@ -11,7 +11,7 @@ from telegram import InlineKeyboardMarkup
 
 from bot import review_texts, texts
 from bot.services import Services
-from factdb import clarifications
+from factdb import citizens, clarifications
 from factdb.models import Citizen, Claim, Request
 from factdb.outbox import Job
 from handlers.citizen.submit import answer_buttons
@@ -46,6 +46,8 @@ def render_job(svc: Services, session: Session, job: Job) -> tuple[str, InlineKe
     link = f"{svc.config.public_url}/claims/{claim.id}" if svc.config.public_url else None
 
     if job.kind == "retraction":
+        if not citizens.was_told(session, citizen.id, claim.id):  # type: ignore[arg-type]
+            return None  # their answer was withdrawn before it went out: nothing to take back
         reason = str(job.payload.get("reason", ""))
         return "\n".join(
             [

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, exists, or_, update
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from factdb.models import (
@@ -74,6 +75,34 @@ def mark_told(session: Session, citizen_id: int, claim_id: int) -> None:
     if sub is not None:
         sub.told_at = utcnow()
         session.add(sub)
+
+
+# An answer handed to Telegram counts as told even before its `sent` row commits: a retraction
+# or a changed verdict must also reach the people whose answer was on the wire, or in doubt.
+_ANSWER_KINDS = ("notice", "update")
+_ON_THE_WAY = (OutboxStatus.SENDING, OutboxStatus.SENT, OutboxStatus.IN_DOUBT)
+
+
+def told_condition(claim_id: int) -> ColumnElement[bool]:
+    """SQL: the subscriber (joined as Citizen/Subscription) may have read an answer on this claim."""
+    answered = exists().where(
+        col(Outbox.citizen_id) == col(Citizen.id),
+        col(Outbox.claim_id) == claim_id,
+        col(Outbox.kind).in_(_ANSWER_KINDS),
+        col(Outbox.status).in_(_ON_THE_WAY),
+    )
+    return or_(col(Subscription.told_at).is_not(None), answered)
+
+
+def was_told(session: Session, citizen_id: int, claim_id: int) -> bool:
+    return (
+        session.exec(
+            select(Citizen.id)
+            .join(Subscription, col(Subscription.citizen_id) == col(Citizen.id))
+            .where(Citizen.id == citizen_id, Subscription.claim_id == claim_id, told_condition(claim_id))
+        ).first()
+        is not None
+    )
 
 
 def unsubscribe_all(session: Session, citizen: Citizen) -> int:

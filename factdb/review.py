@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from factdb import audit, cards, clarifications, outbox
+from factdb import audit, cards, citizens, clarifications, outbox
 from factdb.models import (
     VERDICTS_NEEDING_SOURCES,
     Citizen,
@@ -264,7 +264,7 @@ def _subscribers(session: Session, claim_id: int, *, told_only: bool) -> list[Ci
         .where(Subscription.claim_id == claim_id, col(Subscription.active), ~col(Citizen.blocked_bot))
     )
     if told_only:
-        query = query.where(col(Subscription.told_at).is_not(None))
+        query = query.where(citizens.told_condition(claim_id))
     return list(session.exec(query).all())
 
 

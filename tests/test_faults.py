@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -23,7 +24,7 @@ from sqlmodel import func, select
 
 from bot.app import BotRuntime
 from bot.emulator.emulator import BotApiEmulator
-from factdb import review
+from factdb import citizens, clarifications, outbox, review
 from factdb.db import Database
 from factdb.models import Citizen, Claim, ClaimStatus, Draft, Outbox, OutboxStatus, Request, Subscription
 from tests import conftest
@@ -328,3 +329,52 @@ async def test_two_bot_workers_share_one_outbox_and_tell_everyone_exactly_once(
     finally:
         await worker_b.stop()
         await worker_a.stop()
+
+
+def test_withdrawing_an_answer_reaches_those_whose_copy_was_still_on_its_way(db: Database) -> None:
+    """Told = shown the answer, sent, on the wire or in doubt; an answer not yet sent is just dropped."""
+    def setup(session) -> tuple[int, list[int]]:
+        claim = Claim(
+            text="The dam upstream will be opened tonight",
+            normalized="the dam upstream will be opened tonight",
+        )
+        session.add(claim)
+        session.flush()
+        people = [Citizen(telegram_user_id=900 + i, chat_id=900 + i, lang="en") for i in range(4)]
+        session.add_all(people)
+        session.flush()
+        for person in people:
+            session.add(Subscription(citizen_id=person.id, claim_id=claim.id))
+        return claim.id, [p.id for p in people]  # type: ignore[return-value]
+
+    claim_id, (sent, on_wire, in_doubt, not_yet) = db.transaction(setup)
+    publish(db, claim_id)
+    with db.session() as s:
+        by_citizen = {row.citizen_id: row.id for row in s.exec(select(Outbox).where(Outbox.kind == "notice"))}
+        # Three answers are taken by a worker; one is not reached before the retraction.
+        s.exec(select(Outbox).where(Outbox.id == by_citizen[not_yet])).one().next_attempt_at += timedelta(
+            hours=1
+        )
+        s.commit()
+        taken = outbox.claim_next(s, "w1", is_postgres=db.is_postgres, batch=10)
+    assert {job.citizen_id for job in taken} == {sent, on_wire, in_doubt}
+    with db.session() as s:
+        outbox.mark_sent(s, by_citizen[sent], 1)
+        row = s.get(Outbox, by_citizen[in_doubt])
+        row.status = OutboxStatus.IN_DOUBT  # its worker died mid-send
+        s.add(row)
+        s.commit()
+
+    told = db.transaction(lambda s: review.retract(s, claim_id, ADMIN, "The photo was from another year."))
+
+    assert told == 3
+    with db.session() as s:
+        retracted_for = {r.citizen_id for r in s.exec(select(Outbox).where(Outbox.kind == "retraction"))}
+        assert retracted_for == {sent, on_wire, in_doubt}
+        assert clarifications.for_language(s, claim_id, "en") is None  # the late answer renders to nothing
+        assert citizens_told(s, claim_id) == {sent, on_wire, in_doubt}
+
+
+def citizens_told(session, claim_id: int) -> set[int]:
+    people = session.exec(select(Citizen)).all()
+    return {p.id for p in people if citizens.was_told(session, p.id, claim_id)}
