@@ -8,21 +8,25 @@ from __future__ import annotations
 
 import gettext
 import io
-from datetime import datetime
+import re
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_datetime
+from babel import Locale, UnknownLocaleError, negotiate_locale
+from babel.dates import format_date, format_datetime, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 
 LOCALE_DIR = Path(__file__).with_name("locales")
 DOMAIN = "crowdcheck"
 DEFAULT = "en"
 # What /language offers, in each language's own name.
 LANGUAGE_NAMES = {"en": "English", "zh-TW": "繁體中文", "es": "Español", "lt": "Lietuvių"}
+# A language range in Accept-Language (RFC 9110: `*` is left out, it names no catalog).
+_LANGUAGE_RANGE = re.compile(r"^[A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8})*$")
 
 
 def language_name(tag: str) -> str:
@@ -82,6 +86,51 @@ def negotiate(lang: str | None, supported: tuple[str, ...] | list[str] | None = 
     return DEFAULT
 
 
+def parse_accept_language(header: str) -> list[str]:
+    """Language tags of an Accept-Language header, most wanted first.
+
+    Highest q first and, among equal q, the order the browser sent; q=0 means "not this one"
+    and a malformed q is treated the same, so a broken header never picks a language.
+    """
+    weighted: list[tuple[float, int, str]] = []
+    for position, part in enumerate(header.split(",")):
+        tag, *params = (p.strip() for p in part.split(";"))
+        if not _LANGUAGE_RANGE.match(tag):
+            continue
+        q = 1.0
+        for param in params:
+            name, _sep, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if 0.0 < q <= 1.0:
+            weighted.append((-q, position, tag))
+    return [tag for _q, _position, tag in sorted(weighted)]
+
+
+def best_match(preferred: Iterable[str], supported: Sequence[str]) -> str | None:
+    """The supported tag that serves the first of `preferred` we can serve, or None.
+
+    Babel's `negotiate_locale` does the matching (exact tag, then the bare language). Each tag
+    is followed by its bare language, and a bare language we only have with a region is an
+    alias for it, so zh-CN, zh-HK and zh-Hant reach our one Chinese catalog (zh-TW), as they do
+    in `negotiate()` for Telegram's language_code.
+    """
+    tags: list[str] = []
+    for tag in preferred:
+        tag = tag.replace("_", "-")
+        tags += [tag, tag.split("-")[0]]
+    lower = {t.lower() for t in supported}
+    aliases: dict[str, str] = {}
+    for tag in supported:
+        aliases.setdefault(tag.lower().split("-")[0], tag)
+    aliases = {base: tag for base, tag in aliases.items() if base not in lower}
+    found = negotiate_locale(tags, supported, sep="-", aliases=aliases)
+    return next((t for t in supported if found and t.lower() == found.lower()), None)
+
+
 class Translator:
     """The strings and formats of one locale."""
 
@@ -107,6 +156,16 @@ class Translator:
 
     def short_datetime(self, value: datetime) -> str:
         return format_datetime(value, format="short", tzinfo="UTC", locale=self.locale) + " UTC"
+
+    def date(self, value: date, style: str = "long") -> str:
+        return format_date(value, format=style, locale=self.locale)
+
+    def percent(self, share: float) -> str:
+        return format_percent(share, locale=self.locale)
+
+    def duration(self, hours: float) -> str:
+        # threshold 2: "30 hours" rather than "1 day" until two whole days have passed.
+        return format_timedelta(timedelta(hours=hours), threshold=2, locale=self.locale)
 
 
 def N_(message: str) -> str:

@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -40,12 +40,13 @@ from sqlmodel import Session, col, select
 
 from bot.config import Config, ConfigError
 from bot.metrics import CONTENT_TYPE, Metrics
+from bot.page_language import PageLanguage, helpers, linker, pick
 from bot.services import Services
 from factdb import clarifications as clar_db
 from factdb.models import Claim, ClaimStatus, Clarification
 from factdb.normalize import normalize
 from factdb.privacy import mask_personal
-from factdb.stats import Stats, format_duration, stats
+from factdb.stats import Stats, stats
 
 if TYPE_CHECKING:
     from telegram.ext import Application
@@ -70,18 +71,6 @@ JINJA: web.AppKey[Environment] = web.AppKey("jinja", Environment)
 TELEGRAM: web.AppKey[Any] = web.AppKey("telegram", object)
 WEBHOOK: web.AppKey[tuple[str, str] | None] = web.AppKey("webhook", object)  # (path, secret)
 STATS_CACHE: web.AppKey[dict[str, Any]] = web.AppKey("stats_cache", dict)
-
-# Human verdict labels (English: the public pages are not translated yet).
-VERDICT_LABELS = {
-    "false": "False",
-    "misleading": "Misleading",
-    "missing_context": "Missing context",
-    "mixed": "Mixed",
-    "true": "True",
-    "unproven": "Unproven",
-    "satire": "Satire",
-    "not_a_claim": "Not a checkable claim",
-}
 
 # Content-Security-Policy: the pages need no script at all (JSON-LD is data, not executed) and
 # only inline CSS, so anything injected despite the escaping still cannot run or load.
@@ -138,18 +127,6 @@ def script_json(value: Any) -> Markup:
     return Markup(out)
 
 
-def verdict_label(verdict: str) -> str:
-    return VERDICT_LABELS.get(verdict, verdict.replace("_", " ").capitalize())
-
-
-def _date(value: datetime | date | None) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, datetime):
-        value = value.astimezone(UTC).date()
-    return f"{value:%-d %B %Y}"
-
-
 def safe_href(url: str) -> str | None:
     """Only http(s) URLs become links: a reviewer's `javascript:` source must stay text."""
     try:
@@ -172,7 +149,6 @@ def make_jinja() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(label=verdict_label, date=_date, duration=format_duration)
     return env
 
 
@@ -188,11 +164,21 @@ def _public_url(request: web.Request) -> str:
     return svc.config.public_url or str(request.url.origin())
 
 
+def page_language(request: web.Request) -> PageLanguage:
+    return pick(request.query, request.headers, request.app[SVC].config.locales)
+
+
 def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
-    svc = request.app[SVC]
-    context.setdefault("page_lang", "en")
-    html = request.app[JINJA].get_template(template).render(org_name=svc.config.org_name, **context)
-    return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+    """A page in the reader's language (bot/page_language.py): the words, the formats, the
+    `lang` attribute and Content-Language all follow `page_language`."""
+    svc, lang = request.app[SVC], page_language(request)
+    words = helpers(lang, request.rel_url, svc.config.locales)
+    html = request.app[JINJA].get_template(template).render(org_name=svc.config.org_name, **words, **context)
+    response = web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+    response.headers["Content-Language"] = lang.tag
+    # Without ?lang= the same URL answers in several languages: shared caches must key on it.
+    response.headers["Vary"] = "Accept-Language"
+    return response
 
 
 async def _db(request: web.Request, fn: Callable[[Session], Any]) -> Any:
@@ -209,6 +195,7 @@ async def _db(request: web.Request, fn: Callable[[Session], Any]) -> Any:
 @dataclass
 class _ClaimPage:
     claim: Claim
+    chosen: clar_db.Chosen  # in the reader's language, else the original
     rows: list[Clarification]
 
 
@@ -218,7 +205,7 @@ class _Withdrawn:
     reason: str | None
 
 
-def _load_claim(session: Session, claim_id: int) -> _ClaimPage | _Withdrawn | int | None:
+def _load_claim(session: Session, claim_id: int, lang: str) -> _ClaimPage | _Withdrawn | int | None:
     claim = session.get(Claim, claim_id)
     if claim is None:
         return None
@@ -233,8 +220,14 @@ def _load_claim(session: Session, claim_id: int) -> _ClaimPage | _Withdrawn | in
         return _Withdrawn(last.retracted_at if last else None, last.retract_reason if last else None)
     if claim.status != ClaimStatus.PUBLISHED:
         return None  # new, in review, spam: not public
-    rows = clar_db.current(session, claim_id)
-    return _ClaimPage(claim, rows) if rows else None
+    # The same choice a citizen's notice makes (bot/notices.py), so the link in the notice
+    # opens on the clarification the notice quoted.
+    chosen = clar_db.for_language(session, claim_id, lang)
+    return _ClaimPage(claim, chosen, clar_db.current(session, claim_id)) if chosen else None
+
+
+def _clarification_item(clar: Clarification) -> dict[str, Any]:
+    return {"clar": clar, "sources": [{"text": s, "href": safe_href(s)} for s in clar_db.sources_of(clar)]}
 
 
 async def claim_page(request: web.Request) -> web.StreamResponse:
@@ -242,35 +235,31 @@ async def claim_page(request: web.Request) -> web.StreamResponse:
         claim_id = int(request.match_info["id"])
     except ValueError:
         raise web.HTTPNotFound() from None
-    found = await _db(request, lambda s: _load_claim(s, claim_id))
+    lang = page_language(request)
+    found = await _db(request, lambda s: _load_claim(s, claim_id, lang.tag))
     if found is None:
         raise web.HTTPNotFound()
     if isinstance(found, int):
-        raise web.HTTPFound(f"/claims/{found}")
+        raise web.HTTPFound(linker(lang)(f"/claims/{found}"))
     if isinstance(found, _Withdrawn):
-        return render(request, "error.html", status=410, heading="Withdrawn", withdrawn=found, message="")
-    svc, base = request.app[SVC], _public_url(request)
-    claim, rows = found.claim, found.rows
-    reviews = [claimreview(claim, r, org_name=svc.config.org_name, public_url=base) for r in rows]
-    items = [
-        {
-            "clar": r,
-            "sources": [{"text": s, "href": safe_href(s)} for s in clar_db.sources_of(r)],
-        }
-        for r in rows
-    ]
+        return render(request, "error.html", status=410, withdrawn=found)
+    svc, claim, shown = request.app[SVC], found.claim, found.chosen.clarification
+    # One ClaimReview, of the clarification shown, so its inLanguage is the language read here;
+    # the other languages are one ?lang= away and all of them are in the feed.
+    review = claimreview(claim, shown, org_name=svc.config.org_name, public_url=_public_url(request))
     masked = mask_personal(claim.text)
     return render(
         request,
         "claim.html",
-        page_lang=rows[0].lang,
         claim=claim,
         claim_text=masked,
         title=_excerpt(masked, 70),
-        primary=rows[0],
-        primary_summary_short=_excerpt(rows[0].summary, 200),
-        clarifications=items,
-        jsonld=script_json(reviews[0] if len(reviews) == 1 else reviews),
+        primary=shown,
+        primary_summary_short=_excerpt(shown.summary, 200),
+        shown=_clarification_item(shown),
+        translated=found.chosen.translated,
+        others=[_clarification_item(r) for r in found.rows if r.id != shown.id],
+        jsonld=script_json(review),
     )
 
 
@@ -429,7 +418,7 @@ def chart(per_day: list[tuple[date, int]], width: int = 600, height: int = 170) 
                 "w": round(slot * 0.76, 2),
                 "y": round(base - h, 2),
                 "h": round(h, 2),
-                "day": day.isoformat(),
+                "day": day,
                 "n": n,
             }
         )
@@ -442,8 +431,6 @@ def chart(per_day: list[tuple[date, int]], width: int = 600, height: int = 170) 
         "peak": peak,
         "total": sum(n for _, n in per_day),
         "bars": bars,
-        "first": per_day[0][0].isoformat() if per_day else "",
-        "last": per_day[-1][0].isoformat() if per_day else "",
     }
 
 
@@ -527,14 +514,7 @@ async def _pages(
         if request.path.startswith("/telegram/"):
             response = web.Response(status=404, text="not found\n")
         else:
-            response = render(
-                request,
-                "error.html",
-                status=404,
-                heading="Not found",
-                withdrawn=None,
-                message="There is no published fact check at this address.",
-            )
+            response = render(request, "error.html", status=404, withdrawn=None)
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     return response
@@ -561,7 +541,7 @@ def make_web_app(
     app[STATS_CACHE] = {}
     app[TELEGRAM] = telegram_app
     app[WEBHOOK] = (webhook_path(webhook_secret), webhook_secret) if telegram_app and webhook_secret else None
-    app.router.add_get("/", lambda _r: _redirect("/claims"))
+    app.router.add_get("/", lambda r: _redirect(linker(page_language(r))("/claims")))
     app.router.add_get("/claims", claims_page)
     app.router.add_get("/claims/{id}", claim_page)
     app.router.add_get("/feed/claimreview.json", feed)

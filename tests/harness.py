@@ -75,6 +75,21 @@ class Tipline:
             return claim
 
 
+def add_translation(db: Database, claim_id: int, lang: str, verdict: str, summary: str) -> None:
+    """A reviewer's /translate, as it leaves the database: a current sibling in another language."""
+    db.transaction(
+        lambda s: s.add(
+            Clarification(
+                claim_id=claim_id,
+                lang=lang,
+                verdict=verdict,
+                summary=summary,
+                sources=json.dumps(["https://factcheck.example.org/es"]),
+            )
+        )
+    )
+
+
 def shown(message: ChatMessage) -> str:
     """The text as a person reads it (the invisible direction isolates around quoted text removed)."""
     return message.text.replace("\u2068", "").replace("\u2069", "")

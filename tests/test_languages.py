@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from sqlmodel import Session, select
 
 from bot.emulator.objects import ChatMessage
 from factdb import outbox
-from factdb.models import Citizen, Clarification, Request
+from factdb.models import Citizen, Request
 from tests.conftest import ADMIN
-from tests.harness import REVIEW_CHAT, Tipline, shown
+from tests.harness import REVIEW_CHAT, Tipline, add_translation, shown
 
 FSI, PDI = "\u2068", "\u2069"  # first-strong isolate … pop directional isolate
 
@@ -25,21 +23,6 @@ VACCINE_EN = "Vaccines contain microchips that track you through 5G towers every
 BANKS_AR = "الحكومة ستغلق جميع البنوك يوم الاثنين، اسحبوا أموالكم الآن وأرسلوا هذه الرسالة للجميع"
 
 
-def add_translation(tipline: Tipline, claim_id: int, lang: str, verdict: str, summary: str) -> None:
-    """A reviewer's /translate, as it leaves the database: a current sibling in another language."""
-    tipline.db.transaction(
-        lambda s: s.add(
-            Clarification(
-                claim_id=claim_id,
-                lang=lang,
-                verdict=verdict,
-                summary=summary,
-                sources=json.dumps(["https://factcheck.example.org/es"]),
-            )
-        )
-    )
-
-
 def stored_language(tipline: Tipline, user_id: int) -> str | None:
     with tipline.db.session() as s:
         citizen = s.exec(select(Citizen).where(Citizen.telegram_user_id == user_id)).one()
@@ -51,7 +34,7 @@ async def test_someone_writing_spanish_is_answered_in_spanish(
     tipline: Tipline, telegram_language: str | None
 ) -> None:
     claim_id = tipline.seed_published(BANKS_ES, summary="The central bank announced no such freeze.")
-    add_translation(tipline, claim_id, "es", "false", "El banco central no anunció ningún congelamiento.")
+    add_translation(tipline.db, claim_id, "es", "false", "El banco central no anunció ningún congelamiento.")
 
     reply = await tipline.ask(21, BANKS_ES, language_code=telegram_language)
 
