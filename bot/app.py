@@ -10,6 +10,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder
@@ -21,6 +22,9 @@ from bot.updates import PerChatUpdateProcessor
 from factdb.db import Database
 from factdb.language import detect_language
 from handlers.router import register
+
+if TYPE_CHECKING:
+    from bot.web import MetricsServer
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +85,11 @@ class BotRuntime:
             if delivery
             else None
         )
+        self.metrics_server = self._metrics_server()
 
     async def start(self, *, polling: bool = True) -> None:
+        if polling and self.metrics_server is not None:
+            await self.metrics_server.start()  # first: a taken port stops us before anything runs
         self.db.ensure_schema()
         detect_language("warm up the language profiles before the first citizen waits on them")
         with self.db.session() as session:
@@ -107,6 +114,8 @@ class BotRuntime:
         log.info("crowdcheck is running with %d matchable claims", len(self.svc.index))
 
     async def stop(self) -> None:
+        if self.metrics_server is not None:
+            await self.metrics_server.stop()
         if self.delivery is not None:
             await self.delivery.stop()
         if self.app.updater is not None and self.app.updater.running:
@@ -114,6 +123,18 @@ class BotRuntime:
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
+
+    def _metrics_server(self) -> MetricsServer | None:
+        """`crowdcheck run --metrics-port`: /metrics and /healthz beside polling (bot/web.py's
+        handlers), counting from the first update. Webhook mode serves them on its own port and
+        does not start this one."""
+        if self.config.metrics_port is None:
+            return None
+        from bot.web import MetricsServer
+
+        server = MetricsServer(self.svc, host=self.config.metrics_host, port=self.config.metrics_port)
+        self.svc.metrics.install(self.app)
+        return server
 
     async def run_until_signal(self) -> None:
         await run_until_signal(self.start, self.stop, "stopping: finishing sends in flight")

@@ -77,12 +77,24 @@ def main(
 
 @main.command()
 @click.option("--token", help="Overrides TELEGRAM_BOT_TOKEN.")
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    help="Also serve /metrics and /healthz (only those) on this port while polling. "
+    "Overrides CROWDCHECK_METRICS_PORT; off when neither is set.",
+)
+@click.option(
+    "--metrics-host",
+    help="Address for --metrics-port (default 127.0.0.1: loopback, only this machine can scrape).",
+)
 @click.pass_obj
-def run(obj: Context, token: str | None) -> None:
+def run(obj: Context, token: str | None, metrics_port: int | None, metrics_host: str | None) -> None:
     """Run the bot with long polling. Without a token, starts the offline demo instead."""
     from bot.app import BotRuntime
 
-    config = obj.config.with_overrides(token=token)
+    config = obj.config.with_overrides(token=token, metrics_port=metrics_port, metrics_host=metrics_host)
+    if metrics_host and config.metrics_port is None:
+        raise click.UsageError("--metrics-host needs --metrics-port (or CROWDCHECK_METRICS_PORT).")
     if not config.token:
         click.echo("TELEGRAM_BOT_TOKEN is not set, so here is the offline demo (no network needed).")
         from bot.demo import run_demo
@@ -93,9 +105,9 @@ def run(obj: Context, token: str | None) -> None:
         config.require_token()
         obj.database()
         runtime = BotRuntime(config)
-    except cfg.ConfigError as exc:
+        asyncio.run(runtime.run_until_signal())
+    except cfg.ConfigError as exc:  # also a metrics port that is taken
         raise click.ClickException(str(exc)) from None
-    asyncio.run(runtime.run_until_signal())
 
 
 @main.command()

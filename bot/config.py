@@ -48,6 +48,10 @@ class Config:
     flood_per_minute: int = 10
     flood_per_day: int = 200
     locales: tuple[str, ...] = ("en", "zh-TW", "es", "lt")
+    # `crowdcheck run` serves /metrics and /healthz here when set (0: any free port, logged).
+    # Loopback by default: the figures are for the operator's scraper, not the internet.
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
 
     def with_overrides(self, **overrides: Any) -> Config:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
@@ -92,6 +96,15 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     if value <= 0:
         raise ConfigError(f"{name} must be greater than 0, not {raw}.")
     return value
+
+
+def _port(env: Mapping[str, str], name: str) -> int | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) > 65535:
+        raise ConfigError(f"{name}={raw!r} is not a port number (0 to 65535).")
+    return int(raw)
 
 
 def parse_admin_ids(raw: str) -> frozenset[int]:
@@ -161,4 +174,5 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         flood_per_minute=int(_float(env, "CROWDCHECK_FLOOD_PER_MINUTE", Config.flood_per_minute)),
         flood_per_day=int(_float(env, "CROWDCHECK_FLOOD_PER_DAY", Config.flood_per_day)),
         locales=locales,
+        metrics_port=_port(env, "CROWDCHECK_METRICS_PORT"),
     )

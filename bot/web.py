@@ -557,6 +557,46 @@ async def _redirect(location: str) -> web.StreamResponse:
     raise web.HTTPFound(location)
 
 
+# -- crowdcheck run --metrics-port -----------------------------------------------------------
+def make_metrics_app(svc: Services) -> web.Application:
+    """Only /metrics and /healthz, through the handlers `serve` uses: no pages, no webhook."""
+    if svc.metrics is None:
+        svc.metrics = Metrics()
+    app = web.Application()
+    app[SVC] = svc
+    app[METRICS] = svc.metrics
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    return app
+
+
+class MetricsServer:
+    """/metrics and /healthz beside a polling bot, started and stopped with it (bot/app.py)."""
+
+    def __init__(self, svc: Services, *, host: str, port: int) -> None:
+        self.app = make_metrics_app(svc)
+        self.host, self.requested_port = host, port
+        self.port: int | None = None
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self.app, handle_signals=False)
+        await self._runner.setup()
+        try:
+            await web.TCPSite(self._runner, self.host, self.requested_port).start()
+        except OSError as exc:
+            await self.stop()
+            where = f"{self.host}:{self.requested_port}"
+            raise ConfigError(f"cannot serve /metrics on {where}: {exc.strerror or exc}") from None
+        self.port = self._runner.addresses[0][1]
+        log.info("metrics on http://%s:%d/metrics", self.host, self.port)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
 # -- crowdcheck serve ------------------------------------------------------------------------
 class WebServer:
     """The bot in webhook mode plus the public pages, on one aiohttp server.

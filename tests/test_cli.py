@@ -55,6 +55,7 @@ def test_run_without_a_token_says_so_in_one_line_and_starts_the_demo(tmp_path: P
         ({"TELEGRAM_BOT_TOKEN": "123456:ABCDEFGHIJKLMNOP", "CROWDCHECK_REVIEW_CHAT_ID": "moderators"}, "CROWDCHECK_REVIEW_CHAT_ID"),
         ({"CROWDCHECK_DATABASE_URL": "mysql://x"}, "CROWDCHECK_DATABASE_URL"),
         ({"TELEGRAM_API_BASE_URL": "api.telegram.org"}, "TELEGRAM_API_BASE_URL"),
+        ({"TELEGRAM_BOT_TOKEN": "123456:ABCDEFGHIJKLMNOP", "CROWDCHECK_METRICS_PORT": "ninety"}, "CROWDCHECK_METRICS_PORT"),
     ],
 )
 def test_a_bad_setting_stops_start_up_with_one_clear_line(tmp_path: Path, env: dict[str, str], message: str) -> None:
