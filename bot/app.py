@@ -7,6 +7,7 @@ and the tests, so what the tests drive is what runs in production.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -17,6 +18,7 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.config import Config
 from bot.delivery import DeliveryLoop
+from bot.inbox import DurableInbox, DurableUpdateQueue, SettlingRequest
 from bot.services import Services
 from bot.updates import PerChatUpdateProcessor
 from factdb.db import Database
@@ -40,16 +42,20 @@ CITIZEN_COMMANDS = [
 
 def build_application(svc: Services, *, token: str, long_poll_timeout: float = 10.0) -> Application:
     base = svc.config.api_base_url.rstrip("/")
+    queue = DurableUpdateQueue()
     builder: ApplicationBuilder = (
         Application.builder()
         .token(token)
         .base_url(base)
         .base_file_url(base.removesuffix("/bot") + "/file/bot")
-        .get_updates_read_timeout(long_poll_timeout + 5)
+        .get_updates_request(
+            SettlingRequest(queue, connection_pool_size=1, read_timeout=long_poll_timeout + 5)
+        )
         .read_timeout(15)
         .connect_timeout(10)
         .connection_pool_size(32)
         .concurrent_updates(PerChatUpdateProcessor(16))
+        .update_queue(queue)
     )
     app = builder.build()
     app.bot_data["services"] = svc
@@ -75,6 +81,11 @@ class BotRuntime:
             self.svc, token=token or config.require_token(), long_poll_timeout=long_poll_timeout
         )
         self.long_poll_timeout = long_poll_timeout
+        self.inbox = DurableInbox(self.db)
+        self.inbox.on_adopted = self._replay
+        queue, processor = self.app.update_queue, self.app.update_processor
+        assert isinstance(queue, DurableUpdateQueue) and isinstance(processor, PerChatUpdateProcessor)
+        queue.inbox, processor.on_done = self.inbox, self.inbox.done
         self.delivery = (
             DeliveryLoop(
                 self.app.bot,
@@ -96,6 +107,7 @@ class BotRuntime:
             self.svc.index.refresh(session)
         await self.app.initialize()
         await self.app.start()
+        self._replay(await self.inbox.start())
         if polling:
             await self.app.bot.delete_webhook()
             assert self.app.updater is not None
@@ -122,7 +134,20 @@ class BotRuntime:
             await self.app.updater.stop()
         if self.app.running:
             await self.app.stop()
+        await self.inbox.stop()
         await self.app.shutdown()
+
+    def _replay(self, rows: list[tuple[int, str]]) -> None:
+        """Queue updates acknowledged in an earlier life (or by a stopped peer), in update order."""
+        for update_id, payload in rows:
+            try:
+                update = Update.de_json(json.loads(payload), self.app.bot)
+            except Exception:
+                log.warning("inbox: update %d could not be read back; dropped", update_id)
+                self.inbox.done(update_id)
+                continue
+            self.svc.replayed.add(update_id)
+            self.app.update_queue.put_nowait(update)
 
     def _metrics_server(self) -> MetricsServer | None:
         """`crowdcheck run --metrics-port`: /metrics and /healthz beside polling (bot/web.py's

@@ -23,6 +23,8 @@ class Services:
     index: ClaimIndex = field(default_factory=ClaimIndex)
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     metrics: Any = None
+    # Update ids replayed from the inbox after a crash (bot/inbox.py); a handler takes its id out.
+    replayed: set[int] = field(default_factory=set)
 
     @property
     def limits(self) -> Limits:

@@ -8,7 +8,7 @@ chat: one user's thousand messages wait in their own lane while other citizens a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -25,6 +25,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self._running = asyncio.Semaphore(max_concurrent_updates)
         self._lanes: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
+        # Told each update id once it has been handled, so the inbox can let it go.
+        self.on_done: Callable[[int], None] | None = None
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _chat_key(update)
@@ -34,6 +36,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             async with lock, self._running:
                 await coroutine
         finally:
+            if self.on_done is not None and isinstance(update, Update):
+                self.on_done(update.update_id)
             self._waiting[key] -= 1
             if self._waiting[key] == 0:  # forget idle lanes so the dict does not grow forever
                 del self._waiting[key]

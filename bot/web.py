@@ -39,6 +39,7 @@ from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from bot.config import Config, ConfigError
+from bot.inbox import InboxFull
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.page_language import PageLanguage, helpers, linker, pick
 from bot.services import Services
@@ -495,11 +496,20 @@ async def telegram_webhook(request: web.Request) -> web.StreamResponse:
     except Exception:
         log.warning("webhook: could not parse update %s", data.get("update_id"), exc_info=True)
         return web.Response(status=400, text="not a Telegram update\n")
-    # Handle, then answer: Telegram forgets an update once we say 200, so a 200 for an update
-    # still sitting in a memory queue would lose it if the process died. If we die mid-way,
-    # Telegram sends it again and the update-id record keeps it from being counted twice.
-    # Through the update processor, so one chat's updates stay in order (bot/updates.py).
-    await tg.update_processor.process_update(update, tg.process_update(update))
+    # Stored, then answered: Telegram forgets an update once we say 200, so we say it only once
+    # the update is committed to the inbox (bot/inbox.py); handling runs behind, and a crash
+    # before it is done replays it at the next start. A full inbox answers 503 and Telegram
+    # keeps the update and sends it again later.
+    inbox = tg.update_queue.inbox  # type: ignore[attr-defined]
+    try:
+        fresh = await inbox.accept(update.update_id, json.dumps(data), wait_for_room=False)
+    except InboxFull:
+        return web.Response(status=503, text="busy, send it again later\n", headers={"Retry-After": "5"})
+    except Exception:
+        log.warning("webhook: could not store update %s", update.update_id, exc_info=True)
+        return web.Response(status=500, text="could not store the update\n")
+    if fresh:
+        tg.update_queue.put_nowait(update)
     return web.Response(text="ok\n")
 
 

@@ -59,6 +59,8 @@ class Submission:
     forward_type: str | None = None  # user | hidden_user | chat | channel
     forward_from: str | None = None  # a channel or chat title, never a private person's name
     forward_date: datetime | None = None
+    # Replayed from the inbox after a crash: handled before, but its reply may never have left.
+    replayed: bool = False
 
 
 @dataclass
@@ -134,7 +136,7 @@ def _mark_update(session: Session, update_id: int | None) -> bool:
 
 def submit(session: Session, index: ClaimIndex, sub: Submission, limits: Limits = Limits()) -> IntakeResult:
     if not _mark_update(session, sub.update_id):
-        return IntakeResult("duplicate")
+        return _again(session, sub.update_id) if sub.replayed else IntakeResult("duplicate")
     citizen = citizens.get_or_create(session, sub.user_id, sub.chat_id, sub.telegram_lang)
     text = sub.text[:MAX_TEXT]
     normalized = normalize(text)
@@ -208,6 +210,36 @@ def submit(session: Session, index: ClaimIndex, sub: Submission, limits: Limits 
             )
 
     return _new_claim(session, index, citizen, request, text, normalized, lang, reply_lang, sub)
+
+
+def _again(session: Session, update_id: int | None) -> IntakeResult:
+    """What to say again for a request recorded before a crash, as its claim stands now.
+
+    Said twice rather than never: the citizen is waiting for this reply, and a repeated reply
+    to one's own message is easy to read, unlike silence.
+    """
+    request = session.exec(select(Request).where(Request.update_id == update_id)).first()
+    citizen = session.get(Citizen, request.citizen_id) if request is not None else None
+    claim = session.get(Claim, request.claim_id) if request is not None and request.claim_id else None
+    if request is None or citizen is None or claim is None:
+        return IntakeResult("duplicate")
+    claim = resolve(session, claim)
+    if claim.status == ClaimStatus.SPAM:
+        return IntakeResult("duplicate")
+    chosen = (
+        clarifications.for_language(session, claim.id, citizen.lang)  # type: ignore[arg-type]
+        if claim.status == ClaimStatus.PUBLISHED
+        else None
+    )
+    outcome: Outcome = "answer" if chosen is not None else "under_review"
+    return IntakeResult(
+        outcome,
+        lang=citizen.lang,
+        claim=claim,
+        clarification=chosen,
+        request_id=request.id,
+        citizen_id=citizen.id,
+    )
 
 
 def _attach(

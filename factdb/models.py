@@ -277,6 +277,26 @@ class ProcessedUpdate(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
 
 
+class InboxUpdate(SQLModel, table=True):
+    """An update we have told Telegram we have, not yet handled: replayed after a crash."""
+
+    __tablename__ = "inbox_update"
+
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    owner: str = Field(max_length=64, index=True)  # the worker that will handle it
+    received_at: datetime = Field(default_factory=utcnow)
+
+
+class InboxWorker(SQLModel, table=True):
+    """A worker's heartbeat: its inbox rows are adopted by others once it stops beating."""
+
+    __tablename__ = "inbox_worker"
+
+    owner: str = Field(primary_key=True, max_length=64)
+    seen_at: datetime = Field(default_factory=utcnow)
+
+
 class RateEvent(SQLModel, table=True):
     """Citizen submissions in the last day, for the flood limits (shared by all workers)."""
 

@@ -271,6 +271,8 @@ class BotApiEmulator:
         self._commands: dict[str, list[JSON]] = {}
 
         self._faults: list[_Fault] = []
+        self._holds: set[tuple[str, int | None]] = set()
+        self.held_calls = 0  # calls that reached a hold (they may since have been released)
         self._random_faults: _RandomFaults | None = None
         self._limits: _Limits | None = None
 
@@ -463,6 +465,7 @@ class BotApiEmulator:
             handler = self._methods().get(method.lower())
             if handler is None:
                 raise ApiError(404, "Not Found")
+            await self._wait_while_held(method.lower(), params)
             execute_then_delay = await self._apply_faults(method.lower(), params)
             result = await handler(params)
             if execute_then_delay:
@@ -629,6 +632,32 @@ class BotApiEmulator:
                 description = _DEFAULT_DESCRIPTIONS.get(error_code, "Internal Server Error")
         with self._lock:
             self._faults.append(_Fault(method.lower(), error_code, description, retry_after, times, chat_id))
+
+    def hold(self, method: str, *, chat_id: int | None = None) -> None:
+        """Leave calls of ``method`` (for ``chat_id``, or any chat) unanswered until released.
+
+        Like a connection that hangs: the bot cannot tell whether the call will ever land.
+        """
+        with self._lock:
+            self._holds.add((method.lower(), chat_id))
+
+    def release_holds(self) -> None:
+        with self._lock:
+            self._holds.clear()
+        self._notify()
+
+    def _held(self, method: str, chat_id: int | None) -> bool:
+        with self._lock:
+            return bool(self._holds) and ((method, chat_id) in self._holds or (method, None) in self._holds)
+
+    async def _wait_while_held(self, method: str, params: JSON) -> None:
+        chat_id = self._maybe_int(params.get("chat_id"))
+        if not self._held(method, chat_id):
+            return
+        with self._lock:
+            self.held_calls += 1
+        self._notify()
+        await self._wait_for(lambda: None if self._held(method, chat_id) and not self._stopping else True, 3600.0)
 
     def clear_faults(self) -> None:
         with self._lock:

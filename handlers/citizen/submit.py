@@ -27,7 +27,7 @@ from handlers.common import Buttons, reply, services
 log = logging.getLogger(__name__)
 
 
-def submission_from(update: Update, message: Message) -> intake.Submission:
+def submission_from(update: Update, message: Message, *, replayed: bool = False) -> intake.Submission:
     user = message.from_user
     assert user is not None
     fwd_type = fwd_from = None
@@ -52,6 +52,7 @@ def submission_from(update: Update, message: Message) -> intake.Submission:
         forward_type=fwd_type,
         forward_from=fwd_from,
         forward_date=fwd_date,
+        replayed=replayed,
     )
 
 
@@ -138,7 +139,8 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if message is None or message.from_user is None:
         return
     svc = services(context)
-    sub = submission_from(update, message)
+    sub = submission_from(update, message, replayed=update.update_id in svc.replayed)
+    svc.replayed.discard(update.update_id)
     first_name = message.from_user.first_name or ""
     started = time.perf_counter()
 

@@ -1,0 +1,136 @@
+"""Telegram forgets an update once we acknowledge it; the inbox makes sure we do not.
+
+The bot runs as a real subprocess (`crowdcheck run` polling, or `crowdcheck serve` taking
+webhook pushes) against the emulator in this process, and is killed with SIGKILL after it has
+acknowledged citizens' messages but before it has handled them all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+import time
+
+import pytest
+from sqlmodel import func, select
+
+from bot.emulator.emulator import BotApiEmulator
+from factdb.db import Database
+from factdb.models import Claim, InboxUpdate, Request
+
+CITIZENS = list(range(7001, 7007))
+STUCK = CITIZENS[:2]  # their replies hang on the wire when the bot is killed
+RUMOURS = [
+    "The river bridge will be closed for two years starting Monday",
+    "Free bus passes are handed out at the town hall to everyone over sixty",
+    "A cargo ship leaked poison into the harbour and the fish are unsafe",
+    "The stadium concert was cancelled because the singer was arrested",
+    "The public library is being sold to a hotel chain next month",
+    "Ferry tickets will cost triple during the summer holidays",
+    "The museum burned down last night and the paintings were stolen",
+    "Schools will switch to a four day week after the elections",
+    "Tap water in the north district contains dangerous lead levels",
+    "The central bank is printing a new coin with the mayor's face",
+    "Petrol stations will run dry this weekend because of a strike",
+    "Every phone will receive an emergency alarm test at midnight",
+]
+
+
+def _rumour(citizen: int, n: int) -> str:
+    return RUMOURS[CITIZENS.index(citizen) * 2 + n - 1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _start(
+    mode: str, emu: BotApiEmulator, db: Database, tmp_path, port: int
+) -> asyncio.subprocess.Process:
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": emu.token,
+        "TELEGRAM_API_BASE_URL": emu.base_url,
+        "CROWDCHECK_DATABASE_URL": db.url,
+        "CROWDCHECK_PUBLIC_URL": f"http://127.0.0.1:{port}",
+    }
+    args = ["run"] if mode == "polling" else ["serve", "--host", "127.0.0.1", "--port", str(port)]
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        *args,
+        env=env,
+        stdout=open(tmp_path / "bot.log", "ab"),
+        stderr=asyncio.subprocess.STDOUT,
+    )
+
+
+async def _until(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+def _replies(emu: BotApiEmulator, citizen: int) -> int:
+    return len(emu.bot_messages(citizen))
+
+
+def _count(db: Database, model) -> int:
+    with db.session() as s:
+        return int(s.exec(select(func.count()).select_from(model)).one())
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_messages_acknowledged_before_a_kill_9_are_handled_after_the_restart(
+    mode: str, db: Database, emulator: BotApiEmulator, tmp_path
+) -> None:
+    db.ensure_schema()
+    for citizen in CITIZENS:
+        emulator.user(citizen, f"C{citizen}")
+    for citizen in STUCK:
+        emulator.hold("sendMessage", chat_id=citizen)
+    port = _free_port()
+    bot = await _start(mode, emulator, db, tmp_path, port)
+    try:
+        # Everyone sends two messages; a stuck citizen's second waits behind the first.
+        for n in (1, 2):
+            for citizen in CITIZENS:
+                emulator.send_text(citizen, _rumour(citizen, n))
+        free = [c for c in CITIZENS if c not in STUCK]
+        await _until(lambda: all(_replies(emulator, c) == 2 for c in free), 60, "the free citizens' replies")
+        await _until(lambda: emulator.held_calls >= len(STUCK), 30, "the stuck replies to be on the wire")
+        await _until(lambda: not emulator.pending_updates, 30, "Telegram to have handed over every update")
+        assert _count(db, Request) < 2 * len(CITIZENS), "the stuck citizens' second messages were handled"
+        assert _count(db, InboxUpdate) >= len(STUCK) * 2
+    finally:
+        bot.kill()  # SIGKILL: no cleanup at all
+        await bot.wait()
+    emulator.release_holds()
+
+    bot = await _start(mode, emulator, db, tmp_path, port)
+    try:
+        await _until(lambda: _count(db, Request) == 2 * len(CITIZENS), 60, "every message to be recorded")
+        # Each stuck citizen hears about both messages (the first perhaps twice: it was in doubt).
+        await _until(
+            lambda: all(_replies(emulator, c) >= 2 for c in STUCK), 30, "the stuck citizens' replies"
+        )
+        await _until(lambda: _count(db, InboxUpdate) == 0, 10, "the inbox to empty")
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(bot.wait(), 30) == 0
+    with db.session() as s:
+        counted = int(s.exec(select(func.sum(Claim.request_count))).one())
+        recorded = len({r.update_id for r in s.exec(select(Request))})
+    assert counted == recorded == 2 * len(CITIZENS), "a message was counted twice or lost"
+    assert all(_replies(emulator, c) == 2 for c in CITIZENS if c not in STUCK), (
+        "a handled message was replayed"
+    )
