@@ -143,8 +143,15 @@ def summary(
     }
 
 
-async def run_webhook(url: str, n: int, tmp: Path) -> dict[str, object]:
-    emu = BotApiEmulator()
+def _label(kind: str, url: str, latency: float) -> str:
+    db = "PostgreSQL" if "postgresql" in url else "SQLite"
+    return f"{kind}, {db}, API {latency * 1000:.0f} ms"
+
+
+async def run_webhook(
+    url: str, n: int, tmp: Path, latency: float = 0.0, *, burst_priority: bool = True
+) -> dict[str, object]:
+    emu = BotApiEmulator(latency=latency)
     await emu.start()
     for i in range(n):
         emu.user(FIRST_USER + i, f"C{i}")
@@ -159,9 +166,10 @@ async def run_webhook(url: str, n: int, tmp: Path) -> dict[str, object]:
         public_url=f"http://127.0.0.1:{port}",
         webhook_secret="bench-secret_1",
     )
-    server = WebServer(
-        config, host="127.0.0.1", port=port, runtime=BotRuntime(config, db=db, long_poll_timeout=1)
-    )
+    runtime = BotRuntime(config, db=db, long_poll_timeout=1)
+    if not burst_priority:  # the baseline: handling never steps aside for receiving
+        runtime.app.update_processor.receiving = None  # type: ignore[attr-defined]
+    server = WebServer(config, host="127.0.0.1", port=port, runtime=runtime)
     await server.start()
     hook, headers = server.webhook_url, {SECRET_HEADER: webhook_secret(config)}
     posted: dict[int, float] = {}
@@ -183,7 +191,7 @@ async def run_webhook(url: str, n: int, tmp: Path) -> dict[str, object]:
             ingest = time.monotonic() - started
         answered = await replies_done(emu, n)
         return summary(
-            f"webhook, {'PostgreSQL' if 'postgresql' in url else 'SQLite'}",
+            _label("webhook" if burst_priority else "webhook, no burst priority (baseline)", url, latency),
             n,
             posted,
             ingest,
@@ -195,8 +203,8 @@ async def run_webhook(url: str, n: int, tmp: Path) -> dict[str, object]:
         await emu.stop()
 
 
-async def run_polling(url: str, n: int, tmp: Path) -> dict[str, object]:
-    emu = BotApiEmulator()
+async def run_polling(url: str, n: int, tmp: Path, latency: float = 0.0) -> dict[str, object]:
+    emu = BotApiEmulator(latency=latency)
     await emu.start()
     db = Database(url)
     db.ensure_schema()
@@ -212,7 +220,7 @@ async def run_polling(url: str, n: int, tmp: Path) -> dict[str, object]:
             emu.send_text(FIRST_USER + i, message(i), first_name=f"C{i}", language_code="en")
         answered = await replies_done(emu, n)
         return summary(
-            f"long polling (baseline), {'PostgreSQL' if 'postgresql' in url else 'SQLite'}",
+            _label("long polling (baseline)", url, latency),
             n,
             posted,
             None,
@@ -230,15 +238,26 @@ async def main() -> None:
     )
     parser.add_argument("--updates", type=int, default=2000)
     parser.add_argument("--postgres", action="store_true", help="also on PostgreSQL at 127.0.0.1:5432/test")
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=50.0,
+        help="also run with this Bot API round trip (Telegram's servers are not on loopback); 0: skip",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
-    rows = [
-        await run_webhook(f"sqlite:///{tmp}/w.sqlite3", args.updates, tmp),
-        await run_polling(f"sqlite:///{tmp}/p.sqlite3", args.updates, tmp),
-    ]
-    if args.postgres:
-        with pg_schema("bench_e2e") as url:
-            rows.append(await run_webhook(url, args.updates, tmp))
+    latencies = [0.0] + ([args.latency_ms / 1000] if args.latency_ms else [])
+    rows = []
+    for i, latency in enumerate(latencies):
+        sqlite = f"sqlite:///{tmp}/run{i}-%s.sqlite3"
+        rows.append(await run_webhook(sqlite % "w", args.updates, tmp, latency))
+        rows.append(await run_webhook(sqlite % "b", args.updates, tmp, latency, burst_priority=False))
+        rows.append(await run_polling(sqlite % "p", args.updates, tmp, latency))
+        if args.postgres:
+            with pg_schema(f"bench_e2e_{i}") as url:
+                rows.append(await run_webhook(url, args.updates, tmp, latency))
+            with pg_schema(f"bench_e2e_b{i}") as url:
+                rows.append(await run_webhook(url, args.updates, tmp, latency, burst_priority=False))
     print_table(rows)
 
 

@@ -86,6 +86,7 @@ class BotRuntime:
         queue, processor = self.app.update_queue, self.app.update_processor
         assert isinstance(queue, DurableUpdateQueue) and isinstance(processor, PerChatUpdateProcessor)
         queue.inbox, processor.on_done = self.inbox, self.inbox.done
+        processor.receiving = self.inbox.receiving
         self.delivery = (
             DeliveryLoop(
                 self.app.bot,

@@ -21,8 +21,10 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
+from sqlalchemy.engine import make_url
 from telegram import Update
 from telegram.request import HTTPXRequest
 
@@ -34,7 +36,31 @@ T = TypeVar("T")
 
 BATCH = 1000
 HEARTBEAT_EVERY = 5.0  # seconds; factdb.inbox.HEARTBEAT_TIMEOUT is four beats
-ADOPT_EVERY = 30.0  # how often a live worker looks for rows a crashed peer left behind
+ADOPT_EVERY = 30.0
+# Handled updates are deleted in batches: a commit per handled update would compete with the
+# commits that acknowledge new ones. An update handled but not yet deleted when the process
+# dies is replayed; handlers are idempotent by update id (factdb.intake, review state checks).
+DELETE_EVERY = 0.2
+# Updates waiting to be stored at which a burst counts as on. A steady stream keeps one or two
+# waiting; Telegram pushing a backlog keeps up to its max_connections (40 by default).
+PRESSURE = 4
+BURST_HOLD = 0.5  # seconds a burst stays on after the pressure was last seen: no flapping  # how often a live worker looks for rows a crashed peer left behind
+
+
+def inbox_database(db: Database) -> Database:
+    """Where the inbox lives: beside the claims on PostgreSQL, in a file of its own on SQLite.
+
+    SQLite lets one connection write to a file at a time; in the claims' file the inbox writer
+    would queue behind every handler's transaction (and SQLite's busy backoff sleeps up to 100
+    ms), so acknowledging an update would wait on handling the ones before it.
+    """
+    url = make_url(db.url)
+    if db.is_postgres or not url.database or url.database == ":memory:":
+        return db
+    path = Path(url.database)
+    return Database(
+        url.set(database=str(path.with_name(f"{path.stem}.inbox{path.suffix}"))).render_as_string(False)
+    )
 
 
 class InboxFull(Exception):
@@ -50,7 +76,8 @@ class _Arrival:
 
 class DurableInbox:
     def __init__(self, db: Database, *, max_backlog: int = 20_000, owner: str | None = None) -> None:
-        self.db = db
+        self.db = inbox_database(db)
+        self._own_file = self.db is not db
         self.max_backlog = max_backlog
         self.owner = owner or f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         # Called with rows adopted from a stopped worker (or our own previous life).
@@ -63,6 +90,8 @@ class DurableInbox:
         self._room.set()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._accepting = 0  # webhook requests waiting for their update to be stored
+        self._burst_until = 0.0
         # Its own thread: in the shared default pool the writer would queue behind the handlers'
         # database work, and the webhook would answer only as fast as updates are handled.
         self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="inbox")
@@ -71,6 +100,16 @@ class DurableInbox:
     @property
     def backlog(self) -> int:
         return len(self._held)
+
+    def receiving(self) -> bool:
+        """Webhook pushes are queueing up to be stored (or were a moment ago): a burst is on.
+
+        Only pushes count: a long-polling batch waits for nobody, and Telegram keeps the rest.
+        """
+        now = time.monotonic()
+        if self._accepting >= PRESSURE:
+            self._burst_until = now + BURST_HOLD
+        return now < self._burst_until
 
     @property
     def full(self) -> bool:
@@ -86,7 +125,11 @@ class DurableInbox:
     async def accept(self, update_id: int, payload: str, *, wait_for_room: bool = True) -> bool:
         """Store an update; True once it is committed and new, False for a redelivery."""
         await self.room(wait=wait_for_room)
-        return await self.submit(update_id, payload)
+        self._accepting += 1
+        try:
+            return await self.submit(update_id, payload)
+        finally:
+            self._accepting -= 1
 
     async def room(self, *, wait: bool = True) -> None:
         while self.full:
@@ -99,8 +142,9 @@ class DurableInbox:
         """The update has been handled (well or not: a poison update must not replay forever)."""
         if update_id in self._held:
             self._held.discard(update_id)
-            self._done.append(update_id)
-            self._wake.set()
+            self._done.append(update_id)  # removed with the next commit, or within DELETE_EVERY
+            if len(self._done) == 1:
+                asyncio.get_running_loop().call_later(DELETE_EVERY, self._wake.set)
             if not self.full:
                 self._room.set()
 
@@ -111,6 +155,8 @@ class DurableInbox:
     # -- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> list[tuple[int, str]]:
         """Beat once and take over what a stopped worker (or our last run) left; returns it."""
+        if self._own_file:  # our private file: always safe to bring to the current schema
+            await self._in_writer(self.db.upgrade)
         adopted = await self._in_writer(self._adopt)
         self._task = asyncio.create_task(self._run(), name="inbox-writer")
         return adopted
@@ -118,11 +164,13 @@ class DurableInbox:
     async def stop(self) -> None:
         """Commit the last deletions and retire the heartbeat; rows left are replayed next start."""
         self._stopping = True
-        self._wake.set()
+        self._wake.set()  # the last deletions are committed before the writer ends
         if self._task is not None:
             await self._task
         await self._in_writer(self.db.transaction, lambda s: ib.retire(s, self.owner))
         self._thread.shutdown(wait=False)
+        if self._own_file:
+            self.db.dispose()
 
     async def _in_writer(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
@@ -143,7 +191,9 @@ class DurableInbox:
         last_beat = last_adopt = time.monotonic()
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=HEARTBEAT_EVERY)
+                await asyncio.wait_for(
+                    self._wake.wait(), timeout=DELETE_EVERY if self._done else HEARTBEAT_EVERY
+                )
             self._wake.clear()
             arrivals, self._arrivals = self._arrivals[:BATCH], self._arrivals[BATCH:]
             done, self._done = self._done, []

@@ -14,6 +14,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+BURST_CONCURRENCY = 1
+
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     # PTB's own semaphore is taken *before* an update reaches us, so a flood waiting in its lane
@@ -27,6 +29,9 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self._waiting: dict[int, int] = {}
         # Told each update id once it has been handled, so the inbox can let it go.
         self.on_done: Callable[[int], None] | None = None
+        # True while updates are pouring in: handling then steps aside (see do_process_update).
+        self.receiving: Callable[[], bool] | None = None
+        self._during_burst = asyncio.Semaphore(BURST_CONCURRENCY)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _chat_key(update)
@@ -34,7 +39,15 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
             async with lock, self._running:
-                await coroutine
+                if self.receiving is not None and self.receiving():
+                    # Storing an update is cheap and is what Telegram waits for; handling is
+                    # the expensive part and one process has one core for Python. In a burst,
+                    # few handlers run, so the webhook keeps acknowledging at full speed and
+                    # the backlog, safe in the inbox, is worked off behind it.
+                    async with self._during_burst:
+                        await coroutine
+                else:
+                    await coroutine
         finally:
             if self.on_done is not None and isinstance(update, Update):
                 self.on_done(update.update_id)

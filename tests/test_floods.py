@@ -109,5 +109,7 @@ async def test_a_troll_sending_1000_messages_in_a_minute_does_not_slow_other_cit
         f"{statistics.median(flooded) * 1000:.0f} ms, max {max(flooded) * 1000:.0f} ms"
     )
     assert slow_downs(emu, TROLL) == 1
-    # generous: loopback + a database write should answer well under a second even mid-flood
-    assert max(flooded) < max(1.0, 5 * max(quiet))
+    # Generous: the first question sits behind the troll's thousand updates, ten getUpdates
+    # batches that are each committed to the inbox before they are confirmed; handling those
+    # thousand one by one (what a shared queue would make others wait for) takes far longer.
+    assert max(flooded) < max(2.0, 5 * max(quiet))

@@ -18,8 +18,10 @@ import pytest
 from sqlmodel import func, select
 
 from bot.emulator.emulator import BotApiEmulator
+from bot.inbox import BURST_HOLD, PRESSURE, DurableInbox, inbox_database
 from factdb.db import Database
-from factdb.models import Claim, InboxUpdate, Request
+from factdb.inbox import HEARTBEAT_TIMEOUT
+from factdb.models import Claim, InboxUpdate, InboxWorker, Request
 
 CITIZENS = list(range(7001, 7007))
 STUCK = CITIZENS[:2]  # their replies hang on the wire when the bot is killed
@@ -110,7 +112,7 @@ async def test_messages_acknowledged_before_a_kill_9_are_handled_after_the_resta
         await _until(lambda: emulator.held_calls >= len(STUCK), 30, "the stuck replies to be on the wire")
         await _until(lambda: not emulator.pending_updates, 30, "Telegram to have handed over every update")
         assert _count(db, Request) < 2 * len(CITIZENS), "the stuck citizens' second messages were handled"
-        assert _count(db, InboxUpdate) >= len(STUCK) * 2
+        assert _count(inbox_database(db), InboxUpdate) >= len(STUCK) * 2
     finally:
         bot.kill()  # SIGKILL: no cleanup at all
         await bot.wait()
@@ -123,7 +125,7 @@ async def test_messages_acknowledged_before_a_kill_9_are_handled_after_the_resta
         await _until(
             lambda: all(_replies(emulator, c) >= 2 for c in STUCK), 30, "the stuck citizens' replies"
         )
-        await _until(lambda: _count(db, InboxUpdate) == 0, 10, "the inbox to empty")
+        await _until(lambda: _count(inbox_database(db), InboxUpdate) == 0, 10, "the inbox to empty")
     finally:
         bot.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(bot.wait(), 30) == 0
@@ -134,3 +136,60 @@ async def test_messages_acknowledged_before_a_kill_9_are_handled_after_the_resta
     assert all(_replies(emulator, c) == 2 for c in CITIZENS if c not in STUCK), (
         "a handled message was replayed"
     )
+
+
+async def test_a_redelivered_update_is_stored_once_and_let_go_once_handled(db: Database) -> None:
+    db.ensure_schema()
+    inbox = DurableInbox(db)
+    assert await inbox.start() == []
+    try:
+        first, again = await asyncio.gather(inbox.accept(41, '{"update_id": 41}'), inbox.accept(41, "{}"))
+        assert (first, again) == (True, False)
+        assert await inbox.accept(41, "{}") is False  # Telegram sends it a third time
+        assert _count(inbox.db, InboxUpdate) == 1 and inbox.backlog == 1
+        inbox.done(41)
+        await _until(lambda: _count(inbox.db, InboxUpdate) == 0, 5, "the handled update to be deleted")
+    finally:
+        await inbox.stop()
+
+
+async def test_a_burst_of_pushes_is_noticed_and_forgotten_when_it_ends(db: Database) -> None:
+    db.ensure_schema()
+    inbox = DurableInbox(db)
+    await inbox.start()
+    try:
+        assert not inbox.receiving()
+        pushes = [asyncio.ensure_future(inbox.accept(100 + i, "{}")) for i in range(PRESSURE)]
+        await asyncio.sleep(0)  # the pushes are waiting for their commit
+        assert inbox.receiving()
+        await asyncio.gather(*pushes)
+        assert inbox.receiving(), "a burst stays on for a moment, so handling does not flap"
+        await asyncio.sleep(BURST_HOLD + 0.05)
+        assert not inbox.receiving()
+    finally:
+        await inbox.stop()
+
+
+async def test_updates_left_by_a_stopped_worker_are_adopted_by_a_live_one(db: Database) -> None:
+    db.ensure_schema()
+    dead = DurableInbox(db, owner="worker-that-died")
+    await dead.start()
+    assert await dead.accept(7, '{"update_id": 7}') and await dead.accept(8, '{"update_id": 8}')
+    dead._stopping = True  # dies: no deletions, no goodbye (its heartbeat just stops)
+    dead._wake.set()
+    await dead._task  # type: ignore[misc]
+    if db.is_postgres:  # a live peer leaves a fresh heartbeat alone; a stale one is adopted
+        live = DurableInbox(db, owner="live-worker")
+        assert await live.start() == []
+        await live.stop()
+        with dead.db.session() as s:
+            s.exec(
+                select(InboxWorker).where(InboxWorker.owner == "worker-that-died")
+            ).one().seen_at -= HEARTBEAT_TIMEOUT
+            s.commit()
+    heir = DurableInbox(db, owner="heir")
+    try:
+        assert [uid for uid, _ in await heir.start()] == [7, 8]
+        assert heir.backlog == 2
+    finally:
+        await heir.stop()

@@ -225,6 +225,7 @@ class BotApiEmulator:
         webhook_max_retry_delay: float = 2.0,
         callback_query_ttl: float | None = None,
         max_log_entries: int = 200_000,
+        latency: float = 0.0,
     ) -> None:
         if not _TOKEN_RE.match(token):
             raise ValueError("token must look like a Telegram token: '<digits>:<secret>'")
@@ -235,6 +236,10 @@ class BotApiEmulator:
         self.webhook_max_retry_delay = webhook_max_retry_delay
         self.callback_query_ttl = callback_query_ttl
         self._max_log = max_log_entries
+        # Seconds added to every answer except getUpdates: loopback answers in well under a
+        # millisecond, Telegram's servers in tens of milliseconds, and that changes how a bot
+        # spends its time.
+        self.latency = latency
         self.bot_user: JSON = {
             "id": int(token.split(":", 1)[0]),
             "is_bot": True,
@@ -466,6 +471,8 @@ class BotApiEmulator:
             if handler is None:
                 raise ApiError(404, "Not Found")
             await self._wait_while_held(method.lower(), params)
+            if self.latency and counted:
+                await self._sleep(self.latency)
             execute_then_delay = await self._apply_faults(method.lower(), params)
             result = await handler(params)
             if execute_then_delay:
