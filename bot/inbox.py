@@ -36,7 +36,7 @@ T = TypeVar("T")
 
 BATCH = 1000
 HEARTBEAT_EVERY = 5.0  # seconds; factdb.inbox.HEARTBEAT_TIMEOUT is four beats
-ADOPT_EVERY = 30.0
+ADOPT_EVERY = 10.0
 # Handled updates are deleted in batches: a commit per handled update would compete with the
 # commits that acknowledge new ones. An update handled but not yet deleted when the process
 # dies is replayed; handlers are idempotent by update id (factdb.intake, review state checks).
