@@ -109,6 +109,8 @@ class BotRuntime:
         await self.app.initialize()
         await self.app.start()
         self._replay(await self.inbox.start())
+        if self.svc.metrics is not None:
+            self.svc.metrics.watch_inbox(lambda: self.inbox.backlog)
         if polling:
             await self.app.bot.delete_webhook()
             assert self.app.updater is not None

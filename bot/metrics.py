@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -74,6 +75,11 @@ class Metrics:
         self.outbox_backlog = Gauge(
             "crowdcheck_outbox_backlog", "Messages still owed: pending or being sent.", registry=r
         )
+        self.inbox_updates = Gauge(
+            "crowdcheck_inbox_updates",
+            "Updates this worker has acknowledged to Telegram and not yet handled (docs/inbox.md).",
+            registry=r,
+        )
         self.database_up = Gauge(
             "crowdcheck_database_up", "1 when the last scrape could read the database.", registry=r
         )
@@ -90,6 +96,9 @@ class Metrics:
 
     def delivery(self, result: str) -> None:
         self.deliveries.labels(result=result).inc()
+
+    def watch_inbox(self, count: Callable[[], float]) -> None:
+        self.inbox_updates.set_function(count)
 
     def install(self, application: Any) -> None:
         """Count every update a python-telegram-bot Application receives (polling or webhook).

@@ -56,6 +56,15 @@ async def test_stats_show_the_week(tipline: Tipline) -> None:
     assert "bicycles" in text  # the most viral open claim
 
 
+async def test_a_spanish_speaking_reviewer_reads_the_figures_in_spanish(tipline: Tipline) -> None:
+    tipline.seed_published("The river will flood the old town tonight, evacuate now", summary="No flood.")
+    await tipline.ask(301, "A new tax on bicycles starts on Monday according to the ministry of transport")
+    tipline.emu.user(JONAS, "Jonas", language_code="es")
+    text = shown(await tipline.ask(JONAS, "/stats"))
+    assert "Afirmaciones: 2" in text and "Publicada 1" in text and "Nueva 1" in text
+    assert "published" not in text and "new 1" not in text  # no raw status names
+
+
 async def test_export_sends_a_claimreview_file_without_anyone_who_asked(tipline: Tipline) -> None:
     tipline.seed_published(
         "Free petrol vouchers are handed out at the town hall this Friday", summary="There are no vouchers."

@@ -53,6 +53,12 @@ async def test_an_operator_scrapes_a_polling_bot_and_sees_a_citizens_message_cou
         assert 'crowdcheck_updates_total{kind="message"} 1.0' in body
         assert 'crowdcheck_intake_total{outcome="new_claim"} 1.0' in body
         assert "crowdcheck_queue_size 1.0" in body and "crowdcheck_database_up 1.0" in body
+        for _ in range(50):  # the reply lands a moment before its handler returns
+            if "crowdcheck_inbox_updates 0.0" in body:
+                break
+            await asyncio.sleep(0.05)
+            body = (await scrape(port, "/metrics"))[1]
+        assert "crowdcheck_inbox_updates 0.0" in body  # handled, so no longer held
         assert await scrape(port, "/healthz") == (200, "ok\n")
         for page in ("/claims", "/stats", "/feed/claimreview.json", "/telegram/anything"):
             assert (await scrape(port, page))[0] == 404, page  # only those two

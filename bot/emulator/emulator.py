@@ -664,7 +664,9 @@ class BotApiEmulator:
         with self._lock:
             self.held_calls += 1
         self._notify()
-        await self._wait_for(lambda: None if self._held(method, chat_id) and not self._stopping else True, 3600.0)
+        await self._wait_for(
+            lambda: None if self._held(method, chat_id) and not self._stopping else True, 3600.0
+        )
 
     def clear_faults(self) -> None:
         with self._lock:

@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import texts
+from bot.page_language import STATUS_LABELS
 from factdb import stats as st
 from factdb.interchange import exporter
 from handlers.common import reply, services
@@ -28,7 +29,10 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     svc = services(context)
     with svc.db.session() as session:
         s = st.stats(session, half_life_hours=svc.config.virality_half_life_hours)
-    status_words = ", ".join(f"{status} {t.number(n)}" for status, n in sorted(s.claims_by_status.items()))
+    status_words = ", ".join(
+        f"{t._(STATUS_LABELS.get(status, status))} {t.number(n)}"
+        for status, n in sorted(s.claims_by_status.items())
+    )
     lines = [
         "<b>" + t._("This week") + "</b>",
         t._("Claims: {n} ({statuses})").format(n=t.number(s.claims_total), statuses=status_words or "—"),
@@ -36,11 +40,11 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             today=t.number(s.requests_today), week=t.number(s.requests_7d)
         ),
         t._("Median time to publish: {duration}").format(
-            duration=st.format_duration(s.median_hours_to_publish)
+            duration="—" if s.median_hours_to_publish is None else t.duration(s.median_hours_to_publish)
         ),
     ]
     if s.helpful_share is not None:
-        lines.append(t._("Found helpful: {share}").format(share=f"{round(100 * s.helpful_share)} %"))
+        lines.append(t._("Found helpful: {share}").format(share=t.percent(s.helpful_share)))
     if s.top_viral:
         lines.append(t._("Most viral open claims:"))
         lines += [
