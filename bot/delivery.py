@@ -10,21 +10,25 @@ a restarted loop never sends a row twice; see factdb/outbox.py.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import time
 import uuid
 from datetime import timedelta
 
-from telegram import Bot, Message
+from sqlmodel import Session
+from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from bot import review_texts
 from bot.notices import render_job
 from bot.services import Services
 from factdb import cards, citizens
 from factdb import outbox as ob
 from factdb.models import Claim
+from handlers.common import markup
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +158,11 @@ class DeliveryLoop:
         db = self.svc.db
         try:
             with db.session() as session:
-                rendered = render_job(self.svc, session, job)
+                rendered = self._as_digest(session, job) if job.kind == "card" else None
+                if rendered is not None:
+                    job = dataclasses.replace(job, kind="digest")
+                else:
+                    rendered = render_job(self.svc, session, job)
             if rendered is None:  # nothing to say any more (claim gone, citizen forgotten)
                 await asyncio.to_thread(self._with_session, ob.mark_failed, job.id, "nothing to render")
                 return
@@ -235,6 +243,14 @@ class DeliveryLoop:
             reply_markup=markup,  # type: ignore[arg-type]
             disable_web_page_preview=True,
         )
+
+    def _as_digest(self, session: Session, job: ob.Job) -> tuple[str, InlineKeyboardMarkup | None] | None:
+        """In a surge of new claims, this card goes out as a digest of every card waiting."""
+        claims = cards.collapse(session, job.id, job.claim_id, job.chat_id)  # type: ignore[arg-type]
+        if not claims:
+            return None
+        text, rows = review_texts.digest(self.svc.t(None), claims)
+        return text, markup(rows)
 
     def _finish(self, job: ob.Job, message: Message | bool, sent_text: str) -> None:
         message_id = message.message_id if isinstance(message, Message) else None

@@ -36,7 +36,7 @@ T = TypeVar("T")
 
 BATCH = 1000
 HEARTBEAT_EVERY = 5.0  # seconds; factdb.inbox.HEARTBEAT_TIMEOUT is four beats
-ADOPT_EVERY = 10.0
+ADOPT_EVERY = 10.0  # how often a live worker looks for rows a crashed peer left behind
 # Handled updates are deleted in batches: a commit per handled update would compete with the
 # commits that acknowledge new ones. An update handled but not yet deleted when the process
 # dies is replayed; handlers are idempotent by update id (factdb.intake, review state checks).
@@ -44,7 +44,8 @@ DELETE_EVERY = 0.2
 # Updates waiting to be stored at which a burst counts as on. A steady stream keeps one or two
 # waiting; Telegram pushing a backlog keeps up to its max_connections (40 by default).
 PRESSURE = 4
-BURST_HOLD = 0.5  # seconds a burst stays on after the pressure was last seen: no flapping  # how often a live worker looks for rows a crashed peer left behind
+BURST_HOLD = 0.5  # seconds a burst stays on after the pressure was last seen: no flapping
+FULL_BATCH = 100  # the most one getUpdates call returns: a full one means Telegram holds more
 
 
 def inbox_database(db: Database) -> Database:
@@ -102,14 +103,18 @@ class DurableInbox:
         return len(self._held)
 
     def receiving(self) -> bool:
-        """Webhook pushes are queueing up to be stored (or were a moment ago): a burst is on.
+        """Updates are pouring in (or were a moment ago): a burst is on.
 
-        Only pushes count: a long-polling batch waits for nobody, and Telegram keeps the rest.
+        Webhook pushes queueing up to be stored, or a full `getUpdates` batch (`backlog_ahead`).
         """
         now = time.monotonic()
         if self._accepting >= PRESSURE:
             self._burst_until = now + BURST_HOLD
         return now < self._burst_until
+
+    def backlog_ahead(self) -> None:
+        """Long polling got a full batch: Telegram holds more, fetch it before handling at speed."""
+        self._burst_until = time.monotonic() + BURST_HOLD
 
     @property
     def full(self) -> bool:
@@ -274,6 +279,8 @@ class DurableUpdateQueue(asyncio.Queue):  # type: ignore[type-arg]
 
     async def settle(self) -> None:
         """Wait until every update put so far is stored (retrying while the database is away)."""
+        if self.inbox is not None and len(self._storing) >= FULL_BATCH:
+            self.inbox.backlog_ahead()
         delay = 0.5
         while self._storing:
             update, stored = self._storing[0]

@@ -159,6 +159,33 @@ def draft_as_clarification(draft: Draft) -> Clarification:
     )
 
 
+DIGEST_LINES = 10
+DIGEST_BUTTONS = 5
+
+
+def digest(t: Translator, claims: list[Claim]) -> tuple[str, Rows]:
+    """Cards that queued up in a surge, as one message: the most asked first, with Take buttons."""
+    lines = [
+        "📥 "
+        + t.ngettext(
+            "{n} new claim arrived faster than cards can be posted here.",
+            "{n} new claims arrived faster than cards can be posted here.",
+            len(claims),
+        ).format(n=t.number(len(claims))),
+        t._("Most asked first; /queue lists them all."),
+    ]
+    for c in claims[:DIGEST_LINES]:
+        lines.append(
+            f"<b>#{c.id}</b> · "
+            + t.ngettext("{n} request", "{n} requests", c.request_count).format(n=t.number(c.request_count))
+            + f" · {masked(c.text, 90)}"
+        )
+    if len(claims) > DIGEST_LINES:
+        lines.append(t._("…and {n} more.").format(n=t.number(len(claims) - DIGEST_LINES)))
+    rows: Rows = [[(t._("Take #{id}").format(id=c.id), cb.make("tk", c.id))] for c in claims[:DIGEST_BUTTONS]]
+    return "\n".join(lines), rows
+
+
 def queue_lines(t: Translator, items: list, page_no: int, pages: int) -> tuple[str, Rows]:
     if not items:
         return t._("The queue is empty. 🎉"), []

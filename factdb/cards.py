@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from factdb import outbox
-from factdb.models import Claim, Outbox, OutboxStatus
+from factdb.models import OPEN_STATUSES, Claim, Outbox, OutboxStatus, utcnow
+
+# Cards waiting for the moderators' group (Telegram lets a bot post 20 a minute there) at which
+# they are sent as one digest instead: in a surge, a wall of cards minutes behind the news
+# helps nobody, a short list of the most asked with Take buttons does.
+DIGEST_AFTER = 5
 
 
 def post(session: Session, claim: Claim, review_chat_id: int | None) -> None:
@@ -40,7 +46,11 @@ def refresh(session: Session, claim: Claim, *, force: bool = False) -> None:
     if pending is not None:
         return  # the pending card or edit renders the state at send time
     card = session.exec(select(Outbox).where(Outbox.dedupe_key == f"card:{claim.id}")).first()
-    if card is None or card.status in (OutboxStatus.FAILED, OutboxStatus.DROPPED, OutboxStatus.IN_DOUBT):
+    if (
+        card is None
+        or card.kind != "card"
+        or card.status in (OutboxStatus.FAILED, OutboxStatus.DROPPED, OutboxStatus.IN_DOUBT)
+    ):
         return  # no card message to edit; /queue still shows the claim
     outbox.enqueue(
         session,
@@ -49,3 +59,47 @@ def refresh(session: Session, claim: Claim, *, force: bool = False) -> None:
         chat_id=card.chat_id,
         claim_id=claim.id,
     )
+
+
+def collapse(
+    session: Session, job_id: int, claim_id: int, chat_id: int, *, at_least: int = DIGEST_AFTER
+) -> list[Claim]:
+    """If `at_least` cards (this one included) are due for the chat, fold them into a digest.
+
+    The other cards are dropped and this job's row becomes the digest, so no card edit is ever
+    owed for them (see `refresh`); returns the open claims, most asked first, or [] to post the
+    card as usual.
+    """
+    waiting = session.exec(
+        select(Outbox).where(
+            Outbox.chat_id == chat_id,
+            Outbox.kind == "card",
+            Outbox.status == OutboxStatus.PENDING,
+            col(Outbox.next_attempt_at) <= utcnow(),
+        )
+    ).all()
+    if len(waiting) + 1 < at_least:
+        return []
+    open_claims = select(Claim.id).where(col(Claim.status).in_(OPEN_STATUSES))
+    # RETURNING: only the rows this call dropped; a card another sender took meanwhile is its.
+    dropped = (
+        session.execute(
+            update(Outbox)
+            .where(
+                col(Outbox.id).in_([row.id for row in waiting]),
+                col(Outbox.status) == OutboxStatus.PENDING,
+                col(Outbox.claim_id).in_(open_claims),
+            )
+            .values(status=OutboxStatus.DROPPED, last_error="sent as part of a digest")
+            .returning(col(Outbox.claim_id))
+        )
+        .scalars()
+        .all()
+    )
+    if len(dropped) + 1 < at_least:
+        session.rollback()
+        return []
+    session.execute(update(Outbox).where(col(Outbox.id) == job_id).values(kind="digest"))
+    claims = session.exec(select(Claim).where(col(Claim.id).in_([*dropped, claim_id]))).all()
+    session.commit()
+    return sorted(claims, key=lambda c: (-c.request_count, c.id))
