@@ -163,8 +163,15 @@ def _mutate(rng: random.Random, text: str, kind: str) -> str:
 
 
 FORWARD_KINDS = (
-    "boilerplate", "emoji", "typos", "zero_width", "homoglyphs", "truncation",
-    "tracking_link", "added_word", "case_spacing",
+    "boilerplate",
+    "emoji",
+    "typos",
+    "zero_width",
+    "homoglyphs",
+    "truncation",
+    "tracking_link",
+    "added_word",
+    "case_spacing",
 )
 
 # Claims of our own in scripts without spaces, so the forward benchmark covers them too.
@@ -184,9 +191,7 @@ CJK_THAI_CLAIMS = [
 ]
 
 
-def make_forwards(
-    claims: list[tuple[int, str]], n: int, seed: int = 20240611
-) -> list[Query]:
+def make_forwards(claims: list[tuple[int, str]], n: int, seed: int = 20240611) -> list[Query]:
     """`n` tipline-style forwards of randomly chosen claims, each with one or two mutations."""
     rng = random.Random(seed)
     out: list[Query] = []

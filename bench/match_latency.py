@@ -69,8 +69,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="10000,100000,1000000")
     ap.add_argument("--queries", type=int, default=300)
-    ap.add_argument("--scan-queries", type=int, default=30,
-                    help="queries for the full scan at >= 10^6 (it takes seconds each)")
+    ap.add_argument(
+        "--scan-queries",
+        type=int,
+        default=30,
+        help="queries for the full scan at >= 10^6 (it takes seconds each)",
+    )
     ap.add_argument("--pg-max-size", type=int, default=100_000)
     ap.add_argument("--pg-queries", type=int, default=50)
     args = ap.parse_args(argv)
@@ -92,11 +96,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     for size in [int(s) for s in args.sizes.split(",")]:
         claims = synthetic_claims(real, size)
         rng = random.Random(size)
-        fw = [q.text for q in make_forwards(rng.sample(claims, min(2000, size)),
-                                            args.queries // 2 + 1, seed=size)]
-        queries = (fw + rng.sample(tweets, min(len(tweets), args.queries - len(fw))))[
-            : args.queries
+        fw = [
+            q.text
+            for q in make_forwards(rng.sample(claims, min(2000, size)), args.queries // 2 + 1, seed=size)
         ]
+        queries = (fw + rng.sample(tweets, min(len(tweets), args.queries - len(fw))))[: args.queries]
         gc.collect()
         before = rss_mb()
         t0 = time.perf_counter()
@@ -106,8 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         mem = rss_mb() - before
         matcher = Matcher(index)
         p50, p99 = time_queries(matcher.match, queries)
-        print(f"| {size:,} | ours | {build:.1f} | {mem:.0f} | {p50:.2f} | {p99:.2f} | "
-              f"{len(queries)} |", flush=True)
+        print(
+            f"| {size:,} | ours | {build:.1f} | {mem:.0f} | {p50:.2f} | {p99:.2f} | {len(queries)} |",
+            flush=True,
+        )
         del index, matcher
         gc.collect()
 
@@ -118,12 +124,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         processed = [utils.default_process(t) for t in texts]
 
         def scan(q: str, processed: list[str] = processed) -> object:
-            return process.extract(utils.default_process(q), processed,
-                                   scorer=fuzz.token_set_ratio, limit=5)
+            return process.extract(utils.default_process(q), processed, scorer=fuzz.token_set_ratio, limit=5)
 
         p50, p99 = time_queries(scan, scan_q)
-        print(f"| {size:,} | full scan token_set_ratio | 0 | – | {p50:.1f} | {p99:.1f} | "
-              f"{len(scan_q)} |", flush=True)
+        print(
+            f"| {size:,} | full scan token_set_ratio | 0 | – | {p50:.1f} | {p99:.1f} | {len(scan_q)} |",
+            flush=True,
+        )
         del processed
 
         if size <= args.pg_max_size:
@@ -143,8 +150,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 pg_q = queries[: args.pg_queries]
                 p50, p99 = time_queries(pg.rank, pg_q)
                 mb = float(size_mb[0]) if size_mb else float("nan")
-                print(f"| {size:,} | pg_trgm similarity (GIN) | {build:.1f} | {mb:.0f} (disk) | "
-                      f"{p50:.1f} | {p99:.1f} | {len(pg_q)} |", flush=True)
+                print(
+                    f"| {size:,} | pg_trgm similarity (GIN) | {build:.1f} | {mb:.0f} (disk) | "
+                    f"{p50:.1f} | {p99:.1f} | {len(pg_q)} |",
+                    flush=True,
+                )
             finally:
                 pg.close()
     return 0

@@ -56,8 +56,9 @@ def same_claim(ds_keys: dict[int, str]) -> Callable[[int, int | None], bool]:
     return same
 
 
-def metrics(rows: list[Ranked], same: Callable[[int, int | None], bool],
-            threshold: float | None) -> dict[str, float]:
+def metrics(
+    rows: list[Ranked], same: Callable[[int, int | None], bool], threshold: float | None
+) -> dict[str, float]:
     pos = [r for r in rows if r.query.claim_id is not None]
     neg = [r for r in rows if r.query.claim_id is None]
 
@@ -80,9 +81,7 @@ def metrics(rows: list[Ranked], same: Callable[[int, int | None], bool],
         m["auto"] = len(right) / max(len(pos), 1)  # positives answered at once, correctly
         m["wrong_auto"] = (len(auto) - len(right)) / max(len(rows), 1)
         m["precision"] = len(right) / len(auto) if auto else float("nan")
-        m["fmr_neg"] = sum(1 for r in neg if r.scores and r.scores[0] >= threshold) / max(
-            len(neg), 1
-        )
+        m["fmr_neg"] = sum(1 for r in neg if r.scores and r.scores[0] >= threshold) / max(len(neg), 1)
     return m
 
 
@@ -122,8 +121,7 @@ def full_scan_ranker(claims: list[tuple[int, str]]) -> Ranker:
     texts = [t for _, t in claims]
 
     def rank(q: str) -> list[tuple[int, float]]:
-        res = process.extract(q, texts, scorer=fuzz.token_set_ratio,
-                              processor=utils.default_process, limit=5)
+        res = process.extract(q, texts, scorer=fuzz.token_set_ratio, processor=utils.default_process, limit=5)
         return [(ids[i], s) for _, s, i in res]
 
     return rank
@@ -189,8 +187,7 @@ class PgTrgm:
 # --- thresholds ------------------------------------------------------------------------------
 
 
-def tune(groups: list[list[Ranked]],
-         same: Callable[[int, int | None], bool]) -> tuple[float, float, float]:
+def tune(groups: list[list[Ranked]], same: Callable[[int, int | None], bool]) -> tuple[float, float, float]:
     """(confident, maybe, short_text_confident) from groups of training rows.
 
     confident: the lowest score at which wrong auto-answers stay within TUNE_WRONG_AUTO of
@@ -201,23 +198,23 @@ def tune(groups: list[list[Ranked]],
     maybe: the lowest score from which offered top-5 lists contain the right claim at least
     MIN_MAYBE_PRECISION of the time, counted cumulatively downwards from `confident`.
     """
+
     def words(r: Ranked) -> int:
         return _word_count(_prepare(r.query.text))
 
     def lowest_safe(subset: list[Ranked], total: int) -> float:
         best = 100.0
         for t in [x / 2 for x in range(200, 39, -1)]:
-            wrong = sum(1 for r in subset if r.scores and r.scores[0] >= t
-                        and not same(r.ids[0], r.query.claim_id))
+            wrong = sum(
+                1 for r in subset if r.scores and r.scores[0] >= t and not same(r.ids[0], r.query.claim_id)
+            )
             if wrong > TUNE_WRONG_AUTO * total:
                 break
             best = t
         return best
 
     limit = Thresholds().short_text_words
-    confident = max(
-        lowest_safe([r for r in g if words(r) > limit], len(g)) for g in groups
-    )
+    confident = max(lowest_safe([r for r in g if words(r) > limit], len(g)) for g in groups)
     rows = [r for g in groups for r in g]
     long_rows = [r for r in rows if words(r) > limit]
     short_conf = max(95.0, lowest_safe([r for r in rows if words(r) <= limit], len(rows)))
@@ -240,8 +237,7 @@ def fmt(m: dict[str, float], keys: Sequence[str]) -> str:
     cells = []
     for k in keys:
         v = m.get(k)
-        cells.append("   –  " if v is None or (isinstance(v, float) and math.isnan(v))
-                     else f"{v:6.3f}")
+        cells.append("   –  " if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:6.3f}")
     return " | ".join(cells)
 
 
@@ -275,12 +271,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     thresholds = matcher.thresholds
     if args.tune:
         train_negatives = [q for q in ds.split("train") if q.claim_id is None]
-        groups = [run_ranker(ours, qs)[0]
-                  for qs in (ds.split("train"), fw_train + train_negatives)]
+        groups = [run_ranker(ours, qs)[0] for qs in (ds.split("train"), fw_train + train_negatives)]
         conf, maybe, short = tune(groups, same)
         thresholds = Thresholds(confident=conf, maybe=maybe, short_text_confident=short)
-        print(f"tuned on train ({sum(map(len, groups))} messages): CONFIDENT = {conf}, "
-              f"MAYBE = {maybe}, SHORT_TEXT_CONFIDENT = {short}")
+        print(
+            f"tuned on train ({sum(map(len, groups))} messages): CONFIDENT = {conf}, "
+            f"MAYBE = {maybe}, SHORT_TEXT_CONFIDENT = {short}"
+        )
         print("  -> put these into factdb/thresholds.py\n")
         matcher = Matcher(index, thresholds)
 
@@ -303,8 +300,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for title, queries in [
             ("CLEF dev (171 pairs + 27 negatives)", ds.split("dev")),
             ("CLEF train (719 pairs + 82 negatives)", ds.split("train")),
-            (f"tipline forwards, held-out half ({len(fw_dev)}) + dev negatives",
-             fw_dev + [q for q in ds.split("dev") if q.claim_id is None]),
+            (
+                f"tipline forwards, held-out half ({len(fw_dev)}) + dev negatives",
+                fw_dev + [q for q in ds.split("dev") if q.claim_id is None],
+            ),
         ]:
             print(f"## {title}")
             print(f"| method                     | {header} | ms/query |")
@@ -317,20 +316,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                 m = metrics(rows, same, thr)
                 print(f"| {name:26s} | {fmt(m, keys)} | {ms:8.2f} |")
             d = decisions(matcher, queries, same)
-            print(f"ours, as the bot decides (word-swap and content checks included): answered at once and "
-                  f"right {d['answered_right']:.3f} of positives, wrong answers {d['wrong']:.3f} of all "
-                  f"messages, right claim offered {d['offered_right']:.3f} of positives, negatives "
-                  f"answered {d['neg_answered']:.3f} / offered something {d['neg_offered']:.3f}")
+            print(
+                f"ours, as the bot decides (word-swap and content checks included): answered at once and "
+                f"right {d['answered_right']:.3f} of positives, wrong answers {d['wrong']:.3f} of all "
+                f"messages, right claim offered {d['offered_right']:.3f} of positives, negatives "
+                f"answered {d['neg_answered']:.3f} / offered something {d['neg_offered']:.3f}"
+            )
             print()
     finally:
         if pg is not None:
             pg.close()
-    print(f"thresholds: confident={thresholds.confident} maybe={thresholds.maybe} "
-          f"short_text_confident={thresholds.short_text_confident} "
-          f"(short = at most {thresholds.short_text_words} words)")
+    print(
+        f"thresholds: confident={thresholds.confident} maybe={thresholds.maybe} "
+        f"short_text_confident={thresholds.short_text_confident} "
+        f"(short = at most {thresholds.short_text_words} words)"
+    )
     print(f"index build: {build_ms:.0f} ms for {len(claims)} claims")
-    print("auto = positives answered at once and correctly; wrong_auto = wrong auto-answers / "
-          "all messages; fmr_neg = negatives auto-answered")
+    print(
+        "auto = positives answered at once and correctly; wrong_auto = wrong auto-answers / "
+        "all messages; fmr_neg = negatives auto-answered"
+    )
     return 0
 
 

@@ -13,8 +13,14 @@ BANKS = "Banks will close all accounts with less than 100 euros on Monday, withd
 
 
 async def test_a_forward_from_a_channel_keeps_where_it_came_from(tipline: Tipline) -> None:
-    origin = {"type": "channel", "chat": {"id": -100777, "type": "channel", "title": "Daily Truth"}, "message_id": 42}
-    tipline.emu.forward(401, "The army will take over all petrol stations tonight, fill your tank now", origin=origin)
+    origin = {
+        "type": "channel",
+        "chat": {"id": -100777, "type": "channel", "title": "Daily Truth"},
+        "message_id": 42,
+    }
+    tipline.emu.forward(
+        401, "The army will take over all petrol stations tonight, fill your tank now", origin=origin
+    )
     await tipline.emu.wait_for_bot_message(401)
     card = await tipline.emu.wait_for_bot_message(REVIEW_CHAT)
     assert "Forwarded from “Daily Truth”" in shown(card)
@@ -28,7 +34,9 @@ async def test_a_forward_from_a_channel_keeps_where_it_came_from(tipline: Tiplin
 
 async def test_a_forward_from_a_private_person_does_not_keep_their_name(tipline: Tipline) -> None:
     origin = {"type": "user", "sender_user": {"id": 999, "is_bot": False, "first_name": "Neighbour Joe"}}
-    tipline.emu.forward(402, "The mayor resigned this morning after a secret scandal at city hall", origin=origin)
+    tipline.emu.forward(
+        402, "The mayor resigned this morning after a secret scandal at city hall", origin=origin
+    )
     await tipline.emu.wait_for_bot_message(402)
     card = await tipline.emu.wait_for_bot_message(REVIEW_CHAT)
     assert "Neighbour Joe" not in card.text and "Forwarded from a person" in card.text
@@ -44,8 +52,14 @@ async def test_a_photo_caption_is_checked_like_text(tipline: Tipline) -> None:
 
 
 async def test_a_link_is_checked_with_its_tracking_removed(tipline: Tipline) -> None:
-    tipline.seed_published("Read this before it is deleted https://news.example.com/story/123", summary="The story is fabricated.")
-    reply = await tipline.ask(404, "Read this before it is deleted https://news.example.com/story/123?utm_source=whatsapp&fbclid=abc")
+    tipline.seed_published(
+        "Read this before it is deleted https://news.example.com/story/123",
+        summary="The story is fabricated.",
+    )
+    reply = await tipline.ask(
+        404,
+        "Read this before it is deleted https://news.example.com/story/123?utm_source=whatsapp&fbclid=abc",
+    )
     assert "fabricated" in shown(reply)
 
 
@@ -74,7 +88,10 @@ async def test_not_my_message_turns_it_into_a_new_claim(tipline: Tipline) -> Non
 
 
 async def test_near_matches_are_offered_and_none_of_these_makes_a_new_claim(tipline: Tipline) -> None:
-    tipline.seed_published("The new 5G towers in the city centre are making birds fall from the sky", summary="Birds died of a storm.")
+    tipline.seed_published(
+        "The new 5G towers in the city centre are making birds fall from the sky",
+        summary="Birds died of a storm.",
+    )
     reply = await tipline.ask(407, "5G towers birds")
     if "Is it one of these?" not in reply.text:  # a 3-word text is never answered on a weak match
         assert "False" not in shown(reply)
@@ -85,9 +102,17 @@ async def test_near_matches_are_offered_and_none_of_these_makes_a_new_claim(tipl
 
 
 async def test_picking_a_candidate_gives_its_answer(tipline: Tipline) -> None:
-    tipline.seed_published("Drinking bleach cures the virus, a nurse from the hospital confirmed it today", summary="Bleach is poison.")
-    tipline.seed_published("Drinking ginger tea cures the virus, a doctor from the clinic confirmed it", summary="Ginger tea does not cure it.")
-    reply = await tipline.ask(408, "someone said drinking something cures the virus, confirmed by hospital staff")
+    tipline.seed_published(
+        "Drinking bleach cures the virus, a nurse from the hospital confirmed it today",
+        summary="Bleach is poison.",
+    )
+    tipline.seed_published(
+        "Drinking ginger tea cures the virus, a doctor from the clinic confirmed it",
+        summary="Ginger tea does not cure it.",
+    )
+    reply = await tipline.ask(
+        408, "someone said drinking something cures the virus, confirmed by hospital staff"
+    )
     if "Is it one of these?" not in reply.text:
         return  # the matcher was confident or found nothing: covered elsewhere
     label = next(label for label in reply.button_texts() if "bleach" in label.lower())
@@ -100,7 +125,9 @@ async def test_picking_a_candidate_gives_its_answer(tipline: Tipline) -> None:
 
 
 async def test_mychecks_lists_requests_and_the_honest_expected_wait(tipline: Tipline) -> None:
-    await tipline.ask(409, "The lake is poisoned and all fish in it will kill anyone who eats them this summer")
+    await tipline.ask(
+        409, "The lake is poisoned and all fish in it will kill anyone who eats them this summer"
+    )
     reply = await tipline.ask(409, "/mychecks")
     text = shown(reply)
     assert "The lake is poisoned" in text and "waiting for a reviewer" in text
@@ -109,7 +136,9 @@ async def test_mychecks_lists_requests_and_the_honest_expected_wait(tipline: Tip
 
 
 async def test_stop_unsubscribes_and_forget_deletes_the_link(tipline: Tipline) -> None:
-    await tipline.ask(410, "The lake is poisoned and all fish in it will kill anyone who eats them this summer")
+    await tipline.ask(
+        410, "The lake is poisoned and all fish in it will kill anyone who eats them this summer"
+    )
     reply = await tipline.ask(410, "/stop")
     assert "won't send you any more updates" in reply.text
     with tipline.db.session() as s:
@@ -157,7 +186,9 @@ async def test_the_answer_shows_what_differs_in_the_citizens_version(tipline: Ti
         "Tap water in the whole country will be cut for three days from January 2025, store water now",
         summary="The water company announced no cut.",
     )
-    reply = await tipline.ask(420, "Tap water in the whole country will be cut for 5 days from March 2026, store water now")
+    reply = await tipline.ask(
+        420, "Tap water in the whole country will be cut for 5 days from March 2026, store water now"
+    )
     text = shown(reply)
     assert "The water company announced no cut." in text
     assert "“march 2026” (we checked: “january 2025”)" in text

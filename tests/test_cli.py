@@ -18,12 +18,19 @@ ROOT = Path(__file__).resolve().parents[1]
 TOUR = ROOT / "docs" / "demo" / "tour.txt"
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "CROWDCHECK_"))}
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True, env=full_env,
-        timeout=120, cwd=ROOT,
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
+        cwd=ROOT,
     )
 
 
@@ -51,14 +58,25 @@ def test_run_without_a_token_says_so_in_one_line_and_starts_the_demo(tmp_path: P
     ("env", "message"),
     [
         ({"TELEGRAM_BOT_TOKEN": "not-a-token"}, "does not look like a bot token"),
-        ({"TELEGRAM_BOT_TOKEN": "123456:ABCDEFGHIJKLMNOP", "CROWDCHECK_ADMIN_IDS": "12,bob"}, "CROWDCHECK_ADMIN_IDS"),
-        ({"TELEGRAM_BOT_TOKEN": "123456:ABCDEFGHIJKLMNOP", "CROWDCHECK_REVIEW_CHAT_ID": "moderators"}, "CROWDCHECK_REVIEW_CHAT_ID"),
+        (
+            {"TELEGRAM_BOT_TOKEN": "123456:ABCDEFGHIJKLMNOP", "CROWDCHECK_ADMIN_IDS": "12,bob"},
+            "CROWDCHECK_ADMIN_IDS",
+        ),
+        (
+            {"TELEGRAM_BOT_TOKEN": "123456:ABCDEFGHIJKLMNOP", "CROWDCHECK_REVIEW_CHAT_ID": "moderators"},
+            "CROWDCHECK_REVIEW_CHAT_ID",
+        ),
         ({"CROWDCHECK_DATABASE_URL": "mysql://x"}, "CROWDCHECK_DATABASE_URL"),
         ({"TELEGRAM_API_BASE_URL": "api.telegram.org"}, "TELEGRAM_API_BASE_URL"),
-        ({"TELEGRAM_BOT_TOKEN": "123456:ABCDEFGHIJKLMNOP", "CROWDCHECK_METRICS_PORT": "ninety"}, "CROWDCHECK_METRICS_PORT"),
+        (
+            {"TELEGRAM_BOT_TOKEN": "123456:ABCDEFGHIJKLMNOP", "CROWDCHECK_METRICS_PORT": "ninety"},
+            "CROWDCHECK_METRICS_PORT",
+        ),
     ],
 )
-def test_a_bad_setting_stops_start_up_with_one_clear_line(tmp_path: Path, env: dict[str, str], message: str) -> None:
+def test_a_bad_setting_stops_start_up_with_one_clear_line(
+    tmp_path: Path, env: dict[str, str], message: str
+) -> None:
     result = run_cli("run", env={"CROWDCHECK_HOME": str(tmp_path), **env})
     assert result.returncode != 0
     lines = [line for line in result.stderr.splitlines() if line.strip()]
@@ -68,8 +86,23 @@ def test_a_bad_setting_stops_start_up_with_one_clear_line(tmp_path: Path, env: d
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["run"], ["serve"], ["demo"], ["db"], ["db", "upgrade"], ["import"], ["export"], ["match"], ["reviewers"],
-     ["reviewers", "add"], ["reviewers", "remove"], ["reviewers", "list"], ["stats"], ["tune"]],
+    [
+        [],
+        ["run"],
+        ["serve"],
+        ["demo"],
+        ["db"],
+        ["db", "upgrade"],
+        ["import"],
+        ["export"],
+        ["match"],
+        ["reviewers"],
+        ["reviewers", "add"],
+        ["reviewers", "remove"],
+        ["reviewers", "list"],
+        ["stats"],
+        ["tune"],
+    ],
 )
 def test_every_command_has_help(command: list[str]) -> None:
     result = CliRunner().invoke(main, [*command, "--help"])
@@ -95,12 +128,30 @@ def test_an_older_schema_is_reported_not_crashed_on(db: Database) -> None:
 def test_import_then_match_use_the_bots_own_matching(db: Database, tmp_path: Path) -> None:
     claims = tmp_path / "claims.jsonl"
     claims.write_text(
-        "\n".join(json.dumps(r) for r in [
-            {"id": "a", "text": "Eating garlic protects you from the new flu variant completely", "verdict": "false",
-             "summary": "Garlic does not prevent flu.", "url": "https://fc.example.org/garlic", "lang": "en", "published": "2026-01-02"},
-            {"id": "b", "text": "The national football team was banned from the next world cup", "verdict": "false",
-             "summary": "No ban exists.", "url": "https://fc.example.org/ban", "lang": "en", "published": "2026-01-03"},
-        ]) + "\n",
+        "\n".join(
+            json.dumps(r)
+            for r in [
+                {
+                    "id": "a",
+                    "text": "Eating garlic protects you from the new flu variant completely",
+                    "verdict": "false",
+                    "summary": "Garlic does not prevent flu.",
+                    "url": "https://fc.example.org/garlic",
+                    "lang": "en",
+                    "published": "2026-01-02",
+                },
+                {
+                    "id": "b",
+                    "text": "The national football team was banned from the next world cup",
+                    "verdict": "false",
+                    "summary": "No ban exists.",
+                    "url": "https://fc.example.org/ban",
+                    "lang": "en",
+                    "published": "2026-01-03",
+                },
+            ]
+        )
+        + "\n",
         encoding="utf-8",
     )
     runner = CliRunner()
@@ -108,10 +159,13 @@ def test_import_then_match_use_the_bots_own_matching(db: Database, tmp_path: Pat
     assert imported.exit_code == 0 and "2 added" in imported.output
     again = runner.invoke(main, ["--database-url", db.url, "import", str(claims)])
     assert again.exit_code == 0 and "0 added" in again.output
-    queries = "\n".join(json.dumps({"text": t}) for t in [
-        "Eating garlic protects you from the new flu variant completely!!",
-        "totally unrelated sentence about knitting patterns and yarn",
-    ])
+    queries = "\n".join(
+        json.dumps({"text": t})
+        for t in [
+            "Eating garlic protects you from the new flu variant completely!!",
+            "totally unrelated sentence about knitting patterns and yarn",
+        ]
+    )
     result = runner.invoke(main, ["--database-url", db.url, "match"], input=queries + "\n")
     assert result.exit_code == 0, result.output
     first, second = (json.loads(line) for line in result.output.splitlines())

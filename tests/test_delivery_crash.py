@@ -31,17 +31,31 @@ def _seed_broadcast(db: Database, emu: BotApiEmulator) -> int:
         emu.user(FIRST_ID + i, f"Citizen{i}")
 
     def work(session) -> int:
-        claim = Claim(text="Bananas imported this month carry a flesh-eating virus", normalized="bananas", lang="en",
-                      status=ClaimStatus.IN_REVIEW, request_count=SUBSCRIBERS)
+        claim = Claim(
+            text="Bananas imported this month carry a flesh-eating virus",
+            normalized="bananas",
+            lang="en",
+            status=ClaimStatus.IN_REVIEW,
+            request_count=SUBSCRIBERS,
+        )
         session.add(claim)
         session.flush()
-        citizens = [Citizen(telegram_user_id=FIRST_ID + i, chat_id=FIRST_ID + i, lang="en") for i in range(SUBSCRIBERS)]
+        citizens = [
+            Citizen(telegram_user_id=FIRST_ID + i, chat_id=FIRST_ID + i, lang="en")
+            for i in range(SUBSCRIBERS)
+        ]
         session.add_all(citizens)
         session.flush()
         session.add_all([Subscription(citizen_id=c.id, claim_id=claim.id) for c in citizens])
-        draft = Draft(claim_id=claim.id, reviewer_id=1, step="preview", verdict="false", lang="en",
-                      summary="No virus of that kind exists; health authorities found nothing.",
-                      sources=json.dumps(["https://health.example.org/bananas"]))
+        draft = Draft(
+            claim_id=claim.id,
+            reviewer_id=1,
+            step="preview",
+            verdict="false",
+            lang="en",
+            summary="No virus of that kind exists; health authorities found nothing.",
+            sources=json.dumps(["https://health.example.org/bananas"]),
+        )
         session.add(draft)
         session.flush()
         published = review.publish(session, draft, 1)
@@ -51,7 +65,9 @@ def _seed_broadcast(db: Database, emu: BotApiEmulator) -> int:
     return db.transaction(work)
 
 
-async def _start_bot(emu: BotApiEmulator, db: Database, tmp_path, rate: int = 250) -> asyncio.subprocess.Process:
+async def _start_bot(
+    emu: BotApiEmulator, db: Database, tmp_path, rate: int = 250
+) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": emu.token,
@@ -62,8 +78,13 @@ async def _start_bot(emu: BotApiEmulator, db: Database, tmp_path, rate: int = 25
         "CROWDCHECK_OUTBOX_LEASE_SECONDS": "1",
     }
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", env=env,
-        stdout=open(tmp_path / "bot.log", "ab"), stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        env=env,
+        stdout=open(tmp_path / "bot.log", "ab"),
+        stderr=asyncio.subprocess.STDOUT,
     )
 
 
@@ -83,21 +104,31 @@ async def _until(predicate, timeout: float, what: str, what_now=None) -> None:
 
 def _statuses(db: Database) -> dict[str, int]:
     with db.session() as s:
-        return {k: int(v) for k, v in s.exec(select(Outbox.status, func.count()).group_by(Outbox.status)).all()}
+        return {
+            k: int(v) for k, v in s.exec(select(Outbox.status, func.count()).group_by(Outbox.status)).all()
+        }
 
 
 def _sending(db: Database) -> list:
     from factdb.models import utcnow
+
     with db.session() as s:
-        return [(o.chat_id, o.locked_by, o.locked_at, utcnow()) for o in s.exec(select(Outbox).where(Outbox.status == "sending"))]
+        return [
+            (o.chat_id, o.locked_by, o.locked_at, utcnow())
+            for o in s.exec(select(Outbox).where(Outbox.status == "sending"))
+        ]
 
 
 async def _finish_with_fresh_worker(emu: BotApiEmulator, db: Database, tmp_path) -> None:
     await asyncio.sleep(1.2)  # past the lease, so the new worker sweeps the dead one's rows
     bot = await _start_bot(emu, db, tmp_path)
     try:
-        await _until(lambda: _statuses(db).get("pending", 0) == 0 and _statuses(db).get("sending", 0) == 0,
-                     60, "the outbox to drain", lambda: (_statuses(db), _sending(db), bot.pid))
+        await _until(
+            lambda: _statuses(db).get("pending", 0) == 0 and _statuses(db).get("sending", 0) == 0,
+            60,
+            "the outbox to drain",
+            lambda: (_statuses(db), _sending(db), bot.pid),
+        )
         await emu.wait_until_idle(timeout=10)
     finally:
         bot.send_signal(signal.SIGTERM)
@@ -105,11 +136,15 @@ async def _finish_with_fresh_worker(emu: BotApiEmulator, db: Database, tmp_path)
 
 
 @pytest.mark.timeout(180)
-async def test_kill_9_while_paused_by_a_429_then_restart_tells_everyone_exactly_once(db: Database, emulator: BotApiEmulator, tmp_path) -> None:
+async def test_kill_9_while_paused_by_a_429_then_restart_tells_everyone_exactly_once(
+    db: Database, emulator: BotApiEmulator, tmp_path
+) -> None:
     _seed_broadcast(db, emulator)
     bot = await _start_bot(emulator, db, tmp_path)
     await _until(lambda: sum(_notices(emulator).values()) >= 300, 60, "300 notices")
-    emulator.fail_next("sendMessage", error_code=429, description="Too Many Requests: retry after 5", retry_after=5)
+    emulator.fail_next(
+        "sendMessage", error_code=429, description="Too Many Requests: retry after 5", retry_after=5
+    )
     await _until(lambda: any(r["error_code"] == 429 for r in emulator.requests_log), 10, "the 429")
     await asyncio.sleep(0.3)  # the sends already in flight finish; then the worker waits out the 429
     bot.kill()  # SIGKILL: no cleanup at all
@@ -124,7 +159,9 @@ async def test_kill_9_while_paused_by_a_429_then_restart_tells_everyone_exactly_
 
 
 @pytest.mark.timeout(180)
-async def test_kill_9_at_any_moment_never_sends_a_notice_twice(db: Database, emulator: BotApiEmulator, tmp_path) -> None:
+async def test_kill_9_at_any_moment_never_sends_a_notice_twice(
+    db: Database, emulator: BotApiEmulator, tmp_path
+) -> None:
     _seed_broadcast(db, emulator)
     bot = await _start_bot(emulator, db, tmp_path)
     await _until(lambda: sum(_notices(emulator).values()) >= 400, 60, "400 notices")
@@ -142,7 +179,9 @@ async def test_kill_9_at_any_moment_never_sends_a_notice_twice(db: Database, emu
 
 
 @pytest.mark.timeout(180)
-async def test_sigterm_mid_broadcast_finishes_what_it_holds_and_a_restart_completes(db: Database, emulator: BotApiEmulator, tmp_path) -> None:
+async def test_sigterm_mid_broadcast_finishes_what_it_holds_and_a_restart_completes(
+    db: Database, emulator: BotApiEmulator, tmp_path
+) -> None:
     _seed_broadcast(db, emulator)
     bot = await _start_bot(emulator, db, tmp_path)
     await _until(lambda: sum(_notices(emulator).values()) >= 300, 60, "300 notices")

@@ -80,9 +80,7 @@ async def call(
 
 
 def keyboard(*labels: tuple[str, str]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(text, callback_data=data) for text, data in labels]]
-    )
+    return InlineKeyboardMarkup([[InlineKeyboardButton(text, callback_data=data) for text, data in labels]])
 
 
 # -------------------------------------------------------------------------- HTML parser
@@ -206,9 +204,7 @@ def test_html_errors_match_telegram(source: str, error: str) -> None:
 def test_markdown_v2_reserved_characters_and_escapes() -> None:
     with pytest.raises(EntityParseError) as info:
         parse_markdown_v2("Version 1.0")
-    assert str(info.value) == (
-        "Character '.' is reserved and must be escaped with the preceding '\\'"
-    )
+    assert str(info.value) == ("Character '.' is reserved and must be escaped with the preceding '\\'")
     with pytest.raises(EntityParseError, match="Can't find end of Bold entity at byte offset 0"):
         parse_markdown_v2("*bold")
     tricky = "Price: 1.5$ (approx) - see #1 > {x} | a_b*c [d] ~e~ `f` !"
@@ -230,9 +226,7 @@ def test_markdown_v2_reserved_characters_and_escapes() -> None:
 # ------------------------------------------------------------------------ raw HTTP layer
 
 
-async def test_tokens_methods_and_encodings(
-    emu: BotApiEmulator, http: aiohttp.ClientSession
-) -> None:
+async def test_tokens_methods_and_encodings(emu: BotApiEmulator, http: aiohttp.ClientSession) -> None:
     assert await call(http, emu, "getMe", token="123456:wrong") == (
         401,
         {"ok": False, "error_code": 401, "description": "Unauthorized"},
@@ -282,9 +276,7 @@ async def test_error_bodies_are_exact(emu: BotApiEmulator, http: aiohttp.ClientS
     )
     status, body = await call(http, emu, "sendMessage", chat_id=USER, text="   ")
     assert body["description"] == "Bad Request: message text is empty"
-    status, body = await call(
-        http, emu, "sendMessage", chat_id=USER, text="<b></b>", parse_mode="HTML"
-    )
+    status, body = await call(http, emu, "sendMessage", chat_id=USER, text="<b></b>", parse_mode="HTML")
     assert body["description"] == "Bad Request: message text is empty"
 
 
@@ -325,9 +317,7 @@ async def test_ptb_raises_bad_request_for_markup_and_length(emu: BotApiEmulator,
     with pytest.raises(BadRequest) as info:
         await bot.send_message(USER, "1 < 2 is <unknown>", parse_mode="HTML")
     # PTB strips "Bad Request: " and capitalize()s, which lower-cases the rest.
-    assert info.value.message == (
-        'Can\'t parse entities: unsupported start tag "" at byte offset 2'
-    )
+    assert info.value.message == ('Can\'t parse entities: unsupported start tag "" at byte offset 2')
     with pytest.raises(BadRequest, match=r"(?i)can't find end tag corresponding to start tag"):
         await bot.send_message(USER, "<b>oops", parse_mode="HTML")
     with pytest.raises(BadRequest, match=r"(?i)character '.' is reserved"):
@@ -561,9 +551,7 @@ async def test_webhook_push_secret_retry_and_order(emu: BotApiEmulator, bot: Bot
         if fail_first["remaining"] > 0:
             fail_first["remaining"] -= 1
             return web.Response(status=500)
-        received.append(
-            (request.headers.get("X-Telegram-Bot-Api-Secret-Token"), await request.json())
-        )
+        received.append((request.headers.get("X-Telegram-Bot-Api-Secret-Token"), await request.json()))
         return web.Response(text="ok")
 
     app = web.Application()
@@ -587,9 +575,7 @@ async def test_webhook_push_secret_retry_and_order(emu: BotApiEmulator, bot: Bot
         assert [u["message"]["text"] for _, u in received] == ["before webhook", "after webhook"]
         info = await bot.get_webhook_info()
         assert info.pending_update_count == 0
-        assert (
-            info.last_error_message == "Wrong response from the webhook: 500 Internal Server Error"
-        )
+        assert info.last_error_message == "Wrong response from the webhook: 500 Internal Server Error"
         await emu.wait_until_idle(timeout=2)
     finally:
         await bot.delete_webhook()
@@ -700,9 +686,7 @@ async def test_enforced_rate_limits(emu: BotApiEmulator, bot: Bot) -> None:
 async def test_random_faults_are_seeded(emu: BotApiEmulator, http: aiohttp.ClientSession) -> None:
     async def statuses(seed: int) -> list[int]:
         emu.set_random_faults(0.5, seed, kinds=("429", "5xx"))
-        result = [
-            (await call(http, emu, "sendMessage", chat_id=USER, text="x"))[0] for _ in range(20)
-        ]
+        result = [(await call(http, emu, "sendMessage", chat_id=USER, text="x"))[0] for _ in range(20)]
         emu.set_random_faults(0, seed)
         return result
 
@@ -749,9 +733,7 @@ async def test_timeout_fault_does_not_deliver(emu: BotApiEmulator) -> None:
         {"poll": True},
     ],
 )
-async def test_user_media_messages_deserialize(
-    emu: BotApiEmulator, bot: Bot, fields: dict[str, Any]
-) -> None:
+async def test_user_media_messages_deserialize(emu: BotApiEmulator, bot: Bot, fields: dict[str, Any]) -> None:
     emu.send_message(USER, **fields)
     update = Update.de_json(emu.pending_updates[-1], bot)
     assert update.message is not None

@@ -333,6 +333,7 @@ async def test_two_bot_workers_share_one_outbox_and_tell_everyone_exactly_once(
 
 def test_withdrawing_an_answer_reaches_those_whose_copy_was_still_on_its_way(db: Database) -> None:
     """Told = shown the answer, sent, on the wire or in doubt; an answer not yet sent is just dropped."""
+
     def setup(session) -> tuple[int, list[int]]:
         claim = Claim(
             text="The dam upstream will be opened tonight",

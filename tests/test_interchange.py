@@ -22,22 +22,41 @@ ORG = "Example Fact Check"
 PUBLIC = "https://checks.example.org"
 
 PARTNER_FEED = [
-    {"id": "pf-1", "text": "Drinking hot water every hour kills the virus in your throat",
-     "verdict": "false", "summary": "Hot water does not kill viruses inside the body.",
-     "url": "https://partner.example.net/fc/1", "lang": "en", "published": "2024-05-01",
-     "partner": "Partner Checks", "reach": 12000},  # an unknown field: ignored
-    {"id": "pf-2", "text": "Vacunas con microchips para rastrear a la población",
-     "verdict": "Engañoso", "url": "https://partner.example.net/fc/2", "lang": "es",
-     "published": "2024-06-02"},
-    {"id": "pf-3", "text": "市政府將在下週停水三天，請大家儲水", "verdict": "錯誤",
-     "url": "https://partner.example.net/fc/3", "lang": "zh-tw", "published": "2024-07-03"},
+    {
+        "id": "pf-1",
+        "text": "Drinking hot water every hour kills the virus in your throat",
+        "verdict": "false",
+        "summary": "Hot water does not kill viruses inside the body.",
+        "url": "https://partner.example.net/fc/1",
+        "lang": "en",
+        "published": "2024-05-01",
+        "partner": "Partner Checks",
+        "reach": 12000,
+    },  # an unknown field: ignored
+    {
+        "id": "pf-2",
+        "text": "Vacunas con microchips para rastrear a la población",
+        "verdict": "Engañoso",
+        "url": "https://partner.example.net/fc/2",
+        "lang": "es",
+        "published": "2024-06-02",
+    },
+    {
+        "id": "pf-3",
+        "text": "市政府將在下週停水三天，請大家儲水",
+        "verdict": "錯誤",
+        "url": "https://partner.example.net/fc/3",
+        "lang": "zh-tw",
+        "published": "2024-07-03",
+    },
 ]
 
 
 def write_jsonl(path: Path, records: list[object]) -> Path:
-    path.write_text("".join(
-        (r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in records
-    ), encoding="utf-8")
+    path.write_text(
+        "".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in records),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -54,24 +73,44 @@ def claims(db: Database) -> dict[str, tuple[Claim, Clarification]]:
 
 def counts(db: Database) -> tuple[int, int]:
     with db.session() as s:
-        return (s.exec(select(func.count()).select_from(Claim)).one(),
-                s.exec(select(func.count()).select_from(Clarification)).one())
+        return (
+            s.exec(select(func.count()).select_from(Claim)).one(),
+            s.exec(select(func.count()).select_from(Clarification)).one(),
+        )
 
 
-def add_own_claim(db: Database, text: str, *, verdict: str = "false",
-                  sources: tuple[str, ...] = ("https://who.example.int/mythbusters",)) -> int:
+def add_own_claim(
+    db: Database,
+    text: str,
+    *,
+    verdict: str = "false",
+    sources: tuple[str, ...] = ("https://who.example.int/mythbusters",),
+) -> int:
     """A claim one of our reviewers published through the bot (author_id = the reviewer)."""
 
     def go(s: object) -> int:
-        claim = Claim(text=text, normalized=text.lower(), lang="en", status="published",
-                      published_at=utcnow(), request_count=3,
-                      provenance=json.dumps({"type": "user", "from": "Grandma Jones"}))
+        claim = Claim(
+            text=text,
+            normalized=text.lower(),
+            lang="en",
+            status="published",
+            published_at=utcnow(),
+            request_count=3,
+            provenance=json.dumps({"type": "user", "from": "Grandma Jones"}),
+        )
         s.add(claim)  # type: ignore[attr-defined]
         s.flush()  # type: ignore[attr-defined]
-        s.add(Clarification(claim_id=claim.id, lang="en", verdict=verdict,  # type: ignore[attr-defined]
-                            summary="Health authorities say this is not true.",
-                            sources=json.dumps(list(sources)), author_id=777001,
-                            author_name="Reviewer Rita"))
+        s.add(
+            Clarification(
+                claim_id=claim.id,
+                lang="en",
+                verdict=verdict,  # type: ignore[attr-defined]
+                summary="Health authorities say this is not true.",
+                sources=json.dumps(list(sources)),
+                author_id=777001,
+                author_name="Reviewer Rita",
+            )
+        )
         return claim.id  # type: ignore[return-value]
 
     return db.transaction(go)
@@ -127,8 +166,14 @@ def test_importing_the_same_file_twice_changes_nothing_and_a_correction_updates_
     assert (again.added, again.updated, again.unchanged) == (0, 0, 3)
     assert counts(db) == before
 
-    corrected = [dict(PARTNER_FEED[0], text="Drinking hot water every hour kills the virus",
-                      verdict="Mostly False", summary="Updated: it does not.")]
+    corrected = [
+        dict(
+            PARTNER_FEED[0],
+            text="Drinking hot water every hour kills the virus",
+            verdict="Mostly False",
+            summary="Updated: it does not.",
+        )
+    ]
     report = importer.import_file(db, write_jsonl(tmp_path / "fix.jsonl", corrected))
     assert (report.added, report.updated) == (0, 1)
     assert counts(db) == before  # updated in place: no second claim, no second clarification
@@ -139,22 +184,22 @@ def test_importing_the_same_file_twice_changes_nothing_and_a_correction_updates_
     assert claim.updated_at > stamp  # the match index re-reads claims by updated_at
 
 
-def test_bad_rows_are_reported_with_their_line_and_the_good_ones_kept(
-    db: Database, tmp_path: Path
-) -> None:
-    path = write_jsonl(tmp_path / "mixed.jsonl", [
-        PARTNER_FEED[0],
-        {"id": "x-2", "verdict": "false", "url": "https://p.example.net/2"},
-        '{"id": "x-3", "text": "broken',
-        {"id": "x-4", "text": "Kinda wrong", "verdict": "kinda-sorta",
-         "url": "https://p.example.net/4"},
-        {"id": "x-5", "text": "y" * 4097, "verdict": "false", "url": "https://p.example.net/5"},
-        "",
-        {"id": "x-7", "text": "No source at all", "verdict": "false"},
-        {"id": "x-8", "text": "When was this", "verdict": "unproven", "published": "last week"},
-        ["not", "an", "object"],
-        PARTNER_FEED[1],
-    ])
+def test_bad_rows_are_reported_with_their_line_and_the_good_ones_kept(db: Database, tmp_path: Path) -> None:
+    path = write_jsonl(
+        tmp_path / "mixed.jsonl",
+        [
+            PARTNER_FEED[0],
+            {"id": "x-2", "verdict": "false", "url": "https://p.example.net/2"},
+            '{"id": "x-3", "text": "broken',
+            {"id": "x-4", "text": "Kinda wrong", "verdict": "kinda-sorta", "url": "https://p.example.net/4"},
+            {"id": "x-5", "text": "y" * 4097, "verdict": "false", "url": "https://p.example.net/5"},
+            "",
+            {"id": "x-7", "text": "No source at all", "verdict": "false"},
+            {"id": "x-8", "text": "When was this", "verdict": "unproven", "published": "last week"},
+            ["not", "an", "object"],
+            PARTNER_FEED[1],
+        ],
+    )
     report = importer.import_file(db, path)
 
     assert report.added == 2
@@ -170,9 +215,7 @@ def test_bad_rows_are_reported_with_their_line_and_the_good_ones_kept(
     assert set(claims(db)) == {"pf-1", "pf-2"}
 
 
-def test_a_csv_from_a_spreadsheet_is_read_with_row_numbers_for_problems(
-    db: Database, tmp_path: Path
-) -> None:
+def test_a_csv_from_a_spreadsheet_is_read_with_row_numbers_for_problems(db: Database, tmp_path: Path) -> None:
     path = tmp_path / "sheet.csv"
     # Excel's "CSV UTF-8" starts with a byte order mark and may use semicolons.
     path.write_text(
@@ -191,22 +234,43 @@ def test_a_csv_from_a_spreadsheet_is_read_with_row_numbers_for_problems(
 
 def test_a_claimreview_datafeed_with_wrapped_items(db: Database, tmp_path: Path) -> None:
     feed = {
-        "@context": "https://schema.org", "@type": "DataFeed",
+        "@context": "https://schema.org",
+        "@type": "DataFeed",
         "dataFeedElement": [
-            {"@type": "DataFeedItem", "item": [{
-                "@type": "ClaimReview", "url": "https://p.example.net/cr/1",
-                "claimReviewed": "5G towers spread the virus", "datePublished": "2024-03-04",
-                "inLanguage": "en", "author": {"@type": "Organization", "name": "Partner Checks"},
-                "reviewRating": {"@type": "Rating", "alternateName": "Pants on Fire"},
-                "itemReviewed": {"@type": "Claim", "datePublished": "2024-03-01",
-                                 "appearance": [{"@type": "CreativeWork",
-                                                 "url": "https://social.example.com/p/9"}]},
-            }]},
-            {"@type": "ClaimReview", "url": "https://p.example.net/cr/2",
-             "claimReviewed": "Lemon juice raises blood pH",
-             # An unknown label: the number on its scale decides (2 of 1–7 is near the bottom).
-             "reviewRating": {"@type": "Rating", "alternateName": "Nope nope",
-                              "ratingValue": 2, "bestRating": 7, "worstRating": 1}},
+            {
+                "@type": "DataFeedItem",
+                "item": [
+                    {
+                        "@type": "ClaimReview",
+                        "url": "https://p.example.net/cr/1",
+                        "claimReviewed": "5G towers spread the virus",
+                        "datePublished": "2024-03-04",
+                        "inLanguage": "en",
+                        "author": {"@type": "Organization", "name": "Partner Checks"},
+                        "reviewRating": {"@type": "Rating", "alternateName": "Pants on Fire"},
+                        "itemReviewed": {
+                            "@type": "Claim",
+                            "datePublished": "2024-03-01",
+                            "appearance": [
+                                {"@type": "CreativeWork", "url": "https://social.example.com/p/9"}
+                            ],
+                        },
+                    }
+                ],
+            },
+            {
+                "@type": "ClaimReview",
+                "url": "https://p.example.net/cr/2",
+                "claimReviewed": "Lemon juice raises blood pH",
+                # An unknown label: the number on its scale decides (2 of 1–7 is near the bottom).
+                "reviewRating": {
+                    "@type": "Rating",
+                    "alternateName": "Nope nope",
+                    "ratingValue": 2,
+                    "bestRating": 7,
+                    "worstRating": 1,
+                },
+            },
             {"@type": "Organization", "name": "not a review"},
         ],
     }
@@ -228,12 +292,21 @@ def test_a_claimreview_datafeed_with_wrapped_items(db: Database, tmp_path: Path)
 
 
 def test_a_fact_check_web_page_with_embedded_json_ld(db: Database, tmp_path: Path) -> None:
-    review = {"@context": "https://schema.org", "@type": "ClaimReview",
-              "url": "https://p.example.net/articles/garlic",
-              "claimReviewed": "Garlic in your ears cures an ear infection",
-              "reviewRating": {"@type": "Rating", "ratingValue": "1", "bestRating": "5",
-                               "worstRating": "1", "alternateName": "Falso"},
-              "inLanguage": "es", "datePublished": "2024-02-02"}
+    review = {
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+        "url": "https://p.example.net/articles/garlic",
+        "claimReviewed": "Garlic in your ears cures an ear infection",
+        "reviewRating": {
+            "@type": "Rating",
+            "ratingValue": "1",
+            "bestRating": "5",
+            "worstRating": "1",
+            "alternateName": "Falso",
+        },
+        "inLanguage": "es",
+        "datePublished": "2024-02-02",
+    }
     page = (
         "<!doctype html><html><head><title>Garlic</title>"
         '<script type="application/ld+json">{"@context":"https://schema.org",'
@@ -277,16 +350,36 @@ def test_records_from_the_bot_are_imported_with_item_numbers(db: Database) -> No
 # --- ratings --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("label", "verdict"), [
-    ("False", "false"), ("Pants on Fire", "false"), ("PANTS-ON-FIRE!", "false"),
-    ("pants-fire", "false"), ("Fake", "false"), ("Incorrect", "false"), ("Falso", "false"),
-    ("Falsa", "false"), ("錯誤", "false"), ("谣言", "false"), ("Netiesa", "false"),
-    ("Engañoso", "misleading"), ("ENGANOSO", "misleading"), ("Misleading", "misleading"),
-    ("Mostly False", "misleading"), ("Half True", "mixed"), ("half-true", "mixed"),
-    ("Mostly True", "true"), ("Missing context", "missing_context"),
-    ("missing_context", "missing_context"), ("Satire", "satire"), ("Unproven", "unproven"),
-    ("Unverified", "unproven"), ("Not a claim", "not_a_claim"), ("Something else", None),
-])
+@pytest.mark.parametrize(
+    ("label", "verdict"),
+    [
+        ("False", "false"),
+        ("Pants on Fire", "false"),
+        ("PANTS-ON-FIRE!", "false"),
+        ("pants-fire", "false"),
+        ("Fake", "false"),
+        ("Incorrect", "false"),
+        ("Falso", "false"),
+        ("Falsa", "false"),
+        ("錯誤", "false"),
+        ("谣言", "false"),
+        ("Netiesa", "false"),
+        ("Engañoso", "misleading"),
+        ("ENGANOSO", "misleading"),
+        ("Misleading", "misleading"),
+        ("Mostly False", "misleading"),
+        ("Half True", "mixed"),
+        ("half-true", "mixed"),
+        ("Mostly True", "true"),
+        ("Missing context", "missing_context"),
+        ("missing_context", "missing_context"),
+        ("Satire", "satire"),
+        ("Unproven", "unproven"),
+        ("Unverified", "unproven"),
+        ("Not a claim", "not_a_claim"),
+        ("Something else", None),
+    ],
+)
 def test_partners_rating_words_map_to_our_verdicts(label: str, verdict: str | None) -> None:
     assert ratings.to_verdict(label) == verdict
 
@@ -299,8 +392,7 @@ def test_numeric_ratings_are_the_fallback() -> None:
     assert ratings.from_number(6, 5, 1) is None
 
 
-def test_a_deployment_adds_its_partners_words(monkeypatch: pytest.MonkeyPatch,
-                                              tmp_path: Path) -> None:
+def test_a_deployment_adds_its_partners_words(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     extra = tmp_path / "ratings.json"
     extra.write_text(json.dumps({"Cuidado": "misleading", "Verdadeiro": "true"}), encoding="utf-8")
     monkeypatch.setenv("CROWDCHECK_RATINGS_FILE", str(extra))
@@ -328,8 +420,13 @@ def test_claimreview_export_is_what_fact_check_tools_read_and_imports_back(
     mine = elements[f"{PUBLIC}/claims/{own}"]
     assert mine["@type"] == "ClaimReview"
     assert mine["claimReviewed"] == "Eating bananas at night stops heart attacks"
-    assert mine["reviewRating"] == {"@type": "Rating", "ratingValue": 1, "bestRating": 5,
-                                    "worstRating": 1, "alternateName": "False"}
+    assert mine["reviewRating"] == {
+        "@type": "Rating",
+        "ratingValue": 1,
+        "bestRating": 5,
+        "worstRating": 1,
+        "alternateName": "False",
+    }
     assert mine["author"] == {"@type": "Organization", "name": ORG, "url": PUBLIC}
     assert mine["url"] == f"{PUBLIC}/claims/{own}"
     assert mine["inLanguage"] == "en"
@@ -369,8 +466,9 @@ def test_jsonl_and_csv_exports_import_back_unchanged(
     db: Database, tmp_path: Path, empty_db: Database, fmt: str
 ) -> None:
     importer.import_file(db, write_jsonl(tmp_path / "feed.jsonl", PARTNER_FEED))
-    add_own_claim(db, "Onions in socks absorb the flu",
-                  sources=("https://a.example.org/1", "https://b.example.org/2"))
+    add_own_claim(
+        db, "Onions in socks absorb the flu", sources=("https://a.example.org/1", "https://b.example.org/2")
+    )
     text = export_text(db, fmt)
     if fmt == "csv":
         rows = list(csv.DictReader(io.StringIO(text)))
@@ -380,10 +478,12 @@ def test_jsonl_and_csv_exports_import_back_unchanged(
 
     report = importer.import_file(empty_db, path)
     assert (report.added, report.problems) == (4, [])
-    ours = sorted((c.text, k.verdict, k.lang, k.summary, json.loads(k.sources))
-                  for c, k in claims(db).values())
-    theirs = sorted((c.text, k.verdict, k.lang, k.summary, json.loads(k.sources))
-                    for c, k in claims(empty_db).values())
+    ours = sorted(
+        (c.text, k.verdict, k.lang, k.summary, json.loads(k.sources)) for c, k in claims(db).values()
+    )
+    theirs = sorted(
+        (c.text, k.verdict, k.lang, k.summary, json.loads(k.sources)) for c, k in claims(empty_db).values()
+    )
     assert theirs == ours
     # …and exporting it again from there gives the same records.
     again = importer.import_file(empty_db, path)
@@ -397,15 +497,21 @@ def test_export_never_contains_who_asked_nor_which_reviewer(db: Database) -> Non
         citizen = Citizen(telegram_user_id=555123987, chat_id=555123987, lang="en")
         s.add(citizen)  # type: ignore[attr-defined]
         s.flush()  # type: ignore[attr-defined]
-        s.add(Request(claim_id=claim_id, citizen_id=citizen.id, update_id=91919191,  # type: ignore[attr-defined]
-                      text="my neighbour Ojo sent me this, is it true?", lang="en"))
+        s.add(
+            Request(
+                claim_id=claim_id,
+                citizen_id=citizen.id,
+                update_id=91919191,  # type: ignore[attr-defined]
+                text="my neighbour Ojo sent me this, is it true?",
+                lang="en",
+            )
+        )
 
     db.transaction(ask)
     for fmt in ("csv", "jsonl", "claimreview"):
         out = export_text(db, fmt)
         assert "The water supply will be cut" in out
-        for secret in ("555123987", "91919191", "neighbour Ojo", "Reviewer Rita", "777001",
-                       "Grandma Jones"):
+        for secret in ("555123987", "91919191", "neighbour Ojo", "Reviewer Rita", "777001", "Grandma Jones"):
             assert secret not in out, (fmt, secret)
 
 
