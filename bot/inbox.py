@@ -172,7 +172,10 @@ class DurableInbox:
         self._wake.set()  # the last deletions are committed before the writer ends
         if self._task is not None:
             await self._task
-        await self._in_writer(self.db.transaction, lambda s: ib.retire(s, self.owner))
+        try:
+            await self._in_writer(self.db.transaction, lambda s: ib.retire(s, self.owner))
+        except Exception as exc:  # the heartbeat then goes stale by itself; peers adopt later
+            log.warning("inbox: could not retire this worker's heartbeat: %s", exc)
         self._thread.shutdown(wait=False)
         if self._own_file:
             self.db.dispose()
@@ -215,6 +218,8 @@ class DurableInbox:
                     for arrival in arrivals:
                         if not arrival.future.done():
                             arrival.future.set_exception(exc)
+                    if self._stopping:  # never hang a shutdown: undeleted rows are replayed, once
+                        return
                     await asyncio.sleep(0.2)
                     continue
                 last_beat = now if beat else last_beat

@@ -196,3 +196,18 @@ async def test_updates_left_by_a_stopped_worker_are_adopted_by_a_live_one(db: Da
         assert heir.backlog == 2
     finally:
         await heir.stop()
+
+
+async def test_a_shutdown_while_the_database_is_away_does_not_hang(db: Database) -> None:
+    db.ensure_schema()
+    inbox = DurableInbox(db)
+    await inbox.start()
+    assert await inbox.accept(51, '{"update_id": 51}')
+    inbox.done(51)  # a deletion is owed when the database goes away
+    own_db = inbox.db
+    inbox.db = Database("postgresql+psycopg://crowdcheck@127.0.0.1:1/gone")  # nothing listens there
+    try:
+        await asyncio.wait_for(inbox.stop(), 30)  # SIGTERM must still end the process
+    finally:
+        inbox.db.dispose()
+    assert _count(own_db, InboxUpdate) == 1  # not deleted: replayed (once) at the next start
