@@ -12,18 +12,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import json
 import tempfile
 import time
 from pathlib import Path
 
 from bench._report import pg_schema, print_table
+from bench._seed import claim_with_subscribers, publish_ready
 from bot.app import BotRuntime
 from bot.config import Config
 from bot.emulator import BotApiEmulator
-from factdb import review
 from factdb.db import Database
-from factdb.models import Citizen, Claim, ClaimStatus, Draft, Subscription
 
 FIRST_ID = 700_000
 
@@ -33,25 +31,8 @@ def seed(db: Database, emu: BotApiEmulator, n: int) -> None:
         emu.user(FIRST_ID + i, f"C{i}")
 
     def work(session) -> None:
-        claim = Claim(text="bench claim", normalized="bench claim", lang="en", status=ClaimStatus.IN_REVIEW)
-        session.add(claim)
-        session.flush()
-        people = [Citizen(telegram_user_id=FIRST_ID + i, chat_id=FIRST_ID + i, lang="en") for i in range(n)]
-        session.add_all(people)
-        session.flush()
-        session.add_all([Subscription(citizen_id=c.id, claim_id=claim.id) for c in people])
-        draft = Draft(
-            claim_id=claim.id,
-            reviewer_id=1,
-            step="preview",
-            verdict="false",
-            lang="en",
-            summary="Not true.",
-            sources=json.dumps(["https://example.org/x"]),
-        )
-        session.add(draft)
-        session.flush()
-        review.publish(session, draft, 1)
+        claim_id = claim_with_subscribers(session, "bench claim", FIRST_ID, n)
+        publish_ready(session, claim_id, 1, summary="Not true.", source="https://example.org/x")
 
     db.transaction(work)
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import json
 import random
 import statistics
 import tempfile
@@ -25,17 +24,16 @@ from typing import Any
 
 from sqlmodel import func, select
 
+from bench._seed import publish_ready
 from bot.app import BotRuntime
 from bot.config import Config
 from bot.emulator.emulator import BotApiEmulator
-from factdb import review
 from factdb.db import Database
 from factdb.models import (
     AuditLog,
     Claim,
     ClaimStatus,
     Clarification,
-    Draft,
     Outbox,
     OutboxStatus,
     ProcessedUpdate,
@@ -148,18 +146,13 @@ def _seed_hoaxes(db: Database) -> None:
 
 
 def _publish(session: Any, claim_id: int) -> None:
-    draft = Draft(
-        claim_id=claim_id,
-        reviewer_id=ADMIN,
-        step="preview",
-        verdict="false",
-        lang="en",
+    publish_ready(
+        session,
+        claim_id,
+        ADMIN,
         summary="Checked: nothing supports this.",
-        sources=json.dumps(["https://factcheck.example.org/soak"]),
+        source="https://factcheck.example.org/soak",
     )
-    session.add(draft)
-    session.flush()
-    review.publish(session, draft, ADMIN)
 
 
 def _publish_one_new(db: Database, rng: random.Random) -> bool:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import json
 import os
 import signal
 import sys
@@ -16,10 +15,10 @@ import time
 import pytest
 from sqlmodel import func, select
 
+from bench._seed import claim_with_subscribers, publish_ready
 from bot.emulator.emulator import BotApiEmulator
-from factdb import review
 from factdb.db import Database
-from factdb.models import Citizen, Claim, ClaimStatus, Draft, Outbox, OutboxStatus, Subscription
+from factdb.models import Outbox, OutboxStatus
 
 SUBSCRIBERS = 1000
 FIRST_ID = 500_000
@@ -31,36 +30,18 @@ def _seed_broadcast(db: Database, emu: BotApiEmulator) -> int:
         emu.user(FIRST_ID + i, f"Citizen{i}")
 
     def work(session) -> int:
-        claim = Claim(
-            text="Bananas imported this month carry a flesh-eating virus",
-            normalized="bananas",
-            lang="en",
-            status=ClaimStatus.IN_REVIEW,
-            request_count=SUBSCRIBERS,
+        claim_id = claim_with_subscribers(
+            session, "Bananas imported this month carry a flesh-eating virus", FIRST_ID, SUBSCRIBERS
         )
-        session.add(claim)
-        session.flush()
-        citizens = [
-            Citizen(telegram_user_id=FIRST_ID + i, chat_id=FIRST_ID + i, lang="en")
-            for i in range(SUBSCRIBERS)
-        ]
-        session.add_all(citizens)
-        session.flush()
-        session.add_all([Subscription(citizen_id=c.id, claim_id=claim.id) for c in citizens])
-        draft = Draft(
-            claim_id=claim.id,
-            reviewer_id=1,
-            step="preview",
-            verdict="false",
-            lang="en",
+        published = publish_ready(
+            session,
+            claim_id,
+            1,
             summary="No virus of that kind exists; health authorities found nothing.",
-            sources=json.dumps(["https://health.example.org/bananas"]),
+            source="https://health.example.org/bananas",
         )
-        session.add(draft)
-        session.flush()
-        published = review.publish(session, draft, 1)
         assert published.notified == SUBSCRIBERS
-        return claim.id  # type: ignore[return-value]
+        return claim_id
 
     return db.transaction(work)
 

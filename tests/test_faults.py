@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import json
 import sqlite3
 import threading
 import time
@@ -22,11 +21,12 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import func, select
 
+from bench._seed import publish_ready
 from bot.app import BotRuntime
 from bot.emulator.emulator import BotApiEmulator
 from factdb import citizens, clarifications, outbox, review
 from factdb.db import Database
-from factdb.models import Citizen, Claim, ClaimStatus, Draft, Outbox, OutboxStatus, Request, Subscription
+from factdb.models import Citizen, Claim, ClaimStatus, Outbox, OutboxStatus, Request, Subscription
 from tests import conftest
 from tests.conftest import ADMIN, REVIEW_CHAT
 from tests.harness import Tipline
@@ -38,18 +38,9 @@ def publish(db: Database, claim_id: int, summary: str = "Officials announced not
     """A reviewer's publish, as the review flow leaves it (that flow is tested elsewhere)."""
 
     def work(session) -> int:
-        draft = Draft(
-            claim_id=claim_id,
-            reviewer_id=ADMIN,
-            step="preview",
-            verdict="false",
-            lang="en",
-            summary=summary,
-            sources=json.dumps(["https://factcheck.example.org/x"]),
-        )
-        session.add(draft)
-        session.flush()
-        return review.publish(session, draft, ADMIN).notified
+        return publish_ready(
+            session, claim_id, ADMIN, summary=summary, source="https://factcheck.example.org/x"
+        ).notified
 
     return db.transaction(work)
 
