@@ -484,7 +484,8 @@ async def telegram_webhook(request: web.Request) -> web.StreamResponse:
         log.warning("webhook: refused a request without the right secret header from %s", request.remote)
         return web.Response(status=403, text="forbidden\n")
     try:
-        data = await request.json()
+        body = await request.text()  # kept as sent: the inbox stores it without re-serialising
+        data = json.loads(body)
     except ValueError:
         return web.Response(status=400, text="malformed JSON\n")
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
@@ -502,7 +503,7 @@ async def telegram_webhook(request: web.Request) -> web.StreamResponse:
     # keeps the update and sends it again later.
     inbox = tg.update_queue.inbox  # type: ignore[attr-defined]
     try:
-        fresh = await inbox.accept(update.update_id, json.dumps(data), wait_for_room=False)
+        fresh = await inbox.accept(update.update_id, body, wait_for_room=False)
     except InboxFull:
         return web.Response(status=503, text="busy, send it again later\n", headers={"Retry-After": "5"})
     except Exception:
