@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import math
 import os
 import time
 import uuid
@@ -70,7 +71,14 @@ class Pacer:
             await asyncio.sleep(delay)
 
     def hold_chat(self, chat_id: int) -> None:
-        """The chat just got a message: rows for it are skipped until its interval passes."""
+        """A message to the chat is on its way: its rows wait until `sent_to` plus the interval.
+
+        Counting the interval from the end of the send, not its start, keeps one chat's
+        messages in order and spaced even when a call hangs for longer than the interval.
+        """
+        self.chat_next[chat_id] = math.inf
+
+    def sent_to(self, chat_id: int) -> None:
         self.chat_next[chat_id] = time.monotonic() + (self.per_group if chat_id < 0 else self.per_chat)
 
     def pause(self, seconds: float) -> None:
@@ -133,7 +141,10 @@ class DeliveryLoop:
                 continue
             idle = 0
             self.pacer.hold_chat(job.chat_id)
-            await self._deliver(job)
+            try:
+                await self._deliver(job)
+            finally:
+                self.pacer.sent_to(job.chat_id)
 
     async def _sleep(self, seconds: float) -> None:
         wake = self.svc.outbox_wakeup
@@ -185,7 +196,8 @@ class DeliveryLoop:
             self._count("blocked")
             return
         except BadRequest as exc:
-            if "message is not modified" in exc.message:
+            # PTB strips "Bad Request: " and capitalises what is left, so compare lowercased.
+            if "message is not modified" in exc.message.lower():
                 await asyncio.to_thread(self._with_session, ob.mark_sent, job.id, None)
                 self._count("sent")
                 return
@@ -262,12 +274,13 @@ class DeliveryLoop:
                     session.add(claim)
             if job.kind in ("card", "card_edit"):
                 # The claim may have moved on while this card was on its way (a new request
-                # between render and send): if it would read differently now, edit it again.
+                # between render and send): if it would read differently now, edit it again,
+                # unless that change already queued an edit (one is enough, it renders late).
                 fresh = render_job(self.svc, session, job)
                 claim = session.get(Claim, job.claim_id)
                 if fresh is not None and fresh[0] != sent_text and claim is not None:
                     session.flush()
-                    cards.refresh(session, claim, force=True)
+                    cards.refresh(session, claim)
             if job.kind == "notice" and job.citizen_id is not None and job.claim_id is not None:
                 citizens.mark_told(session, job.citizen_id, job.claim_id)
             ob.mark_sent(session, job.id, message_id)

@@ -24,25 +24,21 @@ def post(session: Session, claim: Claim, review_chat_id: int | None) -> None:
     )
 
 
-def refresh(session: Session, claim: Claim, *, force: bool = False) -> None:
+def refresh(session: Session, claim: Claim) -> None:
     """Ask for the card to be edited to the claim's current state (coalesced: one pending edit).
 
-    `force`: the card in flight was rendered before the latest change, so a pending row that
-    is being sent does not count as covering it.
+    Only a pending row covers the change: it is rendered when it is sent. A row on its way was
+    rendered before, so it does not count.
     """
     if claim.id is None:
         return
-    pending = (
-        None
-        if force
-        else session.exec(
-            select(Outbox.id).where(
-                Outbox.claim_id == claim.id,
-                Outbox.status == OutboxStatus.PENDING,
-                Outbox.kind.in_(["card", "card_edit"]),  # type: ignore[attr-defined]
-            )
-        ).first()
-    )
+    pending = session.exec(
+        select(Outbox.id).where(
+            Outbox.claim_id == claim.id,
+            Outbox.status == OutboxStatus.PENDING,
+            Outbox.kind.in_(["card", "card_edit"]),  # type: ignore[attr-defined]
+        )
+    ).first()
     if pending is not None:
         return  # the pending card or edit renders the state at send time
     card = session.exec(select(Outbox).where(Outbox.dedupe_key == f"card:{claim.id}")).first()
