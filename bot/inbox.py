@@ -15,10 +15,7 @@ import collections
 import concurrent.futures
 import contextlib
 import logging
-import os
-import socket
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,7 +77,7 @@ class DurableInbox:
         self.db = inbox_database(db)
         self._own_file = self.db is not db
         self.max_backlog = max_backlog
-        self.owner = owner or f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = owner or ib.owner_id()
         # Called with rows adopted from a stopped worker (or our own previous life).
         self.on_adopted: Callable[[list[tuple[int, str]]], None] | None = None
         self._arrivals: list[_Arrival] = []

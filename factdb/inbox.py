@@ -6,11 +6,16 @@ acknowledge at once and still lose nothing when the process dies: the rows left 
 when it (or another worker) starts. A row is removed once its update has been handled.
 
 Several workers share one PostgreSQL inbox: each row names its owner, owners beat a heartbeat,
-and the rows of an owner whose heartbeat stopped are adopted by a live worker.
+and the rows of an owner whose heartbeat stopped are adopted by a live worker. An owner that
+ran on this host and whose process is gone is adopted at once, without waiting for its
+heartbeat to go stale: a worker restarted after a crash replays its own leftovers straight away.
 """
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
@@ -22,6 +27,38 @@ from factdb.models import InboxUpdate, InboxWorker, utcnow
 
 # A worker beats every few seconds; one silent for this long has stopped (or crashed).
 HEARTBEAT_TIMEOUT = timedelta(seconds=20)
+
+
+def owner_id() -> str:
+    """A new worker's name: host, process id and a random tag (a process may start twice)."""
+    return f"{_host()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _host() -> str:
+    return socket.gethostname()[:30].replace(":", "-")
+
+
+def stopped_on_this_host(owner: str) -> bool:
+    """Whether `owner` is another worker of this host whose process no longer runs.
+
+    Our own pid under another name is a predecessor too: a restarted container is pid 1 again.
+    Workers that share a host name but not a process table (containers given one hostname)
+    would look dead to each other; give them distinct hostnames.
+    """
+    host, _, rest = owner.partition(":")
+    pid_text, _, _ = rest.partition(":")
+    if host != _host() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists but belongs to another user, or we may not ask: assume alive
+        return False
+    return False
 
 
 def store(session: Session, owner: str, items: Sequence[tuple[int, str]], *, is_postgres: bool) -> set[int]:
@@ -70,7 +107,7 @@ def adopt(session: Session, owner: str, *, everything: bool = False) -> list[tup
     living = select(InboxWorker.owner).where(col(InboxWorker.seen_at) > utcnow() - HEARTBEAT_TIMEOUT)
     owners = session.exec(select(InboxUpdate.owner).distinct()).all()
     alive = set(session.exec(living).all())
-    gone = [o for o in owners if o != owner and (everything or o not in alive)]
+    gone = [o for o in owners if o != owner and (everything or o not in alive or stopped_on_this_host(o))]
     session.execute(delete(InboxWorker).where(col(InboxWorker.seen_at) < utcnow() - timedelta(days=1)))
     if not gone:
         return []
