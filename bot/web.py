@@ -248,6 +248,11 @@ async def claim_page(request: web.Request) -> web.StreamResponse:
     # One ClaimReview, of the clarification shown, so its inLanguage is the language read here;
     # the other languages are one ?lang= away and all of them are in the feed.
     review = claimreview(claim, shown, org_name=svc.config.org_name, public_url=_public_url(request))
+    if review.get("url") == f"{_public_url(request).rstrip('/')}/claims/{claim.id}":
+        # A translation's review lives at the address that shows it; the original's at the bare one.
+        original = clar_db.original(found.rows, claim.lang)
+        if shown.id != original.id and shown.lang.lower() == lang.tag.lower():
+            review["url"] += f"?lang={lang.tag}"
     masked = mask_personal(claim.text)
     return render(
         request,

@@ -36,6 +36,15 @@ def current(session: Session, claim_id: int) -> list[Clarification]:
     )
 
 
+def original(rows: list[Clarification], claim_lang: str | None) -> Clarification:
+    """Of a claim's current clarifications (oldest first), the one in the claim's own language,
+    else the oldest: the one exports carry and the bare page address stands for."""
+    for row in rows:
+        if claim_lang and row.lang.lower() == claim_lang.lower():
+            return row
+    return rows[0]
+
+
 def _base(lang: str | None) -> str:
     return (lang or "").split("-")[0].lower()
 

@@ -361,6 +361,9 @@ async def test_a_spanish_reader_gets_the_spanish_page_and_the_spanish_clarificat
     assert "12.345 veces" in html  # and Spanish digit grouping
     review = jsonld(html)  # describes the clarification shown, in its language
     assert review["inLanguage"] == "es" and review["reviewBody"] == "El agua caliente no mata los virus."
+    assert review["url"].endswith(f"/claims/{cid}?lang=es")  # where this review is read
+    _, english, _ = await site.get(f"/claims/{cid}", headers={"Accept-Language": "en"})
+    assert jsonld(english)["url"].endswith(f"/claims/{cid}")  # the original: the bare address
 
 
 async def test_a_reader_without_their_language_gets_the_original_with_a_note(site: Site) -> None:

@@ -20,6 +20,7 @@ from typing import IO, Any, Literal
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from factdb import clarifications
 from factdb.clarifications import sources_of
 from factdb.db import Database
 from factdb.interchange import claimreview
@@ -59,10 +60,7 @@ def published_claims(db: Database, *, batch: int = BATCH) -> Iterator[tuple[Clai
 
 def _original(group: list[tuple[Claim, Clarification]]) -> tuple[Claim, Clarification]:
     claim = group[0][0]
-    for pair in group:
-        if claim.lang and pair[1].lang.lower() == claim.lang.lower():
-            return pair
-    return group[0]
+    return claim, clarifications.original([clar for _, clar in group], claim.lang)
 
 
 def flat_record(
