@@ -179,7 +179,13 @@ def push_all(hook: str, headers: dict[str, str], n: int) -> tuple[float, float, 
 
 
 async def run_webhook(
-    url: str, n: int, tmp: Path, latency: float = 0.0, *, burst_priority: bool = True
+    url: str,
+    n: int,
+    tmp: Path,
+    latency: float = 0.0,
+    *,
+    burst_priority: bool = True,
+    burst_concurrency: int = 1,
 ) -> dict[str, object]:
     emu = BotApiEmulator(latency=latency)
     await emu.start()
@@ -195,6 +201,7 @@ async def run_webhook(
         api_base_url=emu.base_url,
         public_url=f"http://127.0.0.1:{port}",
         webhook_secret="bench-secret_1",
+        burst_concurrency=burst_concurrency,
     )
     runtime = BotRuntime(config, db=db, long_poll_timeout=1)
     if not burst_priority:  # the baseline: handling never steps aside for receiving
@@ -214,7 +221,15 @@ async def run_webhook(
             )
         answered = await replies_done(emu, n)
         return summary(
-            _label("webhook" if burst_priority else "webhook, no burst priority (baseline)", url, latency),
+            _label(
+                "webhook, no burst priority (baseline)"
+                if not burst_priority
+                else "webhook"
+                if burst_concurrency == 1
+                else f"webhook, {burst_concurrency} at once in a burst",
+                url,
+                latency,
+            ),
             n,
             posted,
             ingest,
@@ -267,6 +282,12 @@ async def main() -> None:
         default=50.0,
         help="also run with this Bot API round trip (Telegram's servers are not on loopback); 0: skip",
     )
+    parser.add_argument(
+        "--burst-concurrency",
+        type=int,
+        default=0,
+        help="also run the webhook with CROWDCHECK_BURST_CONCURRENCY at this value (default 1)",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     latencies = [0.0] + ([args.latency_ms / 1000] if args.latency_ms else [])
@@ -275,12 +296,25 @@ async def main() -> None:
         sqlite = f"sqlite:///{tmp}/run{i}-%s.sqlite3"
         rows.append(await run_webhook(sqlite % "w", args.updates, tmp, latency))
         rows.append(await run_webhook(sqlite % "b", args.updates, tmp, latency, burst_priority=False))
+        if args.burst_concurrency > 1:
+            rows.append(
+                await run_webhook(
+                    sqlite % "c", args.updates, tmp, latency, burst_concurrency=args.burst_concurrency
+                )
+            )
         rows.append(await run_polling(sqlite % "p", args.updates, tmp, latency))
         if args.postgres:
             with pg_schema(f"bench_e2e_{i}") as url:
                 rows.append(await run_webhook(url, args.updates, tmp, latency))
             with pg_schema(f"bench_e2e_b{i}") as url:
                 rows.append(await run_webhook(url, args.updates, tmp, latency, burst_priority=False))
+            if args.burst_concurrency > 1:
+                with pg_schema(f"bench_e2e_c{i}") as url:
+                    rows.append(
+                        await run_webhook(
+                            url, args.updates, tmp, latency, burst_concurrency=args.burst_concurrency
+                        )
+                    )
     print_table(rows)
 
 

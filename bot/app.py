@@ -54,7 +54,9 @@ def build_application(svc: Services, *, token: str, long_poll_timeout: float = 1
         .read_timeout(15)
         .connect_timeout(10)
         .connection_pool_size(32)
-        .concurrent_updates(PerChatUpdateProcessor(16))
+        .concurrent_updates(
+            PerChatUpdateProcessor(svc.config.handler_concurrency, svc.config.burst_concurrency)
+        )
         .update_queue(queue)
     )
     app = builder.build()

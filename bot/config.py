@@ -47,6 +47,11 @@ class Config:
     virality_half_life_hours: float = 6.0
     flood_per_minute: int = 10
     flood_per_day: int = 200
+    # Updates handled at once normally, and while webhook pushes or a full getUpdates batch
+    # queue up (docs/inbox.md "Bursts"): acknowledging Telegram comes first then. Raise the
+    # burst figure when Telegram's round trip, not the CPU, bounds the handlers.
+    handler_concurrency: int = 16
+    burst_concurrency: int = 1
     locales: tuple[str, ...] = ("en", "zh-TW", "es", "lt")
     # `crowdcheck run` serves /metrics and /healthz here when set (0: any free port, logged).
     # Loopback by default: the figures are for the operator's scraper, not the internet.
@@ -96,6 +101,15 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     if value <= 0:
         raise ConfigError(f"{name} must be greater than 0, not {raw}.")
     return value
+
+
+def _whole(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name}={raw!r} must be a whole number of at least 1.")
+    return int(raw)
 
 
 def _port(env: Mapping[str, str], name: str) -> int | None:
@@ -167,12 +181,17 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         outbox_per_chat_interval=_float(
             env, "CROWDCHECK_OUTBOX_PER_CHAT_INTERVAL", Config.outbox_per_chat_interval
         ),
+        outbox_group_per_minute=int(
+            _float(env, "CROWDCHECK_OUTBOX_GROUP_PER_MINUTE", Config.outbox_group_per_minute)
+        ),
         outbox_lease_seconds=_float(env, "CROWDCHECK_OUTBOX_LEASE_SECONDS", Config.outbox_lease_seconds),
         virality_half_life_hours=_float(
             env, "CROWDCHECK_VIRALITY_HALF_LIFE_HOURS", Config.virality_half_life_hours
         ),
         flood_per_minute=int(_float(env, "CROWDCHECK_FLOOD_PER_MINUTE", Config.flood_per_minute)),
         flood_per_day=int(_float(env, "CROWDCHECK_FLOOD_PER_DAY", Config.flood_per_day)),
+        handler_concurrency=_whole(env, "CROWDCHECK_HANDLER_CONCURRENCY", Config.handler_concurrency),
+        burst_concurrency=_whole(env, "CROWDCHECK_BURST_CONCURRENCY", Config.burst_concurrency),
         locales=locales,
         metrics_port=_port(env, "CROWDCHECK_METRICS_PORT"),
     )

@@ -14,15 +14,13 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-BURST_CONCURRENCY = 1
-
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     # PTB's own semaphore is taken *before* an update reaches us, so a flood waiting in its lane
     # would hold every slot; keep PTB's bound high and limit the work itself below.
     _QUEUED_LIMIT = 10_000
 
-    def __init__(self, max_concurrent_updates: int = 16) -> None:
+    def __init__(self, max_concurrent_updates: int = 16, burst_concurrency: int = 1) -> None:
         super().__init__(self._QUEUED_LIMIT)
         self._running = asyncio.Semaphore(max_concurrent_updates)
         self._lanes: dict[int, asyncio.Lock] = {}
@@ -31,7 +29,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self.on_done: Callable[[int], None] | None = None
         # True while updates are pouring in: handling then steps aside (see do_process_update).
         self.receiving: Callable[[], bool] | None = None
-        self._during_burst = asyncio.Semaphore(BURST_CONCURRENCY)
+        self._during_burst = asyncio.Semaphore(min(burst_concurrency, max_concurrent_updates))
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _chat_key(update)

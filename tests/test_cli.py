@@ -72,6 +72,10 @@ def test_run_without_a_token_says_so_in_one_line_and_starts_the_demo(tmp_path: P
             {"TELEGRAM_BOT_TOKEN": "123456:ABCDEFGHIJKLMNOP", "CROWDCHECK_METRICS_PORT": "ninety"},
             "CROWDCHECK_METRICS_PORT",
         ),
+        (
+            {"TELEGRAM_BOT_TOKEN": "123456:ABCDEFGHIJKLMNOP", "CROWDCHECK_BURST_CONCURRENCY": "0"},
+            "CROWDCHECK_BURST_CONCURRENCY",
+        ),
     ],
 )
 def test_a_bad_setting_stops_start_up_with_one_clear_line(
