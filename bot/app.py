@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -83,6 +84,7 @@ class BotRuntime:
             self.svc, token=token or config.require_token(), long_poll_timeout=long_poll_timeout
         )
         self.long_poll_timeout = long_poll_timeout
+        self._index_task: asyncio.Task[None] | None = None
         self.inbox = DurableInbox(self.db)
         self.inbox.on_adopted = self._replay
         queue, processor = self.app.update_queue, self.app.update_processor
@@ -106,8 +108,12 @@ class BotRuntime:
             await self.metrics_server.start()  # first: a taken port stops us before anything runs
         self.db.ensure_schema()
         detect_language("warm up the language profiles before the first citizen waits on them")
-        with self.db.session() as session:
-            self.svc.index.refresh(session)
+        # Building the match index takes a while at national scale (about 90 s for 10^6
+        # claims): updates are received and stored meanwhile, and handled once it is built.
+        processor = self.app.update_processor
+        assert isinstance(processor, PerChatUpdateProcessor)
+        processor.ready = asyncio.Event()
+        self._index_task = asyncio.create_task(self._build_index(processor.ready), name="match-index")
         await self.app.initialize()
         await self.app.start()
         self._replay(await self.inbox.start())
@@ -128,9 +134,43 @@ class BotRuntime:
             log.warning("could not set the command menu")
         if self.delivery is not None:
             self.delivery.start()
-        log.info("crowdcheck is running with %d matchable claims", len(self.svc.index))
+        log.info("crowdcheck is running")
+
+    async def _build_index(self, ready: asyncio.Event) -> None:
+        """Load every matchable claim into the index, retrying while the database is away."""
+        started, delay = time.monotonic(), 1.0
+
+        def build() -> None:
+            with self.db.session() as session:
+                self.svc.index.refresh(session)
+
+        while True:
+            try:
+                await asyncio.to_thread(build)
+                break
+            except Exception as exc:
+                log.warning(
+                    "could not build the match index (%s); retrying in %.0f s", type(exc).__name__, delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+        ready.set()
+        log.info(
+            "match index ready: %d matchable claims in %.1f s",
+            len(self.svc.index),
+            time.monotonic() - started,
+        )
+
+    async def index_ready(self) -> None:
+        """Wait until the bot answers (the match index is built)."""
+        await asyncio.shield(self._index_task)
 
     async def stop(self) -> None:
+        if self._index_task is not None and not self._index_task.done():
+            self._index_task.cancel()
+            processor = self.app.update_processor
+            assert isinstance(processor, PerChatUpdateProcessor)
+            processor.abandon_waiting()  # the updates waiting stay in the inbox for next time
         if self.metrics_server is not None:
             await self.metrics_server.stop()
         if self.delivery is not None:

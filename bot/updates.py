@@ -8,6 +8,7 @@ chat: one user's thousand messages wait in their own lane while other citizens a
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -30,29 +31,53 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         # True while updates are pouring in: handling then steps aside (see do_process_update).
         self.receiving: Callable[[], bool] | None = None
         self._during_burst = asyncio.Semaphore(min(burst_concurrency, max_concurrent_updates))
+        # Unset while the bot cannot answer yet (the match index is being built): updates wait
+        # here, safe in the inbox and in their lanes' order, without holding a handler slot.
+        self.ready: asyncio.Event | None = None
+        self.abandoned = False
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _chat_key(update)
         lock = self._lanes.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
+        handled = False
         try:
-            async with lock, self._running:
-                if self.receiving is not None and self.receiving():
-                    # Storing an update is cheap and is what Telegram waits for; handling is
-                    # the expensive part and one process has one core for Python. In a burst,
-                    # few handlers run, so the webhook keeps acknowledging at full speed and
-                    # the backlog, safe in the inbox, is worked off behind it.
-                    async with self._during_burst:
-                        await coroutine
-                else:
-                    await coroutine
+            async with lock:
+                if self.ready is not None:
+                    await self.ready.wait()
+                if self.abandoned:
+                    # Stopped before it could be answered: it stays in the inbox for the next
+                    # start, so it is neither handled nor reported done here.
+                    if inspect.iscoroutine(coroutine):
+                        coroutine.close()
+                    return
+                handled = True
+                await self._handle(coroutine)
         finally:
-            if self.on_done is not None and isinstance(update, Update):
+            if handled and self.on_done is not None and isinstance(update, Update):
                 self.on_done(update.update_id)
             self._waiting[key] -= 1
             if self._waiting[key] == 0:  # forget idle lanes so the dict does not grow forever
                 del self._waiting[key]
                 self._lanes.pop(key, None)
+
+    def abandon_waiting(self) -> None:
+        """Shutting down before `ready`: release the waiting updates without handling them."""
+        self.abandoned = True
+        if self.ready is not None:
+            self.ready.set()
+
+    async def _handle(self, coroutine: Awaitable[Any]) -> None:
+        async with self._running:
+            if self.receiving is not None and self.receiving():
+                # Storing an update is cheap and is what Telegram waits for; handling is the
+                # expensive part and one process has one core for Python. In a burst, few
+                # handlers run, so the webhook keeps acknowledging at full speed and the
+                # backlog, safe in the inbox, is worked off behind it.
+                async with self._during_burst:
+                    await coroutine
+            else:
+                await coroutine
 
     async def initialize(self) -> None:
         return None
