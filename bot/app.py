@@ -119,6 +119,7 @@ class BotRuntime:
         self._replay(await self.inbox.start())
         if self.svc.metrics is not None:
             self.svc.metrics.watch_inbox(lambda: self.inbox.backlog)
+            self.svc.metrics.watch_answering(processor.ready.is_set)
         if polling:
             await self.app.bot.delete_webhook()
             assert self.app.updater is not None

@@ -80,6 +80,11 @@ class Metrics:
             "Updates this worker has acknowledged to Telegram and not yet handled (docs/inbox.md).",
             registry=r,
         )
+        self.answering = Gauge(
+            "crowdcheck_answering",
+            "0 while the match index is being built at start (updates are stored, not yet answered).",
+            registry=r,
+        )
         self.database_up = Gauge(
             "crowdcheck_database_up", "1 when the last scrape could read the database.", registry=r
         )
@@ -99,6 +104,9 @@ class Metrics:
 
     def watch_inbox(self, count: Callable[[], float]) -> None:
         self.inbox_updates.set_function(count)
+
+    def watch_answering(self, answering: Callable[[], bool]) -> None:
+        self.answering.set_function(lambda: float(answering()))
 
     def install(self, application: Any) -> None:
         """Count every update a python-telegram-bot Application receives (polling or webhook).

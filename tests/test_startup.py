@@ -54,6 +54,11 @@ async def _until(condition, timeout: float = 10.0) -> None:
     raise AssertionError("timed out")
 
 
+def _metrics(runtime: BotRuntime, db: Database) -> str:
+    assert runtime.svc.metrics is not None
+    return runtime.svc.metrics.render(db).decode()
+
+
 def _stored(db: Database) -> int:
     with inbox_database(db).session() as s:
         return s.exec(select(func.count()).select_from(InboxUpdate)).one()
@@ -62,7 +67,8 @@ def _stored(db: Database) -> int:
 async def test_messages_that_arrive_while_the_index_is_built_are_kept_and_answered_after(
     db: Database, emulator: BotApiEmulator
 ) -> None:
-    runtime = BotRuntime(conftest.test_config(emulator, db), db=db, long_poll_timeout=1)
+    config = conftest.test_config(emulator, db, metrics_port=0)  # /metrics on a free loopback port
+    runtime = BotRuntime(config, db=db, long_poll_timeout=1)
     try:
         with index_being_built(runtime):
             started = time.monotonic()
@@ -72,7 +78,9 @@ async def test_messages_that_arrive_while_the_index_is_built_are_kept_and_answer
             await _until(lambda: runtime.inbox.backlog == 1)  # received and stored
             await asyncio.sleep(0.5)
             assert emulator.bot_messages(CITIZEN) == []  # but not answered without an index
+            assert "crowdcheck_answering 0.0" in _metrics(runtime, db)  # what an operator sees
         await asyncio.wait_for(runtime.index_ready(), 10)
+        assert "crowdcheck_answering 1.0" in _metrics(runtime, db)
         reply = await emulator.wait_for_bot_message(CITIZEN, timeout=10)
         assert "Nobody has asked about this yet" in reply.text
     finally:
