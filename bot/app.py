@@ -91,6 +91,7 @@ class BotRuntime:
         assert isinstance(queue, DurableUpdateQueue) and isinstance(processor, PerChatUpdateProcessor)
         queue.inbox, processor.on_done = self.inbox, self.inbox.done
         processor.receiving = self.inbox.receiving
+        self.processor = processor
         self.delivery = (
             DeliveryLoop(
                 self.app.bot,
@@ -110,16 +111,14 @@ class BotRuntime:
         detect_language("warm up the language profiles before the first citizen waits on them")
         # Building the match index takes a while at national scale (about 90 s for 10^6
         # claims): updates are received and stored meanwhile, and handled once it is built.
-        processor = self.app.update_processor
-        assert isinstance(processor, PerChatUpdateProcessor)
-        processor.ready = asyncio.Event()
-        self._index_task = asyncio.create_task(self._build_index(processor.ready), name="match-index")
+        ready = self.processor.ready = asyncio.Event()
+        self._index_task = asyncio.create_task(self._build_index(ready), name="match-index")
         await self.app.initialize()
         await self.app.start()
         self._replay(await self.inbox.start())
         if self.svc.metrics is not None:
             self.svc.metrics.watch_inbox(lambda: self.inbox.backlog)
-            self.svc.metrics.watch_answering(processor.ready.is_set)
+            self.svc.metrics.watch_answering(ready.is_set)
         if polling:
             await self.app.bot.delete_webhook()
             assert self.app.updater is not None
@@ -169,9 +168,7 @@ class BotRuntime:
     async def stop(self) -> None:
         if self._index_task is not None and not self._index_task.done():
             self._index_task.cancel()
-            processor = self.app.update_processor
-            assert isinstance(processor, PerChatUpdateProcessor)
-            processor.abandon_waiting()  # the updates waiting stay in the inbox for next time
+            self.processor.abandon_waiting()  # the updates waiting stay in the inbox for next time
         if self.metrics_server is not None:
             await self.metrics_server.stop()
         if self.delivery is not None:

@@ -153,11 +153,13 @@ def make_jinja() -> Environment:
     return env
 
 
-def claimreview(claim: Claim, clar: Clarification, *, org_name: str, public_url: str) -> dict[str, Any]:
+def claimreview(
+    claim: Claim, clar: Clarification, *, org_name: str, public_url: str, page_lang: str | None = None
+) -> dict[str, Any]:
     # claimreview_for masks the claim and the summary itself (factdb.privacy).
     from factdb.interchange.claimreview import claimreview_for
 
-    return claimreview_for(claim, clar, org_name=org_name, public_url=public_url)
+    return claimreview_for(claim, clar, org_name=org_name, public_url=public_url, page_lang=page_lang)
 
 
 def _public_url(request: web.Request) -> str:
@@ -247,12 +249,15 @@ async def claim_page(request: web.Request) -> web.StreamResponse:
     svc, claim, shown = request.app[SVC], found.claim, found.chosen.clarification
     # One ClaimReview, of the clarification shown, so its inLanguage is the language read here;
     # the other languages are one ?lang= away and all of them are in the feed.
-    review = claimreview(claim, shown, org_name=svc.config.org_name, public_url=_public_url(request))
-    if review.get("url") == f"{_public_url(request).rstrip('/')}/claims/{claim.id}":
-        # A translation's review lives at the address that shows it; the original's at the bare one.
-        original = clar_db.original(found.rows, claim.lang)
-        if shown.id != original.id and shown.lang.lower() == lang.tag.lower():
-            review["url"] += f"?lang={lang.tag}"
+    # A translation's review lives at the address that shows it; the original's at the bare one.
+    translation = shown.id != clar_db.original(found.rows, claim.lang).id
+    review = claimreview(
+        claim,
+        shown,
+        org_name=svc.config.org_name,
+        public_url=_public_url(request),
+        page_lang=lang.tag if translation and shown.lang.lower() == lang.tag.lower() else None,
+    )
     masked = mask_personal(claim.text)
     return render(
         request,

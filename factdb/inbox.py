@@ -21,7 +21,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from factdb.models import InboxUpdate, InboxWorker, utcnow
 
@@ -120,7 +120,3 @@ def adopt(session: Session, owner: str, *, everything: bool = False) -> list[tup
         .returning(col(InboxUpdate.update_id), col(InboxUpdate.payload))
     ).all()
     return sorted((int(uid), str(payload)) for uid, payload in moved)
-
-
-def waiting(session: Session) -> int:
-    return int(session.exec(select(func.count()).select_from(InboxUpdate)).one())

@@ -46,13 +46,19 @@ def is_imported(claim: Claim, clarification: Clarification) -> bool:
     return bool(claim.external_id) and clarification.author_id is None
 
 
-def review_url(claim: Claim, clarification: Clarification, *, public_url: str | None) -> str | None:
+def review_url(
+    claim: Claim, clarification: Clarification, *, public_url: str | None, page_lang: str | None = None
+) -> str | None:
     """Where a person reads the fact-check: the partner's article for imported claims, else
-    our public page (or the clarification's own link when we have no public site)."""
+    our public page (or the clarification's own link when we have no public site).
+
+    `page_lang`: the page's `?lang=` that shows this clarification, for a translation (the
+    original lives at the bare address)."""
     if is_imported(claim, clarification) and clarification.url:
         return clarification.url
     if public_url:
-        return f"{public_url.rstrip('/')}/claims/{claim.id}"
+        page = f"{public_url.rstrip('/')}/claims/{claim.id}"
+        return f"{page}?lang={page_lang}" if page_lang else page
     sources = sources_of(clarification)
     return clarification.url or (sources[0] if sources else None)
 
@@ -70,11 +76,16 @@ def _claim_author(claim: Claim) -> dict[str, str]:
 
 
 def claimreview_for(
-    claim: Claim, clarification: Clarification, *, org_name: str, public_url: str | None
+    claim: Claim,
+    clarification: Clarification,
+    *,
+    org_name: str,
+    public_url: str | None,
+    page_lang: str | None = None,
 ) -> dict[str, Any]:
     """One ClaimReview (with `@context`, ready to embed in a page) for a published claim."""
     verdict = clarification.verdict
-    url = review_url(claim, clarification, public_url=public_url)
+    url = review_url(claim, clarification, public_url=public_url, page_lang=page_lang)
     author: dict[str, Any]
     if is_imported(claim, clarification) and clarification.author_name:
         # A partner's fact-check stays theirs: republishing it under our name would be
