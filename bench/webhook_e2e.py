@@ -28,6 +28,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -205,7 +206,7 @@ async def run_webhook(
     )
     runtime = BotRuntime(config, db=db, long_poll_timeout=1)
     if not burst_priority:  # the baseline: handling never steps aside for receiving
-        runtime.app.update_processor.receiving = None  # type: ignore[attr-defined]
+        runtime.processor.receiving = None
     server = WebServer(config, host="127.0.0.1", port=port, runtime=runtime)
     await server.start()
     hook, headers = server.webhook_url, {SECRET_HEADER: webhook_secret(config)}
@@ -291,30 +292,20 @@ async def main() -> None:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     latencies = [0.0] + ([args.latency_ms / 1000] if args.latency_ms else [])
+    # The webhook as shipped, then its baselines and variants, on each database.
+    variants: list[tuple[str, dict[str, Any]]] = [("w", {}), ("b", {"burst_priority": False})]
+    if args.burst_concurrency > 1:
+        variants.append(("c", {"burst_concurrency": args.burst_concurrency}))
     rows = []
     for i, latency in enumerate(latencies):
-        sqlite = f"sqlite:///{tmp}/run{i}-%s.sqlite3"
-        rows.append(await run_webhook(sqlite % "w", args.updates, tmp, latency))
-        rows.append(await run_webhook(sqlite % "b", args.updates, tmp, latency, burst_priority=False))
-        if args.burst_concurrency > 1:
-            rows.append(
-                await run_webhook(
-                    sqlite % "c", args.updates, tmp, latency, burst_concurrency=args.burst_concurrency
-                )
-            )
-        rows.append(await run_polling(sqlite % "p", args.updates, tmp, latency))
+        for tag, options in variants:
+            url = f"sqlite:///{tmp}/run{i}-{tag}.sqlite3"
+            rows.append(await run_webhook(url, args.updates, tmp, latency, **options))
+        rows.append(await run_polling(f"sqlite:///{tmp}/run{i}-p.sqlite3", args.updates, tmp, latency))
         if args.postgres:
-            with pg_schema(f"bench_e2e_{i}") as url:
-                rows.append(await run_webhook(url, args.updates, tmp, latency))
-            with pg_schema(f"bench_e2e_b{i}") as url:
-                rows.append(await run_webhook(url, args.updates, tmp, latency, burst_priority=False))
-            if args.burst_concurrency > 1:
-                with pg_schema(f"bench_e2e_c{i}") as url:
-                    rows.append(
-                        await run_webhook(
-                            url, args.updates, tmp, latency, burst_concurrency=args.burst_concurrency
-                        )
-                    )
+            for tag, options in variants:
+                with pg_schema(f"bench_e2e_{tag}{i}") as url:
+                    rows.append(await run_webhook(url, args.updates, tmp, latency, **options))
     print_table(rows)
 
 
