@@ -70,6 +70,14 @@ class Claim(SQLModel, table=True):
     last_seen: datetime = Field(default_factory=utcnow)
     merged_into_id: int | None = Field(default=None, foreign_key="claim.id")
     assignee_id: int | None = Field(default=None, sa_column=_bigint(nullable=True))
+    # when the assignee took the claim or last worked on it: an idle lease expires (a reviewer
+    # who walks away does not freeze the claim for ever)
+    assigned_at: datetime | None = None
+    # a reviewer's rewording of the claim for the public (pages, ClaimReview claimReviewed,
+    # citizens' notices); `text` stays what citizens sent, seen by reviewers only
+    public_text: str | None = Field(default=None, sa_column=Column(Text))
+    # a reviewer hid it from the public "waiting for review" list
+    public_hidden: bool = False
     card_chat_id: int | None = Field(default=None, sa_column=_bigint(nullable=True))
     card_message_id: int | None = None
     created_at: datetime = Field(default_factory=utcnow)
