@@ -186,11 +186,22 @@ def digest(t: Translator, claims: list[Claim]) -> tuple[str, Rows]:
     return "\n".join(lines), rows
 
 
-def queue_lines(t: Translator, items: list, page_no: int, pages: int) -> tuple[str, Rows]:
-    if not items:
+def queue_lines(
+    t: Translator, items: list, page_no: int, pages: int, retracted: tuple[list, int] | None = None
+) -> tuple[str, Rows]:
+    """A page of the open queue; `retracted` (claims whose answer was withdrawn, and how many in
+    all) comes after the open ones, on the last page."""
+    withdrawn, withdrawn_total = retracted or ([], 0)
+    if not items and not withdrawn:
         return t._("The queue is empty. 🎉"), []
-    lines = [t._("Queue, page {page} of {pages} (most viral first):").format(page=page_no + 1, pages=pages)]
+    lines: list[str] = []
     rows: Rows = []
+    if items:
+        lines.append(
+            t._("Queue, page {page} of {pages} (most viral first):").format(page=page_no + 1, pages=pages)
+        )
+    else:
+        lines.append(t._("The queue is empty. 🎉"))
     for item in items:
         c = item.claim
         lines.append(
@@ -199,6 +210,21 @@ def queue_lines(t: Translator, items: list, page_no: int, pages: int) -> tuple[s
             + f" · {masked(c.text, 90)}"
         )
         rows.append([(t._("Take #{id}").format(id=c.id), cb.make("tk", c.id))])
+    if withdrawn:
+        lines += ["", "↩️ " + t._("Withdrawn, waiting for a new review:")]
+        for w in withdrawn:
+            c = w.claim
+            who = texts.isolate(w.by) if w.by else "—"
+            when = ago(t, w.at) if w.at else ""
+            lines.append(
+                f"<b>#{c.id}</b> · {masked(c.text, 60)}\n   "
+                + t._("withdrawn by {name} {when}: {reason}").format(
+                    name=who, when=when, reason=texts.isolate(texts.excerpt(w.reason or "—", 120))
+                )
+            )
+            rows.append([(t._("Take #{id}").format(id=c.id), cb.make("tk", c.id))])
+        if withdrawn_total > len(withdrawn):
+            lines.append(t._("…and {n} more.").format(n=t.number(withdrawn_total - len(withdrawn))))
     nav = []
     if page_no > 0:
         nav.append(("◀", cb.make("qp", page_no - 1)))

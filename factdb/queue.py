@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from factdb.models import OPEN_STATUSES, Claim, ClaimStatus, Request, utcnow
+from factdb import reviewers
+from factdb.models import OPEN_STATUSES, AuditLog, Claim, ClaimStatus, Clarification, Request, utcnow
 
 DEFAULT_HALF_LIFE_HOURS = 6.0
 
@@ -69,6 +70,44 @@ def position(
         if item.claim.id == claim_id:
             return i, len(items)
     return None
+
+
+# Withdrawn clarifications listed after the open claims: a retraction is work owed (the claim
+# needs a new answer), so it must not vanish from reviewers' sight with its public page.
+RETRACTED_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class RetractedItem:
+    claim: Claim
+    by: str | None  # who withdrew it (display name), None if the audit has no row (imported)
+    at: datetime | None
+    reason: str | None
+
+
+def retracted(session: Session, limit: int = RETRACTED_SHOWN) -> tuple[list[RetractedItem], int]:
+    """Claims whose clarification was withdrawn and nobody has taken again, newest first, and
+    how many there are in all."""
+    where = Claim.status == ClaimStatus.RETRACTED
+    total = int(session.exec(select(func.count()).select_from(Claim).where(where)).one())
+    claims = session.exec(
+        select(Claim).where(where).order_by(col(Claim.updated_at).desc(), col(Claim.id).desc()).limit(limit)
+    ).all()
+    items = []
+    for claim in claims:
+        act = session.exec(
+            select(AuditLog)
+            .where(AuditLog.claim_id == claim.id, AuditLog.action == "retract")
+            .order_by(col(AuditLog.id).desc())
+        ).first()
+        reason = session.exec(
+            select(Clarification.retract_reason)
+            .where(Clarification.claim_id == claim.id, Clarification.status == "retracted")
+            .order_by(col(Clarification.retracted_at).desc(), col(Clarification.id).desc())
+        ).first()
+        by = reviewers.display_name(session, act.actor_id) if act and act.actor_id is not None else None
+        items.append(RetractedItem(claim, by, act.at if act else None, reason))
+    return items, total
 
 
 @dataclass(frozen=True)

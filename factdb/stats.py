@@ -27,7 +27,15 @@ from sqlalchemy import Float, cast, func, literal
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
-from factdb.models import MATCHABLE_STATUSES, OPEN_STATUSES, Claim, ClaimStatus, Feedback, Request
+from factdb.models import (
+    MATCHABLE_STATUSES,
+    OPEN_STATUSES,
+    AuditLog,
+    Claim,
+    ClaimStatus,
+    Feedback,
+    Request,
+)
 from factdb.outbox import backlog
 from factdb.privacy import mask_personal
 from factdb.queue import DEFAULT_HALF_LIFE_HOURS, ranked
@@ -63,6 +71,9 @@ class Stats:
     outbox: dict[str, int]  # rows by status
     matchable_claims: int
     half_life_hours: float = DEFAULT_HALF_LIFE_HOURS
+    # clarifications withdrawn in the last 7 days (acts, from the audit log: a claim withdrawn,
+    # answered again and withdrawn again counts twice; the status count shows only the last state)
+    retractions_7d: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -236,6 +247,14 @@ def stats(
             .group_by(Feedback.value)
         )
     }
+    retractions_7d = _count(
+        session,
+        select(func.count())
+        .select_from(AuditLog)
+        .where(
+            AuditLog.action == "retract", col(AuditLog.at) >= now - timedelta(days=7), col(AuditLog.at) <= now
+        ),
+    )
     return Stats(
         generated_at=now,
         claims_by_status=by_status,
@@ -250,6 +269,7 @@ def stats(
         outbox=backlog(session),
         matchable_claims=sum(by_status.get(str(s), 0) for s in MATCHABLE_STATUSES),
         half_life_hours=half_life_hours,
+        retractions_7d=retractions_7d,
     )
 
 
@@ -279,6 +299,7 @@ def format_text(s: Stats) -> str:
         f"median first request → publish: {format_duration(s.median_hours_to_publish)}"
         f" (over {s.published_measured} claims published in {PUBLISH_WINDOW_DAYS} days)",
         f"helpful feedback: {share}",
+        f"clarifications withdrawn in 7 days: {s.retractions_7d}",
         f"outbox backlog: {s.outbox_backlog}"
         + "".join(f", {k} {s.outbox[k]}" for k in ("failed", "in_doubt") if s.outbox.get(k)),
         "",

@@ -181,3 +181,31 @@ async def test_four_eyes_needs_a_second_reviewer(db, emulator) -> None:
         assert "submit_for_approval" in actions and "approve" in actions
     finally:
         await runtime.stop()
+
+
+async def test_a_withdrawn_claim_stays_on_the_queue_with_who_and_why_and_in_the_figures(
+    tipline: Tipline,
+) -> None:
+    open_id = tipline.db.transaction(lambda s: _open_claim(s, "Garlic in your socks stops the flu overnight"))
+    withdrawn = tipline.seed_published("The river will flood the old town tonight, evacuate now")
+    reply = await tipline.ask(ANA, f"/retract {withdrawn} The flood map we cited was from 2009.")
+    assert "Withdrawn" in reply.text
+    queue = shown(await tipline.ask(ANA, "/queue"))
+    # The open claim first, then the withdrawn one with who withdrew it and why.
+    assert queue.index(f"#{open_id}") < queue.index("Withdrawn, waiting for a new review")
+    section = queue[queue.index("Withdrawn, waiting for a new review") :]
+    assert f"#{withdrawn}" in section and "river will flood" in section
+    assert "withdrawn by" in section and "The flood map we cited was from 2009." in section
+    queue_message = tipline.emu.last_bot_message(ANA)
+    assert queue_message is not None and f"Take #{withdrawn}" in queue_message.button_texts()
+    figures = shown(await tipline.ask(ANA, "/stats"))
+    assert "Withdrawn in the last 7 days: 1" in figures
+
+
+def _open_claim(session, text: str) -> int:
+    from factdb.normalize import normalize
+
+    claim = Claim(text=text, normalized=normalize(text), lang="en", request_count=1)
+    session.add(claim)
+    session.flush()
+    return claim.id  # type: ignore[return-value]

@@ -43,6 +43,8 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             duration="—" if s.median_hours_to_publish is None else t.duration(s.median_hours_to_publish)
         ),
     ]
+    if s.retractions_7d:
+        lines.append(t._("Withdrawn in the last 7 days: {n}").format(n=t.number(s.retractions_7d)))
     if s.helpful_share is not None:
         lines.append(t._("Found helpful: {share}").format(share=t.percent(s.helpful_share)))
     if s.top_viral:

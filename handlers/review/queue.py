@@ -21,7 +21,8 @@ async def queue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     svc = services(context)
     with svc.db.session() as session:
         items, pages = claim_queue.page(session, 0, half_life_hours=svc.config.virality_half_life_hours)
-    text, rows = review_texts.queue_lines(t, items, 0, pages)
+        withdrawn = claim_queue.retracted(session) if pages == 1 else None
+    text, rows = review_texts.queue_lines(t, items, 0, pages, withdrawn)
     await reply(update, context, text, rows)
 
 
@@ -36,8 +37,9 @@ async def on_page(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb
         items, pages = claim_queue.page(
             session, action.int(0), half_life_hours=svc.config.virality_half_life_hours
         )
-    page_no = min(action.int(0), pages - 1)
-    text, rows = review_texts.queue_lines(t, items, page_no, pages)
+        page_no = min(action.int(0), pages - 1)
+        withdrawn = claim_queue.retracted(session) if page_no == pages - 1 else None
+    text, rows = review_texts.queue_lines(t, items, page_no, pages, withdrawn)
     await query.answer()
     await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup(rows))
 
