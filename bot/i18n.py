@@ -10,7 +10,7 @@ import gettext
 import io
 import re
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -162,6 +162,17 @@ class Translator:
 
     def percent(self, share: float) -> str:
         return format_percent(share, locale=self.locale)
+
+    def ago(self, when: datetime, now: datetime | None = None) -> str:
+        """How long ago `when` was: "47 seconds ago", "hace 3 horas".
+
+        Babel words a positive delta as the future ("in 47 seconds"), so the delta is taken as
+        `when - now`; a time a moment ahead of this worker's clock (another worker's) reads as
+        "0 seconds ago", never as the future.
+        """
+        now = now or datetime.now(UTC)
+        delta = min(when - now, -timedelta(microseconds=1))
+        return format_timedelta(delta, add_direction=True, threshold=1.1, locale=self.locale)
 
     def duration(self, hours: float) -> str:
         # threshold 2: "30 hours" rather than "1 day" until two whole days have passed.

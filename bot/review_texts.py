@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from babel.dates import format_timedelta
 from sqlmodel import Session
 
 from bot import callbacks as cb
@@ -13,14 +12,14 @@ from bot import texts
 from bot.i18n import Translator, language_name
 from factdb import clarifications, reviewers
 from factdb.claim_index import ClaimIndex
-from factdb.models import Claim, ClaimStatus, Clarification, Draft, utcnow
+from factdb.models import Claim, ClaimStatus, Clarification, Draft
 from factdb.privacy import mask_personal
 
 Rows = list[list[tuple[str, str]]]
 
 
 def ago(t: Translator, when: datetime) -> str:
-    return format_timedelta(utcnow() - when, locale=t.locale, add_direction=True, threshold=1.1)
+    return t.ago(when)
 
 
 def masked(text: str, limit: int = texts.EXCERPT) -> str:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
+import pytest
 from sqlmodel import func, select
 
-from factdb.models import Citizen, Claim, Feedback, MatchLog, Request, Subscription
+from bot import texts
+from factdb.models import AuditLog, Citizen, Claim, Feedback, MatchLog, Request, Subscription, utcnow
+from handlers.citizen import account
+from tests.conftest import ADMIN
 from tests.harness import REVIEW_CHAT, Tipline, shown
 
 BANKS = "Banks will close all accounts with less than 100 euros on Monday, withdraw your money now before it is too late"
@@ -192,3 +197,32 @@ async def test_the_answer_shows_what_differs_in_the_citizens_version(tipline: Ti
     text = shown(reply)
     assert "The water company announced no cut." in text
     assert "“march 2026” (we checked: “january 2025”)" in text
+
+
+@pytest.mark.parametrize(("lang", "ago"), [("en", "2 hours ago"), ("es", "hace 2 horas")])
+async def test_a_reviewer_reads_the_claims_history_in_the_past_tense(
+    tipline: Tipline, lang: str, ago: str
+) -> None:
+    await tipline.ask(420, "The old bridge will be demolished next week without any public notice")
+    with tipline.db.session() as s:
+        claim_id = s.exec(select(Claim.id)).one()
+    two_hours_ago = utcnow() - timedelta(hours=2, seconds=5)
+    tipline.db.transaction(
+        lambda s: s.add(AuditLog(actor_id=ADMIN, action="take", claim_id=claim_id, at=two_hours_ago))
+    )
+    tipline.emu.user(ADMIN, language_code=lang)
+    card = await tipline.ask(ADMIN, f"/claim {claim_id}")
+    assert f"• {ago} · take" in shown(card)
+
+
+async def test_mychecks_does_not_mark_an_answered_claim_with_the_true_verdicts_tick(
+    tipline: Tipline,
+) -> None:
+    tipline.seed_published(BANKS, verdict="false", summary="No such rule exists.")
+    answer = await tipline.ask(421, BANKS)
+    assert "❌ False" in shown(answer)
+    checks = shown(await tipline.ask(421, "/mychecks"))
+    assert "answered" in checks
+    assert texts.VERDICT_LABELS["true"][0] not in checks  # ✅ would read as "this is true"
+    icons = set(account.STATUS_LABELS.values())
+    assert not icons & {emoji for emoji, _label in texts.VERDICT_LABELS.values()}

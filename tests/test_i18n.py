@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gettext
 import string
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -238,3 +239,15 @@ def test_every_catalog_can_be_chosen_in_slash_language(lang: str) -> None:
     assert tag in i18n.available()
     assert tag in LANGUAGE_NAMES, f"add {tag!r} with its own name to bot.i18n.LANGUAGE_NAMES"
     assert tag in Config.locales, f"add {tag!r} to the default locales in bot/config.py"
+
+
+@pytest.mark.parametrize(
+    ("lang", "past", "future_guard"),
+    [("en", "47 seconds ago", "in "), ("es", "hace 47 segundos", "dentro de")],
+)
+def test_a_time_in_the_past_reads_as_ago(lang: str, past: str, future_guard: str) -> None:
+    now = datetime(2026, 5, 1, 12, 0, 47, tzinfo=UTC)
+    t = Translator(lang)
+    assert t.ago(now - timedelta(seconds=47), now) == past
+    # A moment ahead of this worker's clock (written by another worker) is not the future.
+    assert future_guard not in t.ago(now + timedelta(seconds=2), now)

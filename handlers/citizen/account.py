@@ -16,7 +16,7 @@ from handlers.common import citizen_translator, reply, services
 STATUS_LABELS = {
     "new": "⏳",
     "in_review": "🔎",
-    "published": "✅",
+    "published": "📬",  # not ✅: that is the True verdict's mark, and "answered" is not "true"
     "retracted": "↩️",
     "spam": "🚫",
     "merged": "🔗",
