@@ -15,7 +15,9 @@ Two stages, as in Cofacts' bot:
    thresholds derived from real data (factdb/thresholds.py).
 
 Everything is keyed by the integer claim id the caller uses; the index never touches the
-database, the caller keeps it in sync with `add`/`remove`.
+database, the caller keeps it in sync with `add`/`remove` (factdb/claim_index.py does). A
+negative key -id is a second wording of claim id (a reviewer's public wording): it is found
+as claim id, and a claim found through both wordings is listed once, with its best score.
 """
 
 from __future__ import annotations
@@ -212,6 +214,17 @@ class MatchIndex:
             latest[int(claim_id)] = text
         index = cls()
         index._build((cid, _prepare(text)) for cid, text in latest.items())
+        return index
+
+    @classmethod
+    def from_normalized(cls, items: Iterable[tuple[int, str]]) -> MatchIndex:
+        """Like `from_items`, from texts already passed through `normalize` (the claim table's
+        `normalized` column): skips the costliest step of a bulk build."""
+        latest: dict[int, str] = {}
+        for claim_id, norm in items:
+            latest[int(claim_id)] = norm
+        index = cls()
+        index._build((cid, _compact(norm)) for cid, norm in latest.items())
         return index
 
     def _build(self, prepared: Iterable[tuple[int, str]]) -> None:
@@ -435,10 +448,18 @@ class MatchIndex:
             c_len = len(texts[i])
             if min(q_len, c_len) < 0.9 * max(q_len, c_len):
                 score[i] = max(score[i], _combine(float(overlap[i]), _window(query, texts[i])))
-        claim = self._row_claim.data[rows]
+        claim = np.abs(self._row_claim.data[rows])  # a second wording (-id) is claim id
         # Ties (duplicate claims) go to the lower id so results do not depend on row order.
-        best = np.lexsort((claim, -score))[:limit]
-        return [(int(claim[i]), round(float(score[i]), 2)) for i in best.tolist()]
+        out: list[tuple[int, float]] = []
+        seen: set[int] = set()
+        for i in np.lexsort((claim, -score)).tolist():
+            cid = int(claim[i])
+            if cid not in seen:
+                seen.add(cid)
+                out.append((cid, round(float(score[i]), 2)))
+                if len(out) == limit:
+                    break
+        return out
 
 
 def _combine(overlap: float, chars: float) -> float:
@@ -494,8 +515,8 @@ class Matcher:
         short = _word_count(query) <= t.short_text_words
         confident = t.short_text_confident if short else t.confident
         if best >= confident:
-            claim_text = self.index.text_of(best_id)
-            if claim_text is None or not substitutes(text, claim_text):
+            wordings = self._wordings(best_id)
+            if not wordings or any(not substitutes(text, w) for w in wordings):
                 return MatchResult("match", best_id, best, candidates)
             # Same frame, other words ("closing the library because of spies" vs "closing the
             # bridge because of a deal"): likely a different claim. Ask instead of answering.
@@ -505,11 +526,15 @@ class Matcher:
             offered = [
                 c
                 for c in candidates
-                if c.score >= t.maybe and _shares_content(text, self.index.text_of(c.claim_id))
+                if c.score >= t.maybe and any(_shares_content(text, w) for w in self._wordings(c.claim_id))
             ]
             if offered:
                 return MatchResult("maybe", offered[0].claim_id, offered[0].score, candidates, offered)
         return MatchResult("new", None, best, candidates)
+
+    def _wordings(self, claim_id: int) -> list[str]:
+        """The claim's indexed text and, if it has one, its second (public) wording."""
+        return [w for w in (self.index.text_of(claim_id), self.index.text_of(-claim_id)) if w is not None]
 
 
 # --- explaining a match -----------------------------------------------------------------------

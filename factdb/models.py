@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
+
+from factdb.normalize import normalize
 
 
 def utcnow() -> datetime:
@@ -83,6 +85,28 @@ class Claim(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow, index=True)
     published_at: datetime | None = None
+
+
+@event.listens_for(Claim.text, "set", propagate=True)
+def _keep_normalized(claim: Claim, value: str, _old: object, _initiator: object) -> None:
+    # `normalized` must stay normalize(text): the match index is built from it at start-up
+    # (factdb/claim_index.py) and the public search reads it, so an edited text updates it.
+    if isinstance(value, str):
+        claim.normalized = normalize(value)
+
+
+class ClaimChange(SQLModel, table=True):
+    """The last change of each claim (insert, text/public_text/status update, delete), stamped by
+    database triggers (migration 0004) so no write path can skip it; read by factdb/changes.py
+    to keep every worker's match index in step at a cost proportional to the changes."""
+
+    __tablename__ = "claim_change"
+
+    # no foreign key: a deleted claim's row stays as its tombstone
+    claim_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True, index=True))
+    # PostgreSQL: the writing transaction (pg_current_xact_id), for the gap-aware reader
+    xid: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True, index=True))
 
 
 class Citizen(SQLModel, table=True):
