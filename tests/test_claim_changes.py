@@ -53,3 +53,30 @@ def test_after_a_bulk_import_the_index_reads_the_imported_claims_once(db: Databa
     with db.session() as s:
         assert index.refresh(s) == 40
         assert index.refresh(s) == 0
+
+
+def test_a_claim_committed_late_by_one_worker_is_still_found_by_another(db: Database) -> None:
+    import pytest
+    from sqlalchemy import text
+
+    if not db.is_postgres:
+        pytest.skip("one writer at a time on SQLite: commits come in sequence order")
+    worker_a, worker_b = db, Database(db.url)
+    try:
+        index = ClaimIndex()
+        with worker_b.session() as s:
+            index.refresh(s)
+        with worker_a.session() as slow:  # takes its sequence number first, commits last
+            late = Claim(text=OLD, normalized=normalize(OLD))
+            slow.add(late)
+            slow.flush()
+            early = _claim(worker_b, NEW)
+            with worker_b.session() as s:
+                assert index.match(s, NEW).claim_id == early
+            slow.commit()
+        with worker_b.session() as s:
+            seqs = dict(s.execute(text("SELECT claim_id, seq FROM claim_change")).tuples().all())
+            assert seqs[late.id] < seqs[early]  # a naive "seq > highest seen" reader skips it
+            assert index.match(s, OLD).claim_id == late.id
+    finally:
+        worker_b.dispose()
