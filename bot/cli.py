@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +39,31 @@ def _setup_logging(verbose: bool) -> None:
     # httpx logs every request URL at INFO, and the URL contains the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # Alembic says "Context impl SQLiteImpl." each time any command checks the schema version:
+    # noise on ordinary commands. `db upgrade` shows the steps it actually runs.
+    if not verbose:
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def version() -> str:
+    """This checkout's version (pyproject.toml beside the code), else the installed one's."""
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    try:
+        import tomllib
+
+        return str(tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"])
+    except (OSError, KeyError, ValueError):
+        from importlib.metadata import PackageNotFoundError
+        from importlib.metadata import version as installed
+
+        try:
+            return installed("crowdcheck")
+        except PackageNotFoundError:
+            return "unknown"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(version(), "-V", "--version", prog_name="crowdcheck", message="%(prog)s %(version)s")
 @click.option("--database-url", envvar=None, help="Overrides CROWDCHECK_DATABASE_URL.")
 @click.option("--api-base-url", help="Overrides TELEGRAM_API_BASE_URL (e.g. an emulator).")
 @click.option("--review-chat-id", type=int, help="Overrides CROWDCHECK_REVIEW_CHAT_ID.")
@@ -90,7 +113,7 @@ def main(
 @click.pass_obj
 def run(obj: Context, token: str | None, metrics_port: int | None, metrics_host: str | None) -> None:
     """Run the bot with long polling. Without a token, starts the offline demo instead."""
-    from bot.app import BotRuntime
+    from bot.app import BotRuntime, run_until_signal
 
     config = obj.config.with_overrides(token=token, metrics_port=metrics_port, metrics_host=metrics_host)
     if metrics_host and config.metrics_port is None:
@@ -105,7 +128,13 @@ def run(obj: Context, token: str | None, metrics_port: int | None, metrics_host:
         config.require_token()
         obj.database()
         runtime = BotRuntime(config)
-        asyncio.run(runtime.run_until_signal())
+        asyncio.run(
+            run_until_signal(
+                _warn_once_started(runtime.start, config),
+                runtime.stop,
+                "stopping: finishing sends in flight",
+            )
+        )
     except cfg.ConfigError as exc:  # also a metrics port that is taken
         raise click.ClickException(str(exc)) from None
 
@@ -137,11 +166,47 @@ def db() -> None:
 def db_upgrade(obj: Context) -> None:
     """Create or migrate the schema to the latest version (running it twice is harmless)."""
     database = obj.database(create=False)
-    before, after = database.upgrade()
+    # Only the steps Alembic runs ("Running upgrade 0002 -> 0003, …"), so an up-to-date schema
+    # prints one line and nothing else.
+    steps = logging.getLogger("alembic.runtime.migration")
+    only_steps = _MessageStartsWith("Running upgrade")
+    level = steps.level
+    steps.setLevel(logging.INFO)
+    steps.addFilter(only_steps)
+    try:
+        before, after = database.upgrade()
+    finally:
+        steps.removeFilter(only_steps)
+        steps.setLevel(level)
     if before == after:
         click.echo(f"The schema is up to date ({after}).")
     else:
         click.echo(f"Schema upgraded from {before or 'empty'} to {after}.")
+
+
+def _warn_once_started(
+    start: Callable[[], Awaitable[None]], config: cfg.Config
+) -> Callable[[], Awaitable[None]]:
+    """`start`, then the set-up warnings an operator should read once (after start-up errors,
+    which stop us with one line of their own)."""
+
+    async def started() -> None:
+        await start()
+        from factdb.interchange.claimreview import missing_public_url_warning
+
+        if warning := missing_public_url_warning(config.public_url):
+            logging.getLogger("crowdcheck").warning(warning)
+
+    return started
+
+
+class _MessageStartsWith(logging.Filter):
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage().startswith(self.prefix)
 
 
 @main.command("import")
@@ -177,39 +242,82 @@ def _progress() -> Any:
     return Progress(enabled=sys.stderr.isatty())
 
 
-@main.command()
+# `crowdcheck match` exit statuses (also in its --help).
+MATCH_OK = 0
+MATCH_BAD_LINES = 3
+
+
+@main.command(
+    epilog="Exit status: 0 every line was matched; 3 some lines were not "
+    '{"text": "…"} (each got an error line, the others were matched); 1 nothing could be done '
+    "(database, configuration); 2 bad command-line usage."
+)
 @click.pass_obj
 def match(obj: Context) -> None:
-    """Match JSON Lines {"text": …} from stdin; one JSON line out per input line."""
+    """Match JSON Lines {"text": …} from stdin; one JSON line out per input line.
+
+    \b
+    Out: {"claim_id", "score", "decision": "match"|"maybe"|"new",
+          "candidates": [{"claim_id", "score"}, …]}
+    Claims are named by the id exports give them: a partner's id for an imported claim,
+    PUBLIC_URL/claims/N (or ORG:claim:N without CROWDCHECK_PUBLIC_URL) for one born in the bot.
+    A line that is not a JSON object with a "text" string gets {"line": N, "error": "…"} on
+    stdout and a message on stderr; matching goes on. Blank lines are skipped.
+    """
     from factdb.claim_index import ClaimIndex
+    from factdb.interchange.public_ids import PublicIds
 
     database = obj.database()
     index = ClaimIndex()
+    bad = 0
     with database.session() as session:
+        ids = PublicIds(session, org_name=obj.config.org_name, public_url=obj.config.public_url)
         index.refresh(session)
-        for n, line in enumerate(sys.stdin, start=1):
+        for n, line in enumerate(click.get_binary_stream("stdin"), start=1):
             if not line.strip():
                 continue
-            try:
-                text = json.loads(line)["text"]
-                if not isinstance(text, str):
-                    raise TypeError
-            except (ValueError, KeyError, TypeError):
-                raise click.ClickException(f'line {n}: expected a JSON object like {{"text": "…"}}') from None
+            text, problem = _match_text(line)
+            if text is None:
+                bad += 1
+                click.echo(f"line {n}: {problem}", err=True)
+                click.echo(json.dumps({"line": n, "error": problem}, ensure_ascii=False))
+                continue
+            # The bot's own code path: the same index and decision a citizen's message gets.
             result = index.match(session, text)
+            top = result.candidates[:5]
+            named = ids.of([c.claim_id for c in top] + ([result.claim_id] if result.claim_id else []))
             click.echo(
                 json.dumps(
                     {
-                        "claim_id": result.claim_id,
+                        "claim_id": named[result.claim_id] if result.claim_id else None,
                         "score": round(result.score, 2),
                         "decision": result.decision,
                         "candidates": [
-                            {"claim_id": c.claim_id, "score": round(c.score, 2)}
-                            for c in result.candidates[:5]
+                            {"claim_id": named[c.claim_id], "score": round(c.score, 2)} for c in top
                         ],
-                    }
+                    },
+                    ensure_ascii=False,
                 )
             )
+    if bad:
+        click.echo(
+            f"{bad} line{'s' if bad != 1 else ''} could not be matched (see the error lines).", err=True
+        )
+        click.get_current_context().exit(MATCH_BAD_LINES)
+
+
+def _match_text(line: bytes) -> tuple[str | None, str]:
+    """(the text to match, or None and what is wrong with the line)."""
+    try:
+        record = json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None, "not UTF-8 text"
+    except ValueError:
+        return None, 'not JSON: expected an object like {"text": "…"}'
+    text = record.get("text") if isinstance(record, dict) else None
+    if not isinstance(text, str):
+        return None, 'expected a JSON object like {"text": "…"} with a string text'
+    return text, ""
 
 
 @main.group()
@@ -269,6 +377,7 @@ def reviewers_remove(obj: Context, user_id: int) -> None:
 @click.pass_obj
 def serve(obj: Context, host: str, port: int, token: str | None, pages_only: bool) -> None:
     """Webhook receiver + public pages + /healthz + /metrics (CROWDCHECK_PUBLIC_URL registers the webhook)."""
+    from bot.app import run_until_signal
     from bot.web import WebServer
 
     config = obj.config.with_overrides(token=token)
@@ -280,7 +389,9 @@ def serve(obj: Context, host: str, port: int, token: str | None, pages_only: boo
     except cfg.ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     try:
-        asyncio.run(server.run_until_signal())
+        asyncio.run(
+            run_until_signal(_warn_once_started(server.start, config), server.stop, "stopping the web server")
+        )
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
@@ -312,10 +423,17 @@ def stats(obj: Context) -> None:
 )
 @click.pass_obj
 def export(obj: Context, fmt: str, output: Path | None) -> None:
-    """Export published claims and clarifications (streamed; never a requester's identity)."""
-    from factdb.interchange import exporter
+    """Export published claims and clarifications (streamed; never a requester's identity).
+
+    Claims carry their public wording (a reviewer's rewording when there is one). CSV cells
+    that a spreadsheet would run as a formula start with an apostrophe (docs/interchange.md).
+    """
+    from factdb.interchange import claimreview, exporter
 
     database = obj.database()
+    warning = claimreview.missing_public_url_warning(obj.config.public_url)
+    if fmt == "claimreview" and warning:
+        click.echo(f"Warning: {warning}", err=True)
     out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:
         n = exporter.export(
@@ -323,6 +441,7 @@ def export(obj: Context, fmt: str, output: Path | None) -> None:
             fmt,
             out,
             org_name=obj.config.org_name,  # type: ignore[arg-type]
+            org_url=obj.config.org_url,
             public_url=obj.config.public_url,
             progress=_progress(),
         )

@@ -36,6 +36,8 @@ class Config:
     public_url: str | None = None
     require_second_review: bool = False
     org_name: str = "crowdcheck"
+    # the organisation's own site, ClaimReview's author url (else the public pages' address)
+    org_url: str | None = None
     webhook_secret: str | None = None
     # Telegram's published limits for bulk messages; configurable because a bot with paid
     # broadcasts may send more, and tests want them higher.
@@ -158,6 +160,15 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def _web_address(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    if not value.startswith(("http://", "https://")) or " " in value:
+        raise ConfigError(f"{name}={value!r} must be a web address starting with https:// (or http://).")
+    return value
+
+
 def load(env: Mapping[str, str] | None = None) -> Config:
     env = os.environ if env is None else env
     base_url = env.get("TELEGRAM_API_BASE_URL", "").strip() or DEFAULT_API_BASE_URL
@@ -176,6 +187,7 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         public_url=(env.get("CROWDCHECK_PUBLIC_URL", "").strip().rstrip("/") or None),
         require_second_review=_bool(env, "CROWDCHECK_REQUIRE_SECOND_REVIEW"),
         org_name=env.get("CROWDCHECK_ORG_NAME", "").strip() or Config.org_name,
+        org_url=_web_address(env, "CROWDCHECK_ORG_URL"),
         webhook_secret=env.get("CROWDCHECK_WEBHOOK_SECRET", "").strip() or None,
         outbox_rate_per_second=_float(env, "CROWDCHECK_OUTBOX_RATE", Config.outbox_rate_per_second),
         outbox_per_chat_interval=_float(

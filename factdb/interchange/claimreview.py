@@ -5,8 +5,11 @@ public claim pages both use it, so the two never disagree. `records_from_documen
 partners' ClaimReview (one object, a list, a DataFeed, or an HTML page's ld+json blocks) into
 the flat records the importer validates.
 
-Privacy: only published claim text and the clarification go out, through `mask_personal`.
-Who asked about a claim, and a private person a message was forwarded from, never do.
+Privacy: only the published wording of a claim (`public_wording`: a reviewer's rewording when
+there is one, never the sender's original then) and the clarification go out, through
+`mask_personal`. Who asked about a claim, and a private person a message was forwarded from,
+never do. Links: only http(s) addresses go into `url`, `appearance` and `citation`
+(`inert.is_web_url`), whatever an old import left in the database.
 """
 
 from __future__ import annotations
@@ -18,10 +21,19 @@ from typing import Any
 
 from factdb.clarifications import sources_of
 from factdb.interchange import ratings
+from factdb.interchange.inert import is_web_url
 from factdb.models import Claim, Clarification
 from factdb.privacy import mask_personal
 
-__all__ = ["claimreview_for", "public_id", "records_from_document", "review_url"]
+__all__ = [
+    "claimreview_for",
+    "missing_public_url_warning",
+    "public_id",
+    "public_id_of",
+    "public_wording",
+    "records_from_document",
+    "review_url",
+]
 
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
 
@@ -31,14 +43,42 @@ def _date(value: datetime | None) -> str | None:
 
 
 def public_id(claim: Claim, *, org_name: str, public_url: str | None) -> str:
-    """The id a claim carries in exports: a partner's own id for claims imported from them
-    (so round trips and re-imports meet the same row), else one naming this deployment."""
-    if claim.external_id:
-        return claim.external_id
+    """The id a claim carries in exports, `crowdcheck match` and anything else an outsider
+    reads: a partner's own id for claims imported from them (so round trips and re-imports meet
+    the same row), else one naming this deployment (docs/interchange.md, "One id")."""
+    assert claim.id is not None
+    return public_id_of(claim.id, claim.external_id, org_name=org_name, public_url=public_url)
+
+
+def public_id_of(claim_id: int, external_id: str | None, *, org_name: str, public_url: str | None) -> str:
+    """`public_id` from the two columns, for callers that read no whole Claim."""
+    if external_id:
+        return external_id
     if public_url:
-        return f"{public_url.rstrip('/')}/claims/{claim.id}"
+        return f"{public_url.rstrip('/')}/claims/{claim_id}"
     slug = _SLUG_RE.sub("-", org_name.lower()).strip("-") or "crowdcheck"
-    return f"{slug}:claim:{claim.id}"
+    return f"{slug}:claim:{claim_id}"
+
+
+def public_wording(claim: Claim) -> str:
+    """What the public reads as the claim: a reviewer's rewording when set, else the text.
+
+    Exports and ClaimReview carry only this: when a reviewer rewrote a claim (to take out a
+    private detail, say), the sender's original stays with the reviewers."""
+    return claim.public_text or claim.text
+
+
+def missing_public_url_warning(public_url: str | None) -> str | None:
+    """What an operator must be told once when ClaimReview is made without a public site."""
+    if public_url:
+        return None
+    return (
+        "CROWDCHECK_PUBLIC_URL is not set, so ClaimReview (export and feed) has no page of ours "
+        "to point to: each fact-check's url is its first source instead, its identifier is "
+        "'<org>:claim:N' and will change once the URL is set (partners will see new claims), "
+        "and citizens' answers carry no link. Set CROWDCHECK_PUBLIC_URL to the public site's "
+        "address before sharing a feed."
+    )
 
 
 def is_imported(claim: Claim, clarification: Clarification) -> bool:
@@ -54,25 +94,32 @@ def review_url(
 
     `page_lang`: the page's `?lang=` that shows this clarification, for a translation (the
     original lives at the bare address)."""
-    if is_imported(claim, clarification) and clarification.url:
-        return clarification.url
+    own_url = clarification.url if is_web_url(clarification.url) else None
+    if is_imported(claim, clarification) and own_url:
+        return own_url
     if public_url:
         page = f"{public_url.rstrip('/')}/claims/{claim.id}"
         return f"{page}?lang={page_lang}" if page_lang else page
-    sources = sources_of(clarification)
-    return clarification.url or (sources[0] if sources else None)
+    sources = web_sources(clarification)
+    return own_url or (sources[0] if sources else None)
 
 
-def _claim_author(claim: Claim) -> dict[str, str]:
+def web_sources(clarification: Clarification) -> list[str]:
+    """The clarification's sources that are web addresses (the only ones we hand out)."""
+    return [s for s in sources_of(clarification) if is_web_url(s)]
+
+
+def _claim_author(claim: Claim) -> dict[str, str] | None:
     # Only a channel or group a message was forwarded from is public; a person who forwarded
-    # it (possibly the citizen asking) is never named.
+    # it (possibly the citizen asking) is never named. Unknown stays absent (the property is
+    # optional) rather than a made-up "Person: Unknown" a reader could take for a fact.
     try:
         prov = json.loads(claim.provenance) if claim.provenance else {}
     except ValueError:
         prov = {}
     if isinstance(prov, dict) and prov.get("type") in ("channel", "chat") and prov.get("from"):
         return {"@type": "Organization", "name": mask_personal(str(prov["from"]))}
-    return {"@type": "Person", "name": "Unknown"}
+    return None
 
 
 def claimreview_for(
@@ -82,8 +129,12 @@ def claimreview_for(
     org_name: str,
     public_url: str | None,
     page_lang: str | None = None,
+    org_url: str | None = None,
 ) -> dict[str, Any]:
-    """One ClaimReview (with `@context`, ready to embed in a page) for a published claim."""
+    """One ClaimReview (with `@context`, ready to embed in a page) for a published claim.
+
+    Its `author` is the organisation publishing the check: `org_name` with `org_url`
+    (CROWDCHECK_ORG_URL), else the public site, as its url; never a reviewer or a person."""
     verdict = clarification.verdict
     url = review_url(claim, clarification, public_url=public_url, page_lang=page_lang)
     author: dict[str, Any]
@@ -93,19 +144,22 @@ def claimreview_for(
         author = {"@type": "Organization", "name": clarification.author_name}
     else:
         author = {"@type": "Organization", "name": org_name}
-        if public_url:
-            author["url"] = public_url
-    item: dict[str, Any] = {"@type": "Claim", "author": _claim_author(claim)}
+        if org_url or public_url:
+            author["url"] = org_url or public_url
+    item: dict[str, Any] = {"@type": "Claim"}
+    claim_author = _claim_author(claim)
+    if claim_author:
+        item["author"] = claim_author
     if claim.first_seen:
         item["datePublished"] = _date(claim.first_seen)
-    if claim.source_url and claim.source_url != clarification.url:
+    if is_web_url(claim.source_url) and claim.source_url != clarification.url:
         # The claim's own appearance; an imported row's only URL is the fact-check itself.
         item["appearance"] = [{"@type": "CreativeWork", "url": claim.source_url}]
     review: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "ClaimReview",
         "identifier": public_id(claim, org_name=org_name, public_url=public_url),
-        "claimReviewed": mask_personal(claim.text),
+        "claimReviewed": mask_personal(public_wording(claim)),
         "reviewRating": {
             "@type": "Rating",
             "ratingValue": ratings.RATING_VALUES.get(verdict, 3),
@@ -121,7 +175,7 @@ def claimreview_for(
     }
     if url:
         review["url"] = url
-    sources = sources_of(clarification)
+    sources = web_sources(clarification)
     if sources:
         review["citation"] = sources
     return review

@@ -5,8 +5,14 @@ Streamed: rows come from the database `yield_per` at a time and are written as t
 its original clarification (the current one in the claim's language, else the oldest current
 one); translations are not exported, so an export imports back one-to-one.
 
-What goes out is the claim and its clarification only, text through `mask_personal`. Nothing
-about who asked (citizens, chats, request texts) and no reviewer's identity is ever read here.
+What goes out is the claim's public wording (a reviewer's rewording when set, else its text;
+never the sender's original once reworded) and its clarification only, text through
+`mask_personal`. Nothing about who asked (citizens, chats, request texts) and no reviewer's
+identity is ever read here.
+
+CSV is written for spreadsheets: every field quoted (a bare carriage return inside a cell cannot
+split a row) and cells that would start a formula made inert (`inert.inert_cell`). JSON Lines
+and ClaimReview carry the values exactly.
 """
 
 from __future__ import annotations
@@ -21,14 +27,14 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from factdb import clarifications
-from factdb.clarifications import sources_of
 from factdb.db import Database
 from factdb.interchange import claimreview
 from factdb.interchange.importer import ProgressLike
+from factdb.interchange.inert import inert_cell, is_web_url
 from factdb.models import Claim, ClaimStatus, Clarification, utcnow
 from factdb.privacy import mask_personal
 
-__all__ = ["COLUMNS", "export", "flat_record", "published_claims"]
+__all__ = ["COLUMNS", "csv_cells", "export", "flat_record", "published_claims"]
 
 Format = Literal["csv", "jsonl", "claimreview"]
 # The contract's claim fields first (so an export imports back), then what we add.
@@ -70,17 +76,24 @@ def flat_record(
     imported = claimreview.is_imported(claim, clar)
     return {
         "id": claimreview.public_id(claim, org_name=org_name, public_url=public_url),
-        "text": mask_personal(claim.text),
+        "text": mask_personal(claimreview.public_wording(claim)),
         "verdict": clar.verdict,
         "summary": mask_personal(clar.summary),
         "url": claimreview.review_url(claim, clar, public_url=public_url),
         "lang": clar.lang,
         "published": clar.published_at.date().isoformat() if clar.published_at else None,
-        "sources": sources_of(clar),
-        "source_url": claim.source_url,
+        "sources": claimreview.web_sources(clar),
+        "source_url": claim.source_url if is_web_url(claim.source_url) else None,
         # the partner an imported fact-check came from; ours otherwise (never a reviewer's name)
         "author": clar.author_name if imported and clar.author_name else org_name,
     }
+
+
+def csv_cells(record: dict[str, Any]) -> list[str]:
+    """One CSV row for a flat record: columns in contract order, every cell inert."""
+    # Several sources go in one cell, space-separated: URLs never contain spaces.
+    record = dict(record, sources=" ".join(record["sources"]))
+    return [inert_cell("" if record[c] is None else str(record[c])) for c in COLUMNS]
 
 
 def _count(db: Database) -> int:
@@ -100,8 +113,12 @@ def export(
     org_name: str,
     public_url: str | None,
     progress: ProgressLike | None = None,
+    org_url: str | None = None,
 ) -> int:
-    """Write all published claims to `out` in `fmt`; returns how many were written."""
+    """Write all published claims to `out` in `fmt`; returns how many were written.
+
+    A ClaimReview export without `public_url` works but is weaker: callers tell the operator
+    with `claimreview.missing_public_url_warning`."""
     if fmt not in ("csv", "jsonl", "claimreview"):
         raise ValueError(f"unknown export format {fmt!r}: use csv, jsonl or claimreview")
     public_url = public_url.rstrip("/") if public_url else None
@@ -109,17 +126,17 @@ def export(
     with task as advance:
         tick: Callable[..., None] = advance or (lambda _k=1: None)
         if fmt == "claimreview":
-            return _write_feed(db, out, org_name=org_name, public_url=public_url, tick=tick)
+            return _write_feed(db, out, org_name=org_name, org_url=org_url, public_url=public_url, tick=tick)
         if fmt == "csv":
-            writer = csv.writer(out, lineterminator="\n")
+            # QUOTE_ALL: the csv module quotes a cell with "\n" but not one with a bare "\r"
+            # (lineterminator is "\n"), and spreadsheets end a row at either.
+            writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
             writer.writerow(COLUMNS)
         written = 0
         for claim, clar in published_claims(db):
             record = flat_record(claim, clar, org_name=org_name, public_url=public_url)
             if fmt == "csv":
-                # Several sources go in one cell, space-separated: URLs never contain spaces.
-                record["sources"] = " ".join(record["sources"])
-                writer.writerow(["" if record[c] is None else record[c] for c in COLUMNS])
+                writer.writerow(csv_cells(record))
             else:
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
             written += 1
@@ -130,7 +147,13 @@ def export(
 
 
 def _write_feed(
-    db: Database, out: IO[str], *, org_name: str, public_url: str | None, tick: Callable[..., None]
+    db: Database,
+    out: IO[str],
+    *,
+    org_name: str,
+    org_url: str | None,
+    public_url: str | None,
+    tick: Callable[..., None],
 ) -> int:
     # Written by hand around the elements so the feed is never built in memory; the result is
     # one valid JSON document.
@@ -140,12 +163,14 @@ def _write_feed(
         "name": f"{org_name} fact-checks",
         "dateModified": utcnow().replace(microsecond=0).isoformat(),
     }
-    if public_url:
-        head["url"] = public_url
+    if org_url or public_url:
+        head["url"] = public_url or org_url
     out.write(json.dumps(head, ensure_ascii=False, indent=1)[:-2] + ',\n "dataFeedElement": [')
     written = 0
     for claim, clar in published_claims(db):
-        element = claimreview.claimreview_for(claim, clar, org_name=org_name, public_url=public_url)
+        element = claimreview.claimreview_for(
+            claim, clar, org_name=org_name, org_url=org_url, public_url=public_url
+        )
         element.pop("@context")  # the feed's context applies to its elements
         out.write(("\n  " if written == 0 else ",\n  ") + json.dumps(element, ensure_ascii=False))
         written += 1

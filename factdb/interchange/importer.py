@@ -30,7 +30,7 @@ from typing import IO, Any, Protocol
 from sqlalchemy import Connection, bindparam, select, update
 
 from factdb.db import Database
-from factdb.interchange import claimreview, ratings
+from factdb.interchange import claimreview, inert, ratings
 from factdb.language import detect_language
 from factdb.models import (
     VERDICTS_NEEDING_SOURCES,
@@ -169,6 +169,16 @@ def _lang(value: object) -> str | None:
     return "-".join(out)
 
 
+def _web_url(value: object, what: str) -> str | None:
+    """An http(s) address or None; any other scheme (javascript:, data:, file:) is refused, so it
+    can never reach a ClaimReview url, appearance or citation we publish."""
+    url = _str(value)
+    if url is not None and not inert.is_web_url(url):
+        shown = url if len(url) <= 60 else url[:59] + "…"
+        raise BadRecord(f"{what} {shown!r} is not an http:// or https:// address")
+    return url
+
+
 def _sources(value: object, url: str | None) -> list[str]:
     if isinstance(value, str):
         value = value.strip()
@@ -180,7 +190,7 @@ def _sources(value: object, url: str | None) -> list[str]:
         else:  # CSV: URLs separated by spaces or new lines (URLs never contain either)
             value = value.split()
     if isinstance(value, list):
-        found = [s for s in (_str(v) for v in value) if s]
+        found = [s for s in (_web_url(v, "source") for v in value) if s]
         if found:
             return list(dict.fromkeys(found))
     elif value is not None:
@@ -233,8 +243,8 @@ def to_row(where: str, record: object) -> Row:
         raise BadRecord("no text")
     if len(text) > MAX_TEXT:
         raise BadRecord(f"text is {len(text)} characters, over the limit of {MAX_TEXT}")
-    url = _str(record.get("url"))
-    source_url = _str(record.get("source_url")) or url
+    url = _web_url(record.get("url"), "url")
+    source_url = _web_url(record.get("source_url"), "source_url") or url
     verdict, label = _verdict(record)
     author = _name(record.get("author") or record.get("partner"))
     summary = _str(record.get("summary"))
@@ -600,7 +610,9 @@ def _csv_chunks(stream: IO[bytes]) -> Iterator[Chunk]:
             if len(values) > len(header):
                 items.append((f"row {number}", f"{len(values)} cells but {len(header)} columns"))
             else:
-                items.append((f"row {number}", dict(zip(header, values, strict=False))))
+                # Cells our exporter made inert ('=…) read back as they were (factdb.interchange.inert).
+                cells = (inert.reread_cell(v) for v in values)
+                items.append((f"row {number}", dict(zip(header, cells, strict=False))))
             if len(items) >= CHUNK:
                 yield items, counter.count - reported
                 reported = counter.count

@@ -71,13 +71,12 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         fmt,
         buffer,
         org_name=svc.config.org_name,
+        org_url=svc.config.org_url,
         public_url=svc.config.public_url,  # type: ignore[arg-type]
     )
     chat = update.effective_chat
     assert chat is not None
+    caption = t.ngettext("{n} published claim.", "{n} published claims.", count).format(n=t.number(count))
     await context.bot.send_document(
-        chat.id,
-        io.BytesIO(buffer.getvalue().encode("utf-8")),
-        filename=FORMATS[fmt],
-        caption=t.ngettext("{n} published claim.", "{n} published claims.", count).format(n=t.number(count)),
+        chat.id, io.BytesIO(buffer.getvalue().encode("utf-8")), filename=FORMATS[fmt], caption=caption
     )
