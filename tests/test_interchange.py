@@ -534,3 +534,32 @@ def test_claimreview_for_a_page_is_self_contained(db: Database) -> None:
     # Without a public site the first source is where the fact-check can be read.
     assert review["url"] == "https://who.example.int/mythbusters"
     assert review["identifier"] == f"example-fact-check:claim:{own}"
+
+
+def test_a_csv_export_opened_in_a_spreadsheet_runs_no_formula_and_imports_back_exactly(
+    db: Database, tmp_path: Path, empty_db: Database
+) -> None:
+    formula = '=HYPERLINK("http://evil.example/x","Click for the truth")'
+    summary = "@SUM(1+1)*cmd|' /C calc'!A0"
+    add_own_claim(db, formula)
+    db.transaction(lambda s: s.exec(select(Clarification)).one().__setattr__("summary", summary))
+    text = export_text(db, "csv")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for row in rows for cell in row)
+    assert rows[1][1] == "'" + formula and rows[1][3] == "'" + summary
+    assert all(line.startswith('"') for line in text.splitlines())  # every field quoted
+    record = json.loads(export_text(db, "jsonl"))
+    assert (record["text"], record["summary"]) == (formula, summary)  # JSON Lines stays exact
+    path = tmp_path / "export.csv"
+    path.write_text(text, encoding="utf-8")
+    report = importer.import_file(empty_db, path)
+    assert report.problems == []
+    claim, clar = next(iter(claims(empty_db).values()))
+    assert (claim.text, clar.summary) == (formula, summary)
+
+
+def test_an_import_with_a_javascript_source_is_rejected_with_its_line(db: Database, tmp_path: Path) -> None:
+    bad = dict(PARTNER_FEED[0], id="js", url="javascript:alert(1)")
+    report = importer.import_file(db, write_jsonl(tmp_path / "f.jsonl", [PARTNER_FEED[1], bad]))
+    assert report.added == 1 and [p.where for p in report.problems] == ["line 2"]
+    assert "http" in report.problems[0].reason

@@ -592,6 +592,9 @@ def _csv_chunks(stream: IO[bytes]) -> Iterator[Chunk]:
         dialect: Any = csv.Sniffer().sniff(header_line, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
+    # A quoted header (our QUOTE_ALL export) makes the sniffer guess doublequote=False; every
+    # spreadsheet writes "" for a quote inside a quoted cell.
+    dialect.doublequote = True
     header = [h.strip().lower() for h in next(csv.reader([header_line], dialect), [])]
     if "text" not in header:
         raise ImportFailed(
