@@ -43,7 +43,7 @@ def test_the_scripted_demo_plays_a_whole_conversation(tmp_path: Path) -> None:
     assert "[Take] [Spam] [Merge into…]" in out  # its card in the moderators' group
     assert "Published. 1 person will be told." in out
     assert "🔔 There's an answer about a message you sent us." in out
-    assert "✅ answered" in out
+    assert "📬 answered" in out
 
 
 def test_run_without_a_token_says_so_in_one_line_and_starts_the_demo(tmp_path: Path) -> None:
