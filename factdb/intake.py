@@ -6,6 +6,7 @@ same way, so what the CLI reports is what a citizen would get.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -15,7 +16,7 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from factdb import citizens, clarifications
+from factdb import citizens, clarifications, privacy
 from factdb.claim_index import ClaimIndex
 from factdb.language import detect_language
 from factdb.matching import what_changed
@@ -138,7 +139,10 @@ def submit(session: Session, index: ClaimIndex, sub: Submission, limits: Limits 
     if not _mark_update(session, sub.update_id):
         return _again(session, sub.update_id) if sub.replayed else IntakeResult("duplicate")
     citizen = citizens.get_or_create(session, sub.user_id, sub.chat_id, sub.telegram_lang)
-    text = sub.text[:MAX_TEXT]
+    # Masked before anything is stored or matched: the claim, the request, the match index and
+    # everything derived from them never hold a citizen's phone number, e-mail or account.
+    sub = privacy.mask_fields(dataclasses.replace(sub, text=sub.text[:MAX_TEXT]), "text", "forward_from")
+    text = sub.text
     normalized = normalize(text)
     if not normalized.strip():
         return IntakeResult("empty", lang=citizen.lang, citizen_id=citizen.id)

@@ -4,6 +4,7 @@ reaches a log, and admin rights come only from configuration and the database.""
 
 from __future__ import annotations
 
+import io
 import logging
 
 import pytest
@@ -160,3 +161,62 @@ async def test_admin_rights_come_only_from_configuration_and_the_database(tiplin
         "turbines"
         in (await emu.wait_for_bot_message(REVIEW_CHAT, lambda m: "turbines" in m.text, since=0)).text
     )
+
+
+# A phone number split by zero-width spaces, a slash and an underscore so that a filter reading
+# the raw text sees no number; the digits below must appear nowhere the bot stored or shows.
+EVASIVE = "09\u200b12\u200b/345_678"
+EVASIVE_DIGITS = ("0912", "345", "678")
+SPREAD = f"Text me on {EVASIVE} and I send the secret vaccine list the hospitals hide from us"
+
+
+async def test_a_phone_hidden_from_filters_is_masked_before_it_is_stored(tipline: Tipline) -> None:
+    from factdb.interchange import exporter
+    from factdb.models import ClaimStatus, Clarification, MatchLog, utcnow
+
+    emu = tipline.emu
+    reply = await tipline.ask(506, SPREAD, first_name="Mei")
+    assert reply.text
+    card = await emu.wait_for_bot_message(REVIEW_CHAT, lambda m: "vaccine list" in m.text)
+    assert "[phone]" in shown(card)
+
+    def publish(session) -> int:  # type: ignore[no-untyped-def]
+        claim = session.exec(select(Claim)).one()
+        claim.status, claim.published_at = ClaimStatus.PUBLISHED, utcnow()
+        session.add(claim)
+        session.add(Clarification(claim_id=claim.id, lang="en", verdict="false", summary="No such list."))
+        return claim.id  # type: ignore[no-any-return]
+
+    tipline.db.transaction(publish)
+    out = io.StringIO()
+    exporter.export(tipline.db, "csv", out, org_name="Org", public_url="https://checks.example.org")
+    assert "vaccine list" in out.getvalue()
+    with tipline.db.session() as s:
+        stored = [
+            *(f"{c.text} {c.normalized} {c.provenance}" for c in s.exec(select(Claim)).all()),
+            *(f"{r.text} {r.forward_from}" for r in s.exec(select(Request)).all()),
+            *(repr(m) for m in s.exec(select(MatchLog)).all()),
+        ]
+    for place, text in [("card", shown(card)), ("csv", out.getvalue()), *(("row", t) for t in stored)]:
+        flat = "".join(ch for ch in text if ch.isdigit())
+        assert "0912345678" not in flat, f"the phone number is in a {place}: {text!r}"
+        assert not any(d in text for d in EVASIVE_DIGITS), f"part of the phone number in a {place}: {text!r}"
+    assert any("[phone]" in t for t in stored)
+
+
+def test_an_8_kib_message_of_any_shape_masks_in_well_under_a_second() -> None:
+    """A backtracking pattern once took 3.6 s on 8,192 letters; every shape here must take a
+    small fraction of that (0.5 s each, about ten times what it needs on a busy 2-core machine)."""
+    import time
+
+    from factdb.intake import MAX_TEXT
+    from factdb.privacy import mask_personal
+
+    shapes = ["a", "1", "a.", "1 ", "1-", "a@", "x at ", "DE89", "ab(at)", "+", "a@" + "b" * 100 + " "]
+    for shape in shapes:
+        text = (shape * MAX_TEXT)[:MAX_TEXT]
+        mask_personal.cache_clear()
+        start = time.perf_counter()
+        mask_personal(text)
+        took = time.perf_counter() - start
+        assert took < 0.5, f"{shape!r} × {MAX_TEXT}: {took:.2f} s"
