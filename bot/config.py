@@ -59,6 +59,13 @@ class Config:
     # Loopback by default: the figures are for the operator's scraper, not the internet.
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
+    # A bearer token /metrics asks for (docs/web.md "Metrics"); None: /metrics is open, so keep
+    # `serve` on loopback behind the proxy, or serve /metrics on the metrics port only.
+    metrics_token: str | None = None
+    # The public "waiting for review" list (factdb/public.py): off unless the operator opts in,
+    # and then only for claims at least this many different citizens asked about.
+    public_queue: bool = False
+    public_queue_min_askers: int = 3
 
     def with_overrides(self, **overrides: Any) -> Config:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
@@ -206,4 +213,9 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         burst_concurrency=_whole(env, "CROWDCHECK_BURST_CONCURRENCY", Config.burst_concurrency),
         locales=locales,
         metrics_port=_port(env, "CROWDCHECK_METRICS_PORT"),
+        metrics_token=env.get("CROWDCHECK_METRICS_TOKEN", "").strip() or None,
+        public_queue=_bool(env, "CROWDCHECK_PUBLIC_QUEUE"),
+        public_queue_min_askers=_whole(
+            env, "CROWDCHECK_PUBLIC_QUEUE_MIN_ASKERS", Config.public_queue_min_askers
+        ),
     )

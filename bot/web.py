@@ -47,6 +47,7 @@ from factdb import clarifications as clar_db
 from factdb.models import Claim, ClaimStatus, Clarification
 from factdb.normalize import normalize
 from factdb.privacy import mask_personal
+from factdb.public import WaitingClaim, public_wording, waiting_for_review
 from factdb.stats import Stats, stats
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ JINJA: web.AppKey[Environment] = web.AppKey("jinja", Environment)
 TELEGRAM: web.AppKey[Any] = web.AppKey("telegram", object)
 WEBHOOK: web.AppKey[tuple[str, str] | None] = web.AppKey("webhook", object)  # (path, secret)
 STATS_CACHE: web.AppKey[dict[str, Any]] = web.AppKey("stats_cache", dict)
+STATS_TTL: web.AppKey[float] = web.AppKey("stats_ttl", float)
 
 # Content-Security-Policy: the pages need no script at all (JSON-LD is data, not executed) and
 # only inline CSS, so anything injected despite the escaping still cannot run or load.
@@ -258,7 +260,7 @@ async def claim_page(request: web.Request) -> web.StreamResponse:
         public_url=_public_url(request),
         page_lang=lang.tag if translation and shown.lang.lower() == lang.tag.lower() else None,
     )
-    masked = mask_personal(claim.text)
+    masked = public_wording(claim)
     return render(
         request,
         "claim.html",
@@ -310,7 +312,7 @@ def _search(session: Session, q: str, page: int) -> tuple[list[dict[str, Any]], 
     rows = [
         {
             "id": c.id,
-            "excerpt": _excerpt(c.text),
+            "excerpt": _excerpt(public_wording(c)),
             "lang": c.lang,
             "verdict": verdicts.get(c.id),  # type: ignore[arg-type]
             "published_at": c.published_at,
@@ -445,20 +447,50 @@ def chart(per_day: list[tuple[date, int]], width: int = 600, height: int = 170) 
     }
 
 
-async def _cached_stats(request: web.Request) -> Stats:
+@dataclass(frozen=True)
+class _PublicFigures:
+    stats: Stats
+    waiting: list[WaitingClaim] | None  # None: the operator has not opted in to the list
+
+
+def _public_figures(session: Session, config: Config) -> _PublicFigures:
+    # open_claims=False: the text of unchecked claims is not even read for the public page.
+    figures = stats(session, half_life_hours=config.virality_half_life_hours, open_claims=False)
+    waiting = (
+        waiting_for_review(session, min_askers=config.public_queue_min_askers)
+        if config.public_queue
+        else None
+    )
+    return _PublicFigures(figures, waiting)
+
+
+async def _cached_stats(request: web.Request) -> _PublicFigures:
     # A public page: cache a minute so a crowd refreshing it costs one set of queries.
     cache, svc = request.app[STATS_CACHE], request.app[SVC]
-    if cache.get("at", -math.inf) + STATS_CACHE_SECONDS > time.monotonic():
+    if cache.get("at", -math.inf) + request.app[STATS_TTL] > time.monotonic():
         return cache["stats"]  # type: ignore[no-any-return]
-    result = await _db(request, lambda s: stats(s, half_life_hours=svc.config.virality_half_life_hours))
+    result = await _db(request, lambda s: _public_figures(s, svc.config))
     cache.update(at=time.monotonic(), stats=result)
     return result  # type: ignore[no-any-return]
 
 
 async def stats_page(request: web.Request) -> web.StreamResponse:
-    s = await _cached_stats(request)
+    figures = await _cached_stats(request)
+    s = figures.stats
     statuses = [(str(k), s.claims_by_status[str(k)]) for k in ClaimStatus if s.claims_by_status.get(str(k))]
-    return render(request, "stats.html", s=s, chart=chart(s.requests_per_day), statuses=statuses)
+    return render(
+        request,
+        "stats.html",
+        s=s,
+        chart=chart(s.requests_per_day),
+        statuses=statuses,
+        waiting=figures.waiting,
+        min_askers=svc_config(request).public_queue_min_askers,
+    )
+
+
+def svc_config(request: web.Request) -> Config:
+    return request.app[SVC].config
 
 
 # -- /healthz, /metrics ----------------------------------------------------------------------
@@ -546,6 +578,7 @@ def make_web_app(
     *,
     telegram_app: Application | None = None,
     webhook_secret: str | None = None,
+    stats_cache_seconds: float = STATS_CACHE_SECONDS,
 ) -> web.Application:
     """The aiohttp app. With `telegram_app`, POST /telegram/{webhook_path(secret)} takes updates.
 
@@ -560,6 +593,7 @@ def make_web_app(
     app[METRICS] = svc.metrics
     app[JINJA] = make_jinja()
     app[STATS_CACHE] = {}
+    app[STATS_TTL] = stats_cache_seconds
     app[TELEGRAM] = telegram_app
     app[WEBHOOK] = (webhook_path(webhook_secret), webhook_secret) if telegram_app and webhook_secret else None
     app.router.add_get("/", lambda r: _redirect(linker(page_language(r))("/claims")))

@@ -219,8 +219,16 @@ def _excerpt(text: str) -> str:
 
 
 def stats(
-    session: Session, *, half_life_hours: float = DEFAULT_HALF_LIFE_HOURS, now: datetime | None = None
+    session: Session,
+    *,
+    half_life_hours: float = DEFAULT_HALF_LIFE_HOURS,
+    now: datetime | None = None,
+    open_claims: bool = True,
 ) -> Stats:
+    """The figures. `open_claims=False` is the public page's: `top_viral` (the text of claims
+    nobody has checked) is not even read, so no template can show it by mistake; the public
+    "waiting for review" list, when an operator opts in, is `factdb.public.waiting_for_review`
+    with its own rules. Counts (retracted claims included) stay in both."""
     now = now or datetime.now(UTC)
     midnight = datetime.combine(now.astimezone(UTC).date(), time(), tzinfo=UTC)
     by_status = {
@@ -262,7 +270,7 @@ def stats(
         requests_7d=requests_7d,
         median_hours_to_publish=median,
         published_measured=measured,
-        top_viral=top_viral(session, now, half_life_hours),
+        top_viral=top_viral(session, now, half_life_hours) if open_claims else [],
         helpful=feedback.get("helpful", 0),
         not_helpful=feedback.get("not_helpful", 0),
         requests_per_day=requests_per_day(session, now),

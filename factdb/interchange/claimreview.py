@@ -5,7 +5,7 @@ public claim pages both use it, so the two never disagree. `records_from_documen
 partners' ClaimReview (one object, a list, a DataFeed, or an HTML page's ld+json blocks) into
 the flat records the importer validates.
 
-Privacy: only the published wording of a claim (`public_wording`: a reviewer's rewording when
+Privacy: only the published wording of a claim (`factdb.public.public_wording`: a reviewer's rewording when
 there is one, never the sender's original then) and the clarification go out, through
 `mask_personal`. Who asked about a claim, and a private person a message was forwarded from,
 never do. Links: only http(s) addresses go into `url`, `appearance` and `citation`
@@ -24,6 +24,7 @@ from factdb.interchange import ratings
 from factdb.interchange.inert import is_web_url
 from factdb.models import Claim, Clarification
 from factdb.privacy import mask_personal
+from factdb.public import public_wording
 
 __all__ = [
     "claimreview_for",
@@ -58,14 +59,6 @@ def public_id_of(claim_id: int, external_id: str | None, *, org_name: str, publi
         return f"{public_url.rstrip('/')}/claims/{claim_id}"
     slug = _SLUG_RE.sub("-", org_name.lower()).strip("-") or "crowdcheck"
     return f"{slug}:claim:{claim_id}"
-
-
-def public_wording(claim: Claim) -> str:
-    """What the public reads as the claim: a reviewer's rewording when set, else the text.
-
-    Exports and ClaimReview carry only this: when a reviewer rewrote a claim (to take out a
-    private detail, say), the sender's original stays with the reviewers."""
-    return claim.public_text or claim.text
 
 
 def missing_public_url_warning(public_url: str | None) -> str | None:
@@ -159,7 +152,8 @@ def claimreview_for(
         "@context": "https://schema.org",
         "@type": "ClaimReview",
         "identifier": public_id(claim, org_name=org_name, public_url=public_url),
-        "claimReviewed": mask_personal(public_wording(claim)),
+        # the reviewers' public wording when they wrote one (factdb.public), masked
+        "claimReviewed": public_wording(claim),
         "reviewRating": {
             "@type": "Rating",
             "ratingValue": ratings.RATING_VALUES.get(verdict, 3),

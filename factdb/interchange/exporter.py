@@ -76,7 +76,7 @@ def flat_record(
     imported = claimreview.is_imported(claim, clar)
     return {
         "id": claimreview.public_id(claim, org_name=org_name, public_url=public_url),
-        "text": mask_personal(claimreview.public_wording(claim)),
+        "text": claimreview.public_wording(claim),  # factdb.public: reworded, masked
         "verdict": clar.verdict,
         "summary": mask_personal(clar.summary),
         "url": claimreview.review_url(claim, clar, public_url=public_url),
