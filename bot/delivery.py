@@ -16,7 +16,8 @@ import math
 import os
 import time
 import uuid
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 from telegram import Bot, InlineKeyboardMarkup, Message
@@ -28,7 +29,7 @@ from bot.notices import render_job
 from bot.services import Services
 from factdb import cards, citizens
 from factdb import outbox as ob
-from factdb.models import Claim
+from factdb.models import Claim, utcnow
 from handlers.common import markup
 
 log = logging.getLogger(__name__)
@@ -87,9 +88,18 @@ class Pacer:
 
 class DeliveryLoop:
     def __init__(
-        self, bot: Bot, svc: Services, *, concurrency: int = 4, lease_seconds: float = 120.0
+        self,
+        bot: Bot,
+        svc: Services,
+        *,
+        concurrency: int = 4,
+        lease_seconds: float = 120.0,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.bot = bot
+        # What is due and when a retry is due are read from this clock, so a test can freeze it
+        # and watch a backoff without racing the machine's speed.
+        self.clock = clock
         self.svc = svc
         self.worker = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.concurrency = concurrency
@@ -157,7 +167,11 @@ class DeliveryLoop:
     def _claim(self) -> ob.Job | None:
         with self.svc.db.session() as session:
             jobs = ob.claim_next(
-                session, self.worker, is_postgres=self.svc.db.is_postgres, skip_chats=self.pacer.busy_chats()
+                session,
+                self.worker,
+                is_postgres=self.svc.db.is_postgres,
+                skip_chats=self.pacer.busy_chats(),
+                now=self.clock(),
             )
         return jobs[0] if jobs else None
 
@@ -186,9 +200,7 @@ class DeliveryLoop:
                 else exc.retry_after.total_seconds()
             )
             self.pacer.pause(delay)
-            await asyncio.to_thread(
-                self._with_session, ob.mark_retry, job.id, f"429 retry after {delay}", delay
-            )
+            await asyncio.to_thread(self._retry, job.id, f"429 retry after {delay}", delay)
             self._count("retry_after")
             return
         except Forbidden:
@@ -214,19 +226,15 @@ class DeliveryLoop:
                 )
             else:
                 delay = min(0.3 * 2 ** (job.attempts - 1), 30.0)
-                await asyncio.to_thread(
-                    self._with_session, ob.mark_retry, job.id, "card not posted yet", delay
-                )
+                await asyncio.to_thread(self._retry, job.id, "card not posted yet", delay)
             return
         except (TimedOut, NetworkError) as exc:
-            await asyncio.to_thread(
-                self._with_session, ob.mark_retry, job.id, f"{type(exc).__name__}: {exc}", None
-            )
+            await asyncio.to_thread(self._retry, job.id, f"{type(exc).__name__}: {exc}", None)
             self._count("retry")
             return
         except Exception as exc:
             log.exception("outbox: unexpected error on a %s", job.kind)
-            await asyncio.to_thread(self._with_session, ob.mark_retry, job.id, repr(exc), None)
+            await asyncio.to_thread(self._retry, job.id, repr(exc), None)
             self._count("error")
             return
         await asyncio.to_thread(self._finish, job, message, sent_text)
@@ -284,6 +292,10 @@ class DeliveryLoop:
             if job.kind == "notice" and job.citizen_id is not None and job.claim_id is not None:
                 citizens.mark_told(session, job.citizen_id, job.claim_id)
             ob.mark_sent(session, job.id, message_id)
+
+    def _retry(self, job_id: int, error: str, delay: float | None) -> None:
+        with self.svc.db.session() as session:
+            ob.mark_retry(session, job_id, error, delay, now=self.clock())
 
     def _with_session(self, fn, *args) -> None:
         with self.svc.db.session() as session:

@@ -12,7 +12,7 @@ import json
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, update
@@ -64,14 +64,21 @@ def enqueue(
 
 
 def claim_next(
-    session: Session, worker: str, *, is_postgres: bool, skip_chats: Iterable[int] = (), batch: int = 1
+    session: Session,
+    worker: str,
+    *,
+    is_postgres: bool,
+    skip_chats: Iterable[int] = (),
+    batch: int = 1,
+    now: datetime | None = None,
 ) -> list[Job]:
     """Take due rows and mark them `sending`, committing before anything is sent.
 
     On PostgreSQL `FOR UPDATE SKIP LOCKED` lets several workers take disjoint rows; SQLite has a
-    single writer, so the select-then-update below is already exclusive there.
+    single writer, so the select-then-update below is already exclusive there. `now` is the
+    delivery loop's clock (tests freeze it to see a backoff without racing the machine).
     """
-    now = utcnow()
+    now = now or utcnow()
     query = (
         select(Outbox)
         .where(Outbox.status == OutboxStatus.PENDING, col(Outbox.next_attempt_at) <= now)
@@ -120,7 +127,9 @@ def mark_sent(session: Session, job_id: int, message_id: int | None) -> None:
     session.commit()
 
 
-def mark_retry(session: Session, job_id: int, error: str, delay: float | None = None) -> None:
+def mark_retry(
+    session: Session, job_id: int, error: str, delay: float | None = None, now: datetime | None = None
+) -> None:
     """Back off and try again later: 5xx, timeouts, network errors, 429."""
     row = session.get(Outbox, job_id)
     if row is None:
@@ -131,7 +140,7 @@ def mark_retry(session: Session, job_id: int, error: str, delay: float | None = 
         delay = min(2**row.attempts, 600) * (0.5 + random.random())
     if row.status != OutboxStatus.FAILED:
         row.status = OutboxStatus.PENDING
-        row.next_attempt_at = utcnow() + timedelta(seconds=delay)
+        row.next_attempt_at = (now or utcnow()) + timedelta(seconds=delay)
     row.last_error, row.locked_by = error[:500], None
     session.add(row)
     session.commit()
