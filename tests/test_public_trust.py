@@ -23,6 +23,7 @@ from bot.web import make_web_app
 from factdb import review
 from factdb.interchange.importer import import_file
 from factdb.models import Claim, ClaimStatus
+from factdb.privacy import mask_personal
 from tests.harness import Tipline
 
 PRIVATE = "Ona from flat 4 cheats on her husband, call her on +370 612 34567 and tell him"
@@ -57,7 +58,8 @@ async def ask_by(tipline: Tipline, text: str, *citizens: int) -> None:
 
 def claim_id_of(tipline: Tipline, text: str) -> int:
     with tipline.db.session() as s:
-        claim = s.exec(select(Claim).where(Claim.text == text)).one()
+        # Intake stores the masked text (factdb.privacy): look the claim up by what was kept.
+        claim = s.exec(select(Claim).where(Claim.text == mask_personal(text))).one()
         return claim.id  # type: ignore[return-value]
 
 
