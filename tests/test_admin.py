@@ -135,3 +135,22 @@ async def test_a_reviewer_blocks_a_troll_and_releases_them(tipline: Tipline) -> 
         304, "is it true that the post office closes on Saturdays from next month onwards"
     )
     assert "Thanks" in shown(again)
+
+
+async def test_an_admins_csv_export_is_safe_to_open_in_a_spreadsheet(tipline: Tipline) -> None:
+    import csv
+    import io
+
+    tipline.seed_published(
+        '=HYPERLINK("http://evil.example/x","Click for the truth")',
+        summary="@SUM(1+1)*cmd|' /C calc'!A0\rThe second line, after a bare carriage return.",
+    )
+    tipline.seed_published("Free petrol vouchers at the town hall this Friday", summary="No vouchers.")
+    reply = await tipline.ask(JONAS, "/export csv")
+    assert reply.document is not None
+    rows = list(csv.reader(io.StringIO(reply.document.data.decode("utf-8"), newline="")))
+    assert len(rows) == 3  # the header and two claims: the CR stays inside its cell
+    cells = [cell for row in rows for cell in row]
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)
+    assert '\'=HYPERLINK("http://evil.example/x","Click for the truth")' in cells
+    assert any(cell.startswith("'@SUM(1+1)") for cell in cells)

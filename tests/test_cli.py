@@ -177,3 +177,68 @@ def test_import_then_match_use_the_bots_own_matching(db: Database, tmp_path: Pat
     assert second["decision"] == "new" and second["claim_id"] is None
     bad = runner.invoke(main, ["--database-url", db.url, "match"], input="not json\n")
     assert bad.exit_code != 0 and "line 1" in bad.output
+
+
+def test_match_names_claims_by_their_export_id_and_keeps_going_past_a_bad_line(
+    db: Database, tmp_path: Path
+) -> None:
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(
+        json.dumps(
+            {
+                "id": "partner-garlic-7",
+                "text": "Eating garlic protects you from the new flu variant completely",
+                "verdict": "false",
+                "url": "https://fc.example.org/garlic",
+                "lang": "en",
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    assert runner.invoke(main, ["--database-url", db.url, "import", str(feed)]).exit_code == 0
+    queries = (
+        json.dumps({"text": "Eating garlic protects you from the new flu variant completely!!"})
+        + "\n"
+        + '{"text": "broken\n'
+        + json.dumps({"text": "eating garlic protects you from the new flu variant completely"})
+        + "\n"
+    )
+    result = runner.invoke(main, ["--database-url", db.url, "match"], input=queries)
+    assert result.exit_code == 3
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(out) == 3
+    assert out[0]["claim_id"] == out[2]["claim_id"] == "partner-garlic-7"  # not the row number
+    assert out[0]["candidates"][0]["claim_id"] == "partner-garlic-7"
+    assert out[1]["line"] == 2 and out[1]["error"]
+    assert "line 2" in result.stderr
+    usage = runner.invoke(main, ["match", "--help"]).output
+    assert "Exit status" in usage and "3 some lines" in usage
+
+
+def test_claimreview_export_without_a_public_url_says_what_breaks(db: Database) -> None:
+    result = run_cli("--database-url", db.url, "export", "--format", "claimreview")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["@type"] == "DataFeed"
+    assert "CROWDCHECK_PUBLIC_URL is not set" in result.stderr
+    assert "identifier" in result.stderr  # what breaks: ids change once it is set
+    quiet = run_cli(
+        "--database-url",
+        db.url,
+        "export",
+        "--format",
+        "claimreview",
+        env={"CROWDCHECK_PUBLIC_URL": "https://checks.example.org"},
+    )
+    assert quiet.returncode == 0 and "CROWDCHECK_PUBLIC_URL" not in quiet.stderr
+
+
+def test_version_is_printed_and_ordinary_commands_print_no_alembic_chatter(db: Database) -> None:
+    version = run_cli("--version")
+    assert version.returncode == 0 and version.stdout.startswith("crowdcheck ")
+    assert version.stdout.split()[1][0].isdigit()
+    for command in (["stats"], ["reviewers", "list"]):
+        result = run_cli("--database-url", db.url, *command)
+        assert result.returncode == 0, result.stderr
+        assert "INFO" not in result.stderr and "alembic" not in result.stderr.lower(), result.stderr

@@ -563,3 +563,89 @@ def test_an_import_with_a_javascript_source_is_rejected_with_its_line(db: Databa
     report = importer.import_file(db, write_jsonl(tmp_path / "f.jsonl", [PARTNER_FEED[1], bad]))
     assert report.added == 1 and [p.where for p in report.problems] == ["line 2"]
     assert "http" in report.problems[0].reason
+
+
+def test_csv_and_claimreview_imports_reject_javascript_and_data_links_with_their_row(
+    db: Database, tmp_path: Path
+) -> None:
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(
+        "id,text,verdict,url,sources,lang\n"
+        "c-1,Onions in socks cure the flu,false,https://p.example.net/c1,,en\n"
+        "c-2,Lemons cure diabetes,false,javascript:alert(1),,en\n"
+        'c-3,Salt water cures measles,false,https://p.example.net/c3,"data:text/html;base64,PHNjcmlwdD4=",en\n',
+        encoding="utf-8",
+    )
+    report = importer.import_file(db, sheet)
+    assert report.added == 1
+    assert [p.where for p in report.problems] == ["row 3", "row 4"]
+    assert all("http" in p.reason for p in report.problems), report.problems
+
+    feed = {
+        "@context": "https://schema.org",
+        "@type": "DataFeed",
+        "dataFeedElement": [
+            {
+                "@type": "ClaimReview",
+                "url": "https://p.example.net/cr/1",
+                "claimReviewed": "5G towers spread the virus",
+                "reviewRating": {"@type": "Rating", "alternateName": "False"},
+            },
+            {
+                "@type": "ClaimReview",
+                "url": "javascript:alert(document.cookie)",
+                "claimReviewed": "Tap water is poisoned tonight",
+                "reviewRating": {"@type": "Rating", "alternateName": "False"},
+            },
+            {
+                "@type": "ClaimReview",
+                "url": "data:text/html,<script>alert(1)</script>",
+                "claimReviewed": "Banks close for a month",
+                "reviewRating": {"@type": "Rating", "alternateName": "False"},
+            },
+        ],
+    }
+    path = tmp_path / "feed.json"
+    path.write_text(json.dumps(feed), encoding="utf-8")
+    report = importer.import_file(db, path)
+    assert report.added == 1
+    assert [p.where for p in report.problems] == ["item 2", "item 3"]
+    assert all("http" in p.reason for p in report.problems)
+    assert {c.text for c, _ in claims(db).values()} == {
+        "Onions in socks cure the flu",
+        "5G towers spread the virus",
+    }
+
+
+def test_claimreview_author_is_our_organisation_never_an_unknown_person(db: Database) -> None:
+    own = add_own_claim(db, "Chewing ice cures a fever")
+    out = io.StringIO()
+    exporter.export(
+        db, "claimreview", out, org_name=ORG, public_url=PUBLIC, org_url="https://about.example.org"
+    )
+    feed = json.loads(out.getvalue())
+    (review,) = feed["dataFeedElement"]
+    assert review["identifier"] == f"{PUBLIC}/claims/{own}"
+    assert review["author"] == {"@type": "Organization", "name": ORG, "url": "https://about.example.org"}
+    assert "Person" not in out.getvalue() and "Unknown" not in out.getvalue()
+
+
+def test_a_reviewers_public_wording_is_what_every_export_carries(db: Database, tmp_path: Path) -> None:
+    original = "My neighbour Ana Ruiz at 12 Elm Street says the tap water is poisoned tonight"
+    wording = "The tap water is poisoned tonight"
+    own = add_own_claim(db, original)
+
+    def reword(s: object) -> None:
+        claim = s.get(Claim, own)  # type: ignore[attr-defined]
+        claim.public_text = wording
+
+    db.transaction(reword)
+    record = json.loads(export_text(db, "jsonl"))
+    assert record["text"] == wording
+    (row,) = csv.DictReader(io.StringIO(export_text(db, "csv")))
+    assert row["text"] == wording
+    feed = json.loads(export_text(db, "claimreview"))
+    assert feed["dataFeedElement"][0]["claimReviewed"] == wording
+    for fmt in ("jsonl", "csv", "claimreview"):
+        out = export_text(db, fmt)
+        assert "Ana Ruiz" not in out and "Elm Street" not in out, fmt
