@@ -24,6 +24,7 @@ from handlers.admin import reviewers as admin_reviewers
 from handlers.citizen import account, feedback, start, submit, unsupported
 from handlers.common import citizen_translator, is_reviewer, services
 from handlers.review import citizens, draft_steps, moderation, publish, queue, take
+from handlers.setup import on_my_chat_member, whoami
 
 log = logging.getLogger(__name__)
 CallbackFn = Callable[[Update, ContextTypes.DEFAULT_TYPE, cb.Callback], Awaitable[None]]
@@ -92,20 +93,6 @@ async def on_review_group_message(update: Update, context: ContextTypes.DEFAULT_
     svc.db.transaction(lambda s: reviewers.remember_user(s, user.id, user.username, user.full_name))
 
 
-async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Added to a group that is not ours: leave. Nobody else gets a tipline in their group."""
-    svc = services(context)
-    change = update.my_chat_member
-    if change is None or change.chat.type == "private":
-        return
-    if (
-        change.new_chat_member.status in ("member", "administrator")
-        and change.chat.id != svc.config.review_chat_id
-    ):
-        log.info("added to an unknown group; leaving it")
-        await context.bot.leave_chat(change.chat.id)
-
-
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("update failed: %s", type(context.error).__name__, exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == "private":
@@ -130,6 +117,8 @@ def register(app: Application, review_chat_id: int | None) -> None:
     }
     for name, fn in private_commands.items():
         app.add_handler(CommandHandler(name, fn, filters=PRIVATE))
+    # Anywhere, for setting up: a group that is not ours gets an answer to this and nothing else.
+    app.add_handler(CommandHandler("whoami", whoami, filters=filters.UpdateType.MESSAGE))
     review_scope = PRIVATE
     if review_chat_id is not None:
         review_scope = PRIVATE | filters.Chat(review_chat_id)

@@ -162,9 +162,10 @@ async def test_every_kind_of_message_we_cannot_read_gets_the_one_kind_line(tipli
 
 
 async def test_strangers_groups_channels_and_edits_get_silence(tipline: Tipline) -> None:
-    """Where silence is right: someone else's group (and the bot leaves groups it was added to),
-    channel posts, and edited messages (documented in handlers/router.py: a message is checked
-    when it is sent; an edit gets no reply and changes no count)."""
+    """Where silence is right: someone else's group (also one the bot was added to: it stays
+    there, silent, see tests/test_setup.py), channel posts, and edited messages (documented in
+    handlers/router.py: a message is checked when it is sent; an edit gets no reply and changes
+    no count)."""
     emu = tipline.emu
     emu.create_group(-100777, "Family chat", members=[50, 51])
     emu.send_text(50, "Forward this to everyone: the water is poisoned tonight", chat_id=-100777)
@@ -181,8 +182,7 @@ async def test_strangers_groups_channels_and_edits_get_silence(tipline: Tipline)
         and emu.bot_messages(-100888) == []
         and emu.bot_messages(-100999) == []
     )
-    left = [int(r["params"]["chat_id"]) for r in emu.requests_log if r["method"] == "leaveChat"]
-    assert left == [-100888]
+    assert not [r for r in emu.requests_log if r["method"] == "leaveChat"]
     assert len(emu.bot_messages(53)) == 1
     assert requests(tipline) == 1
 

@@ -787,6 +787,44 @@ async def test_groups_channels_and_leaving(emu: BotApiEmulator, bot: Bot) -> Non
         await bot.leave_chat(USER)
 
 
+async def test_the_bots_standing_in_a_group_as_telegram_reports_it(emu: BotApiEmulator, bot: Bot) -> None:
+    me = (await bot.get_me()).id
+    added = Update.de_json(emu.add_bot_to_group(USER, -100321, "Setup", status="administrator"), bot)
+    assert added.my_chat_member is not None and added.my_chat_member.from_user.id == USER
+    assert added.my_chat_member.old_chat_member.status == "left"
+    assert added.my_chat_member.new_chat_member.status == "administrator"
+    assert (await bot.get_chat_member(-100321, me)).status == "administrator"
+    assert (await bot.get_chat_member(-100321, USER)).status == "member"
+    assert (await bot.get_chat(-100321)).title == "Setup"
+
+    emu.set_bot_status(-100321, "restricted", by=USER, can_send_messages=False)
+    member = await bot.get_chat_member(-100321, me)
+    assert member.status == "restricted" and member.can_send_messages is False  # type: ignore[attr-defined]
+    with pytest.raises(BadRequest, match="Not enough rights to send text messages"):
+        await bot.send_message(-100321, "hello?")
+    assert Update.de_json(emu.pending_updates[-1], bot).my_chat_member.new_chat_member.status == "restricted"
+
+    emu.set_bot_status(-100321, "kicked", by=USER)
+    with pytest.raises(Forbidden, match="bot was kicked from the supergroup chat"):
+        await bot.get_chat_member(-100321, me)
+    emu.create_group(-100322, "Never joined", members=[USER], bot_is_member=False)
+    with pytest.raises(Forbidden, match="bot is not a member of the supergroup chat"):
+        await bot.get_chat(-100322)
+
+
+async def test_the_bot_cannot_write_first_to_someone_who_never_started_it(
+    emu: BotApiEmulator, bot: Bot
+) -> None:
+    emu.user(77, "Quiet", started=False)
+    assert not emu.has_started(77)
+    with pytest.raises(Forbidden) as refused:
+        await bot.send_message(77, "hello")
+    assert refused.value.message == "Forbidden: bot can't initiate conversation with a user"
+    emu.send_text(77, "/start")
+    assert emu.has_started(77)
+    await bot.send_message(77, "hello")
+
+
 # --------------------------------------------------------------------- thread mode
 
 

@@ -17,6 +17,9 @@ Deliberate deviations from Telegram, documented because tests rely on them:
 * A second concurrent ``getUpdates`` terminates the first with 409
   ``Conflict: terminated by other getUpdates request; ...`` as Telegram does.
 * Rate limits are off unless ``enforce_limits`` is called.
+* A user counts as having started the bot (so the bot may write to them) unless
+  registered with ``user(..., started=False)``; then sends answer 403 "bot can't
+  initiate conversation with a user" until the user writes to the bot in private.
 """
 
 from __future__ import annotations
@@ -163,13 +166,24 @@ class _Stored:
     document: DocumentView | None = None
 
 
+# The bot's own standing in a group, as getChatMember and my_chat_member report it.
+BOT_STATUSES = ("member", "administrator", "restricted", "left", "kicked")
+_IN_CHAT = frozenset({"member", "administrator", "restricted"})
+
+
 @dataclass
 class _Chat:
     data: JSON
     messages: dict[int, _Stored] = field(default_factory=dict)
     next_message_id: int = 1
-    bot_is_member: bool = True
+    bot_status: str = "member"
+    # Only meaningful while restricted: an admin may take away the right to post.
+    bot_can_send: bool = True
     members: set[int] = field(default_factory=set)
+
+    @property
+    def bot_is_member(self) -> bool:
+        return self.bot_status in _IN_CHAT
 
 
 @dataclass
@@ -260,6 +274,7 @@ class BotApiEmulator:
         self._users: dict[int, JSON] = {}
         self._chats: dict[int, _Chat] = {}
         self._blocked: set[int] = set()
+        self._not_started: set[int] = set()
         self._updates: list[_Pending] = []
         self._update_history: dict[int, JSON] = {}
         self._next_update_id = 100_001
@@ -583,6 +598,7 @@ class BotApiEmulator:
             "sendchataction": self._m_send_chat_action,
             "leavechat": self._m_leave_chat,
             "getchat": self._m_get_chat,
+            "getchatmember": self._m_get_chat_member,
             "close": self._m_harmless,
             "logout": self._m_harmless,
         }
@@ -803,9 +819,20 @@ class BotApiEmulator:
         if chat_type == "private":
             if chat.data["id"] in self._blocked:
                 raise forbidden("bot was blocked by the user")
-        elif not chat.bot_is_member:
-            kind = {"group": "group", "supergroup": "supergroup", "channel": "channel"}[chat_type]
-            raise forbidden(f"bot is not a member of the {kind} chat")
+            if chat.data["id"] in self._not_started:
+                raise forbidden("bot can't initiate conversation with a user")
+            return
+        self._check_in_chat(chat)
+        if chat.bot_status == "restricted" and not chat.bot_can_send:
+            raise bad_request("not enough rights to send text messages to the chat")
+
+    @staticmethod
+    def _check_in_chat(chat: _Chat) -> None:
+        if chat.data["type"] == "private" or chat.bot_is_member:
+            return
+        if chat.bot_status == "kicked":
+            raise forbidden(f"bot was kicked from the {chat.data['type']} chat")
+        raise forbidden(f"bot is not a member of the {chat.data['type']} chat")
 
     def _parse_formatted(
         self,
@@ -1240,22 +1267,19 @@ class BotApiEmulator:
             chat = self._resolve_chat(params, for_sending=False)
             if chat.data["type"] == "private":
                 raise bad_request("chat member status can't be changed in private chats")
-            if not chat.bot_is_member:
-                raise forbidden(f"bot is not a member of the {chat.data['type']} chat")
-            chat.bot_is_member = False
-            actor = self.bot_user
+            self._check_in_chat(chat)
+            old = self._bot_member(chat)
+            chat.bot_status, chat.bot_can_send = "left", True
             self._enqueue_locked(
-                {
-                    "my_chat_member": self._chat_member_update(
-                        chat, actor, old_status="member", new_status="left"
-                    )
-                }
+                {"my_chat_member": self._chat_member_update(chat, self.bot_user, old, self._bot_member(chat))}
             )
             return True
 
     async def _m_get_chat(self, params: JSON) -> JSON:
         with self._lock:
             chat = self._resolve_chat(params, for_sending=False)
+            # Telegram tells a bot nothing about a group it is not in.
+            self._check_in_chat(chat)
             info = dict(chat.data)
             info.update(
                 {
@@ -1271,6 +1295,69 @@ class BotApiEmulator:
                 }
             )
             return info
+
+    async def _m_get_chat_member(self, params: JSON) -> JSON:
+        with self._lock:
+            chat = self._resolve_chat(params, for_sending=False)
+            self._check_in_chat(chat)
+            user_id = self._int(params, "user_id")
+            if user_id == self.bot_user["id"]:
+                return self._bot_member(chat)
+            user = self._users.get(user_id)
+            if user is None:
+                raise bad_request("user not found")
+            in_chat = user_id == chat.data["id"] or user_id in chat.members
+            return {"status": "member" if in_chat else "left", "user": dict(user)}
+
+    def _bot_member(self, chat: _Chat) -> JSON:
+        """The bot's ChatMember in ``chat``, with the fields Telegram sends for its status."""
+        status = chat.bot_status
+        body: JSON = {"status": status, "user": dict(self.bot_user)}
+        if status == "administrator":
+            body.update(
+                {
+                    "can_be_edited": False,
+                    "is_anonymous": False,
+                    "can_manage_chat": True,
+                    "can_delete_messages": True,
+                    "can_manage_video_chats": True,
+                    "can_restrict_members": True,
+                    "can_promote_members": False,
+                    "can_change_info": True,
+                    "can_invite_users": True,
+                    "can_post_stories": False,
+                    "can_edit_stories": False,
+                    "can_delete_stories": False,
+                    "can_pin_messages": True,
+                }
+            )
+        elif status == "restricted":
+            send = chat.bot_can_send
+            body.update(
+                {
+                    "is_member": True,
+                    "can_send_messages": send,
+                    "can_send_audios": send,
+                    "can_send_documents": send,
+                    "can_send_photos": send,
+                    "can_send_videos": send,
+                    "can_send_video_notes": send,
+                    "can_send_voice_notes": send,
+                    "can_send_polls": send,
+                    "can_send_other_messages": send,
+                    "can_add_web_page_previews": send,
+                    "can_react_to_messages": send,
+                    "can_change_info": False,
+                    "can_invite_users": False,
+                    "can_pin_messages": False,
+                    "can_manage_topics": False,
+                    "can_edit_tag": False,
+                    "until_date": 0,
+                }
+            )
+        elif status == "kicked":
+            body["until_date"] = 0
+        return body
 
     @staticmethod
     def _commands_key(params: JSON) -> str:
@@ -1517,11 +1604,20 @@ class BotApiEmulator:
         username: str | None = None,
         language_code: str | None = None,
         is_premium: bool | None = None,
+        started: bool | None = None,
     ) -> JSON:
-        """Register (or update) a user and their private chat with the bot."""
+        """Register (or update) a user and their private chat with the bot.
+
+        ``started=False``: the user never opened a private chat with the bot, so the bot's
+        messages to them fail with 403 until they write to it (see the module docstring).
+        """
         if user_id <= 0:
             raise ValueError("user ids are positive")
         with self._lock:
+            if started is False:
+                self._not_started.add(user_id)
+            elif started:
+                self._not_started.discard(user_id)
             user = self._users.setdefault(
                 user_id, {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
             )
@@ -1569,12 +1665,13 @@ class BotApiEmulator:
                 if member not in self._users:
                     self.user(member)
             chat = self._chats.get(chat_id)
+            status = "member" if bot_is_member else "left"
             if chat is None:
-                self._chats[chat_id] = _Chat(data, bot_is_member=bot_is_member, members=member_ids)
+                self._chats[chat_id] = _Chat(data, bot_status=status, members=member_ids)
             else:
                 chat.data = data
                 chat.members |= member_ids
-                chat.bot_is_member = bot_is_member
+                chat.bot_status = status
             return dict(data)
 
     def create_channel(self, chat_id: int, title: str = "Test channel", username: str | None = None) -> JSON:
@@ -1605,6 +1702,8 @@ class BotApiEmulator:
     def _user_message(self, user_id: int, chat_id: int | None, content: JSON) -> JSON:
         with self._lock:
             sender, chat = self._user_chat(user_id, chat_id)
+            if chat.data["id"] == user_id:
+                self._not_started.discard(user_id)  # writing to the bot starts it
             message = self._new_message(chat, sender, content)
             chat.messages[message["message_id"]] = _Stored(message, from_bot=False)
             self._enqueue_locked({"message": json.loads(json.dumps(message))})
@@ -1780,8 +1879,12 @@ class BotApiEmulator:
         self._notify()
         return json.loads(json.dumps(message))
 
-    def _chat_member_update(self, chat: _Chat, actor: JSON, *, old_status: str, new_status: str) -> JSON:
-        def member(status: str) -> JSON:
+    def _chat_member_update(self, chat: _Chat, actor: JSON, old: JSON | str, new: JSON | str) -> JSON:
+        """A ChatMemberUpdated about the bot; ``old``/``new`` are ChatMember dicts or statuses."""
+
+        def member(status: JSON | str) -> JSON:
+            if isinstance(status, dict):
+                return status
             body: JSON = {"status": status, "user": dict(self.bot_user)}
             if status == "kicked":
                 body["until_date"] = 0
@@ -1791,30 +1894,48 @@ class BotApiEmulator:
             "chat": dict(chat.data),
             "from": dict(actor),
             "date": int(time.time()),
-            "old_chat_member": member(old_status),
-            "new_chat_member": member(new_status),
+            "old_chat_member": member(old),
+            "new_chat_member": member(new),
         }
 
     def add_bot_to_group(
-        self, user_id: int, chat_id: int, title: str = "Test group", *, type: str = "supergroup"
+        self,
+        user_id: int,
+        chat_id: int,
+        title: str = "Test group",
+        *,
+        type: str = "supergroup",
+        status: str = "member",
     ) -> JSON:
-        """``user_id`` adds the bot to a group; returns the my_chat_member update."""
+        """``user_id`` adds the bot to a group (``status`` "administrator" to add it as an
+        admin); returns the my_chat_member update, old status "left" as Telegram sends it."""
         with self._lock:
             if user_id not in self._users:
                 self.user(user_id)
             if chat_id not in self._chats:
                 self.create_group(chat_id, title, [user_id], type=type, bot_is_member=False)
-            chat = self._chats[chat_id]
-            was_member = chat.bot_is_member
-            chat.bot_is_member = True
-            chat.members.add(user_id)
+            self._chats[chat_id].members.add(user_id)
+        return self.set_bot_status(chat_id, status, by=user_id)
+
+    def set_bot_status(self, chat_id: int, status: str, *, by: int, can_send_messages: bool = True) -> JSON:
+        """A group member ``by`` changes the bot's standing in a group: adds it ("member",
+        "administrator"), restricts it ("restricted", optionally without the right to post),
+        removes ("left") or bans ("kicked") it. Enqueues and returns the my_chat_member update."""
+        if status not in BOT_STATUSES:
+            raise ValueError(f"status must be one of {BOT_STATUSES}")
+        with self._lock:
+            chat = self._chats.get(chat_id)
+            if chat is None or chat.data["type"] == "private":
+                raise ValueError(f"no group {chat_id}")
+            if by not in self._users:
+                self.user(by)
+            old = self._bot_member(chat)
+            chat.bot_status = status
+            chat.bot_can_send = can_send_messages if status == "restricted" else True
             update = self._enqueue_locked(
                 {
                     "my_chat_member": self._chat_member_update(
-                        chat,
-                        self._users[user_id],
-                        old_status="member" if was_member else "left",
-                        new_status="member",
+                        chat, self._users[by], old, self._bot_member(chat)
                     )
                 }
             )
@@ -1835,8 +1956,8 @@ class BotApiEmulator:
                         "my_chat_member": self._chat_member_update(
                             self._chats[user_id],
                             self._users[user_id],
-                            old_status="member",
-                            new_status="kicked",
+                            "member",
+                            "kicked",
                         )
                     }
                 )
@@ -1852,8 +1973,8 @@ class BotApiEmulator:
                         "my_chat_member": self._chat_member_update(
                             self._chats[user_id],
                             self._users[user_id],
-                            old_status="kicked",
-                            new_status="member",
+                            "kicked",
+                            "member",
                         )
                     }
                 )
@@ -1920,6 +2041,16 @@ class BotApiEmulator:
     def is_blocked(self, user_id: int) -> bool:
         with self._lock:
             return user_id in self._blocked
+
+    def has_started(self, user_id: int) -> bool:
+        """Whether the bot may write to the user (they opened a private chat with it)."""
+        with self._lock:
+            return user_id in self._users and user_id not in self._not_started
+
+    def bot_status(self, chat_id: int) -> str:
+        """The bot's standing in a group: member, administrator, restricted, left or kicked."""
+        with self._lock:
+            return self._chats[chat_id].bot_status
 
     def transcript(self, chat_id: int) -> str:
         with self._lock:
