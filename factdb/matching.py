@@ -23,6 +23,7 @@ as claim id, and a claim found through both wordings is listed once, with its be
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import re
 from array import array
@@ -97,9 +98,15 @@ def _compact(norm: str) -> str:
     return _SPACE_BETWEEN_HAN_RE.sub("", _NON_WORD_RE.sub(" ", norm)).strip()
 
 
+# One message is normalised for the index, then again for each decision check (and a claim's
+# wording for every query it is a candidate of); normalize runs to a fixed point, so each call
+# costs two passes or more. A small cache of recent texts makes the repeats free.
+_normalized = functools.lru_cache(maxsize=1024)(normalize)
+
+
 def _prepare(text: str) -> str:
     """The form of a text the index stores, takes terms from and compares characters of."""
-    return _compact(normalize(text))
+    return _compact(_normalized(text))
 
 
 # --- results ----------------------------------------------------------------------------------
@@ -544,7 +551,7 @@ _SHOW_RE = re.compile(rf"(?:https?://|www\.)\S+|[{_HAN}]|[{_SEA}]+|(?:[^\W_{_HAN
 
 def _display_tokens(text: str) -> list[str]:
     # One token per CJK character so a diff finds the inserted "所有" inside a run.
-    return _SHOW_RE.findall(normalize(text))
+    return _SHOW_RE.findall(_normalized(text))
 
 
 def _join(tokens: Sequence[str]) -> str:
