@@ -14,6 +14,7 @@ from typing import Literal
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from factdb import citizens, clarifications, privacy
@@ -25,11 +26,12 @@ from factdb.models import (
     Citizen,
     Claim,
     ClaimStatus,
-    Clarification,
+    Feedback,
     MatchLog,
     ProcessedUpdate,
     RateEvent,
     Request,
+    Subscription,
     utcnow,
 )
 from factdb.normalize import normalize
@@ -171,18 +173,17 @@ def submit(session: Session, index: ClaimIndex, sub: Submission, limits: Limits 
     )
     session.add(request)
     session.flush()
-    session.add(
-        MatchLog(
-            request_id=request.id,
-            claim_id=result.claim_id,
-            lang=lang,
-            score=result.score,
-            decision=result.decision,
-            confident_threshold=index.matcher.thresholds.confident,
-            maybe_threshold=index.matcher.thresholds.maybe,
-            word_count=len(normalized.split()),
-        )
+    match_log = MatchLog(
+        request_id=request.id,
+        claim_id=result.claim_id,
+        lang=lang,
+        score=result.score,
+        decision=result.decision,
+        confident_threshold=index.matcher.thresholds.confident,
+        maybe_threshold=index.matcher.thresholds.maybe,
+        word_count=len(normalized.split()),
     )
+    session.add(match_log)
 
     if result.decision == "match" and result.claim_id is not None:
         claim = session.get(Claim, result.claim_id)
@@ -204,6 +205,7 @@ def submit(session: Session, index: ClaimIndex, sub: Submission, limits: Limits 
             if len(options) == 3:
                 break
         if options:
+            match_log.offered = ",".join(str(claim.id) for claim, _score in options)
             return IntakeResult(
                 "choose",
                 lang=reply_lang,
@@ -327,17 +329,58 @@ def _new_claim(
     )
 
 
-def pick_candidate(
-    session: Session, user_id: int, request_id: int, claim_id: int | None, index: ClaimIndex
-) -> IntakeResult:
-    """The citizen chose one of the offered claims (or None: "none of these")."""
+# A one-shot button (a choice, "not my message") acts once: the press moves the request's match
+# log row out of the state the button was offered in, with one conditional UPDATE. Whoever's
+# UPDATE changes the row acts; a second press, even one handled at the same moment by another
+# worker, changes nothing (PostgreSQL re-reads the row after the first commit, SQLite serialises
+# the writers) and is told so.
+_CHOOSING = col(MatchLog.offered).is_not(None) & col(MatchLog.outcome).is_(None)
+# "This isn't my message" sits under an answer: a confident match, or a claim the citizen picked
+# (feedback on it may have come first).
+_ANSWERED = ((col(MatchLog.decision) == "match") & col(MatchLog.outcome).is_(None)) | col(
+    MatchLog.outcome
+).in_(("picked", "helpful", "not_helpful"))
+
+
+def _consume(session: Session, request_id: int, state: ColumnElement[bool], outcome: str) -> bool:
+    moved = session.execute(
+        update(MatchLog).where(col(MatchLog.request_id) == request_id, state).values(outcome=outcome)
+    )
+    return int(moved.rowcount or 0) == 1  # type: ignore[attr-defined]
+
+
+def _own_request(session: Session, user_id: int, request_id: int) -> tuple[Citizen, Request] | None:
     citizen = citizens.get(session, user_id)
     request = session.get(Request, request_id)
     if citizen is None or request is None or request.citizen_id != citizen.id:
+        return None
+    return citizen, request
+
+
+def offered_claims(session: Session, request_id: int) -> list[int]:
+    row = session.exec(select(MatchLog.offered).where(MatchLog.request_id == request_id)).first()
+    return [int(part) for part in row.split(",") if part.isdigit()] if row else []
+
+
+def pick_candidate(
+    session: Session, user_id: int, request_id: int, claim_id: int | None, index: ClaimIndex
+) -> IntakeResult:
+    """The citizen chose one of the offered claims (or None: "none of these").
+
+    "ignored": not this citizen's request, or a claim they were never offered (a forged button);
+    "duplicate": they chose already.
+    """
+    own = _own_request(session, user_id, request_id)
+    if own is None:
         return IntakeResult("ignored")
-    if request.claim_id is not None:  # already chosen (a double press)
-        return IntakeResult("duplicate", claim=session.get(Claim, request.claim_id))
-    _log_outcome(session, request.id, "none_of_these" if claim_id is None else "picked")
+    citizen, request = own
+    offered = offered_claims(session, request_id)
+    if not offered or (claim_id is not None and claim_id not in offered):
+        return IntakeResult("ignored")
+    if not _consume(session, request_id, _CHOOSING, "none_of_these" if claim_id is None else "picked"):
+        return IntakeResult(
+            "duplicate", claim=session.get(Claim, request.claim_id) if request.claim_id else None
+        )
     if claim_id is not None:
         claim = session.get(Claim, claim_id)
         if claim is not None and claim.status in (*MATCHABLE_STATUSES, ClaimStatus.MERGED):
@@ -351,19 +394,21 @@ def pick_candidate(
 
 
 def not_my_message(session: Session, user_id: int, request_id: int, index: ClaimIndex) -> IntakeResult:
-    """The citizen says the answer was about something else: their message becomes a new claim."""
-    citizen = citizens.get(session, user_id)
-    request = session.get(Request, request_id)
-    if citizen is None or request is None or request.citizen_id != citizen.id or request.claim_id is None:
+    """The citizen says the answer was about something else: their message becomes a new claim.
+
+    Once per request: pressed again, it makes no second claim ("duplicate").
+    """
+    own = _own_request(session, user_id, request_id)
+    if own is None or own[1].claim_id is None:
         return IntakeResult("ignored")
-    old = session.get(Claim, request.claim_id)
-    if old is not None:
-        session.execute(
-            update(Claim)
-            .where(col(Claim.id) == old.id, col(Claim.request_count) > 0)
-            .values(request_count=Claim.request_count - 1)
-        )
-    _log_outcome(session, request.id, "not_my_message")
+    citizen, request = own
+    if not _consume(session, request_id, _ANSWERED, "not_my_message"):
+        return IntakeResult("duplicate")
+    session.execute(
+        update(Claim)
+        .where(col(Claim.id) == request.claim_id, col(Claim.request_count) > 0)
+        .values(request_count=Claim.request_count - 1)
+    )
     text = request.text or ""
     sub = Submission(user_id=user_id, chat_id=citizen.chat_id, text=text)
     return _new_claim(
@@ -371,27 +416,60 @@ def not_my_message(session: Session, user_id: int, request_id: int, index: Claim
     )
 
 
-def _log_outcome(session: Session, request_id: int | None, outcome: str) -> None:
-    log = session.exec(select(MatchLog).where(MatchLog.request_id == request_id)).first()
-    if log is not None:
-        log.outcome = outcome
-        session.add(log)
+FeedbackOutcome = Literal["thanked", "duplicate", "ignored"]
 
 
-def record_feedback(session: Session, user_id: int, request_id: int, value: str) -> Clarification | None:
-    from factdb.models import Feedback  # local: keeps the import list above about intake
+def record_feedback(session: Session, user_id: int, request_id: int, value: str) -> FeedbackOutcome:
+    """👍/👎 under an answer: one vote per citizen and claim, the first press counts.
 
-    citizen = citizens.get(session, user_id)
-    request = session.get(Request, request_id)
-    if citizen is None or request is None or request.citizen_id != citizen.id or request.claim_id is None:
-        return None
-    existing = session.exec(
-        select(Feedback).where(Feedback.citizen_id == citizen.id, Feedback.claim_id == request.claim_id)
+    The vote's row is the one-shot state: the unique (citizen, claim) key lets exactly one insert
+    in, however many presses arrive at once.
+    """
+    own = _own_request(session, user_id, request_id)
+    if own is None or own[1].claim_id is None:
+        return "ignored"
+    citizen, request = own
+    claim_id = request.claim_id
+    assert claim_id is not None
+    log_row = session.exec(select(MatchLog).where(MatchLog.request_id == request_id)).first()
+    if log_row is not None and log_row.outcome in ("not_my_message", "none_of_these"):
+        return "ignored"  # they said the answer was not about their message: nothing to rate
+    chosen = clarifications.for_language(session, claim_id, citizen.lang)
+    if chosen is None:
+        return "ignored"  # no answer (any more) to rate: retracted, or never published
+    voted = session.exec(
+        select(Feedback.id).where(Feedback.citizen_id == citizen.id, Feedback.claim_id == claim_id)
     ).first()
-    chosen = clarifications.for_language(session, request.claim_id, citizen.lang)
-    fb = existing or Feedback(claim_id=request.claim_id, citizen_id=citizen.id, value=value)
-    fb.value = value
-    fb.clarification_id = chosen.clarification.id if chosen else None
-    session.add(fb)
-    _log_outcome(session, request.id, value)
-    return chosen.clarification if chosen else None
+    if voted is not None:
+        return "duplicate"
+    session.add(
+        Feedback(
+            claim_id=claim_id,
+            citizen_id=citizen.id,
+            value=value,
+            clarification_id=chosen.clarification.id,
+        )
+    )
+    try:
+        session.flush()
+    except IntegrityError:  # the same vote, pressed twice at once: the other press counted
+        session.rollback()  # nothing else was written in this transaction
+        return "duplicate"
+    # For `crowdcheck tune`: how an answer to a confident match was received. A picked claim keeps
+    # "picked", which is what the tuning reads from a choice.
+    _consume(
+        session, request_id, (col(MatchLog.decision) == "match") & col(MatchLog.outcome).is_(None), value
+    )
+    return "thanked"
+
+
+def asked_about(session: Session, user_id: int, claim_id: int) -> bool:
+    """Whether this person sent (or follows) the claim: only they may ask where it stands."""
+    citizen = citizens.get(session, user_id)
+    if citizen is None:
+        return False
+    subscribed = select(Subscription.id).where(
+        Subscription.citizen_id == citizen.id, Subscription.claim_id == claim_id
+    )
+    requested = select(Request.id).where(Request.citizen_id == citizen.id, Request.claim_id == claim_id)
+    return session.exec(subscribed).first() is not None or session.exec(requested).first() is not None

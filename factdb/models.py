@@ -285,6 +285,9 @@ class MatchLog(SQLModel, table=True):
     word_count: int = 0
     # helpful | not_helpful | not_my_message | picked | none_of_these | None (no reaction)
     outcome: str | None = Field(default=None, max_length=24)
+    # The claim ids shown as choices ("12,40,7"), None when no choice was offered: a pick must
+    # name one of these, whatever id a forged button carries.
+    offered: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlmodel import Session
 from telegram import Update
 from telegram.ext import ContextTypes
@@ -12,7 +14,7 @@ from factdb import intake
 from factdb import queue as claim_queue
 from factdb.models import Claim, ClaimStatus
 from handlers.citizen.submit import after_intake, render
-from handlers.common import citizen_translator, reply, services
+from handlers.common import Buttons, citizen_translator, reply, services
 
 
 async def _intake_followup(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
@@ -21,7 +23,7 @@ async def _intake_followup(update: Update, context: ContextTypes.DEFAULT_TYPE, a
     assert query is not None and update.effective_user is not None
     user = update.effective_user
 
-    def work(session: Session) -> tuple[str, object] | None:
+    def work(session: Session) -> tuple[str, tuple[str, Buttons | None] | None]:
         if action.action == "pk":
             result = intake.pick_candidate(session, user.id, action.int(0), action.int(1), svc.index)
         elif action.action == "no":
@@ -29,25 +31,28 @@ async def _intake_followup(update: Update, context: ContextTypes.DEFAULT_TYPE, a
         else:
             result = intake.not_my_message(session, user.id, action.int(0), svc.index)
         after_intake(svc, session, result)
-        if result.outcome == "duplicate":
-            return ("", None)
-        return render(svc, session, result, user.first_name or "")
+        if result.outcome in ("duplicate", "ignored"):
+            return result.outcome, None
+        return result.outcome, render(svc, session, result, user.first_name or "")
 
-    rendered = svc.db.transaction(work)
+    # In a worker thread, like a message: other chats go on while this one waits on the database.
+    outcome, rendered = await asyncio.to_thread(svc.db.transaction, work)
     t = citizen_translator(svc, update)
+    if outcome == "duplicate":
+        # Pressed before (or twice at once): it acted the first time; a word, and nothing else.
+        await query.answer(t._("Already done: this button works once."))
+        return
     if rendered is None:
         await query.answer(
             t._("This button no longer works. Please send the message again."), show_alert=True
         )
         return
     await query.answer()
-    if not rendered[0]:
-        return  # a second press of the same choice: it was handled the first time
     if query.message is not None:
         # Take the choice buttons away so nobody picks twice.
         await query.edit_message_reply_markup(None)
     svc.wake_outbox()
-    await reply(update, context, *rendered)  # type: ignore[arg-type]
+    await reply(update, context, *rendered)
 
 
 async def on_choice(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
@@ -60,25 +65,37 @@ async def on_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE, action
     assert query is not None and update.effective_user is not None
     user_id = update.effective_user.id
     value = "helpful" if action.word(0) == "h" else "not_helpful"
-    done = svc.db.transaction(lambda s: intake.record_feedback(s, user_id, action.int(1), value) is not None)
-    t = citizen_translator(svc, update)
-    if not done:
-        await query.answer(t._("This button no longer works."), show_alert=True)
-        return
-    await query.answer(
-        t._("Thank you for telling us!")
-        if value == "helpful"
-        else t._("Thanks — we'll use this to do better.")
+    outcome = await asyncio.to_thread(
+        svc.db.transaction, lambda s: intake.record_feedback(s, user_id, action.int(1), value)
     )
+    t = citizen_translator(svc, update)
+    if outcome == "ignored":
+        await query.answer(t._("This button no longer works."), show_alert=True)
+    elif outcome == "duplicate":
+        await query.answer(t._("You already told us what you think. Thank you!"))
+    else:
+        await query.answer(
+            t._("Thank you for telling us!")
+            if value == "helpful"
+            else t._("Thanks — we'll use this to do better.")
+        )
 
 
 async def on_wait(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
     svc = services(context)
     query = update.callback_query
-    assert query is not None
+    assert query is not None and update.effective_user is not None
+    user_id, claim_id = update.effective_user.id, action.int(0)
     t = citizen_translator(svc, update)
+    with svc.db.session() as session:
+        asked = intake.asked_about(session, user_id, claim_id)
+    if not asked:
+        # A forged button (or one from before /forget): where someone else's claim stands in the
+        # queue is not this person's to learn.
+        await query.answer(t._("This button no longer works."), show_alert=True)
+        return
     await query.answer()
-    await reply(update, context, wait_text(svc, t, action.int(0)))
+    await reply(update, context, wait_text(svc, t, claim_id))
 
 
 def wait_text(svc: Services, t: object, claim_id: int) -> str:
