@@ -515,6 +515,44 @@ async def metrics(request: web.Request) -> web.StreamResponse:
 
 
 # -- webhook ---------------------------------------------------------------------------------
+# update_id is stored in a BIGINT (the inbox); Telegram's are small and never negative.
+MAX_UPDATE_ID = 2**63 - 1
+
+
+class _NotAnUpdate(ValueError):
+    """The body is not a Telegram update; the message says why, for the log line."""
+
+
+def _update_id(body: str) -> tuple[int, dict[str, Any]]:
+    """The update's id and its JSON, or _NotAnUpdate.
+
+    Every way a body can be wrong ends here as a 400, never a 500: Telegram redelivers a 5xx
+    for ever, and an id the database cannot store would fail the inbox's group commit, taking
+    the good updates committed with it down too.
+    """
+    try:
+        data = json.loads(body)
+    except RecursionError:  # deeply nested lists or objects: json raises this, not ValueError
+        raise _NotAnUpdate("JSON nested too deeply") from None
+    except ValueError:
+        raise _NotAnUpdate("malformed JSON") from None
+    if not isinstance(data, dict):
+        raise _NotAnUpdate(f"a JSON {type(data).__name__}, not an object")
+    update_id = data.get("update_id")
+    # bool is an int subclass: `true` must not pass for update 1.
+    if type(update_id) is not int:
+        raise _NotAnUpdate(f"update_id is {type(update_id).__name__}, not an integer")
+    if not 0 <= update_id <= MAX_UPDATE_ID:
+        raise _NotAnUpdate("update_id out of range")
+    return update_id, data
+
+
+def _refuse(request: web.Request, why: str) -> web.Response:
+    # One line per refused body, without the body: it is a stranger's and may be huge.
+    log.warning("webhook: refused a body from %s: %s", request.remote, why)
+    return web.Response(status=400, text="not a Telegram update\n")
+
+
 async def telegram_webhook(request: web.Request) -> web.StreamResponse:
     hook, tg = request.app[WEBHOOK], request.app[TELEGRAM]
     assert hook is not None and tg is not None
@@ -527,30 +565,29 @@ async def telegram_webhook(request: web.Request) -> web.StreamResponse:
         return web.Response(status=403, text="forbidden\n")
     try:
         body = await request.text()  # kept as sent: the inbox stores it without re-serialising
-        data = json.loads(body)
-    except ValueError:
-        return web.Response(status=400, text="malformed JSON\n")
-    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-        return web.Response(status=400, text="not a Telegram update\n")
-    from telegram import Update
+        update_id, data = _update_id(body)
+        from telegram import Update
 
-    try:
         update = Update.de_json(data, tg.bot)
-    except Exception:
-        log.warning("webhook: could not parse update %s", data.get("update_id"), exc_info=True)
-        return web.Response(status=400, text="not a Telegram update\n")
+    except _NotAnUpdate as exc:
+        return _refuse(request, str(exc))
+    except web.HTTPException:
+        raise  # e.g. 413 for a body over client_max_size
+    except Exception as exc:  # de_json, or a body that is not text at all
+        return _refuse(request, f"not a Telegram update ({type(exc).__name__})")
     # Stored, then answered: Telegram forgets an update once we say 200, so we say it only once
     # the update is committed to the inbox (bot/inbox.py); handling runs behind, and a crash
     # before it is done replays it at the next start. A full inbox answers 503 and Telegram
     # keeps the update and sends it again later.
     inbox = tg.update_queue.inbox  # type: ignore[attr-defined]
     try:
-        fresh = await inbox.accept(update.update_id, body, wait_for_room=False)
+        fresh = await inbox.accept(update_id, body, wait_for_room=False)
     except InboxFull:
         return web.Response(status=503, text="busy, send it again later\n", headers={"Retry-After": "5"})
     except Exception:
-        log.warning("webhook: could not store update %s", update.update_id, exc_info=True)
-        return web.Response(status=500, text="could not store the update\n")
+        # The database, not the update: 503 so Telegram keeps it and sends it again.
+        log.warning("webhook: could not store update %s", update_id, exc_info=True)
+        return web.Response(status=503, text="could not store the update\n", headers={"Retry-After": "5"})
     if fresh:
         tg.update_queue.put_nowait(update)
     return web.Response(text="ok\n")

@@ -201,3 +201,43 @@ async def test_a_taken_port_fails_start_and_leaves_nothing_running(
         with pytest.raises(OSError):
             await server.start()
         assert not runtime.app.running
+
+
+NESTED = "[" * 100_000 + "]" * 100_000  # json.loads raises RecursionError, not ValueError
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        NESTED,
+        '{"update_id": ' + NESTED + "}",
+        '{"update_id": 9223372036854775808, "message": {"message_id": 1}}',  # 2^63: not a BIGINT
+        '{"update_id": 99999999999999999999999999999999}',
+        '{"update_id": -1}',
+        '{"update_id": "7000003"}',
+        '{"update_id": 7000003.0}',
+        '{"update_id": true}',
+        '{"update_id": null}',
+        '{"message": {"message_id": 1}}',
+        '"just a string"',
+        "7000003",
+        "null",
+        "\udcff".encode("utf-8", "surrogatepass").decode("latin-1"),  # not UTF-8
+    ],
+    ids=lambda b: b[:40],
+)
+async def test_a_hostile_body_with_the_right_secret_gets_400_never_500(
+    hooked: Hooked, body: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Telegram redelivers anything that is not 2xx for ever; a 500 on a bad body would also
+    fail the inbox's whole group commit. A body that is not an update is refused up front."""
+    good = {"Content-Type": "application/json", SECRET_HEADER: "s3cret-Value_1"}
+    caplog.clear()
+    async with aiohttp.ClientSession() as http:
+        async with http.post(hooked.url, data=body.encode("latin-1", "replace"), headers=good) as r:
+            assert r.status == 400, await r.text()
+        refused = [rec for rec in caplog.records if rec.name == "bot.web" and "refused" in rec.getMessage()]
+        assert len(refused) == 1, [rec.getMessage() for rec in caplog.records]
+    # Telegram's next real update still goes through: nothing was left half stored.
+    hooked.emu.send_text(779, CLAIM, first_name="Ada")
+    assert "Thanks, Ada" in shown(await hooked.emu.wait_for_bot_message(779, timeout=10))
