@@ -126,6 +126,7 @@ def register(app: Application, review_chat_id: int | None) -> None:
         "queue": queue.queue_command,
         "claim": queue.claim_command,
         "take": take.take_command,
+        "release": take.release_command,
         "cancel": draft_steps.cancel_command,
         "spam": moderation.spam_command,
         "merge": moderation.merge_command,
