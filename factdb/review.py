@@ -422,6 +422,25 @@ def mark_spam(session: Session, claim_id: int, reviewer_id: int) -> None:
     audit.record(session, reviewer_id, "spam", claim_id, old, "spam")
 
 
+def set_public_hidden(session: Session, claim_id: int, reviewer_id: int, hidden: bool) -> bool:
+    """Hide a claim from the public "waiting for review" list (factdb/public.py), or show it
+    again; True if that changed anything (pressing a stale button twice is harmless)."""
+    claim = _claim(session, claim_id)
+    if claim.public_hidden == hidden:
+        return False
+    claim.public_hidden = hidden
+    _touch(session, claim)
+    audit.record(
+        session,
+        reviewer_id,
+        "public_hide" if hidden else "public_show",
+        claim_id,
+        "shown" if hidden else "hidden",
+        "hidden" if hidden else "shown",
+    )
+    return True
+
+
 def merge(session: Session, source_id: int, target_id: int, reviewer_id: int) -> int:
     """Fold a duplicate into the claim it repeats; returns how many people are told at once."""
     if source_id == target_id:

@@ -48,6 +48,7 @@ CALLBACKS: dict[str, CallbackFn] = {
     "ap": publish.on_approval,
     "sb": publish.on_approval,
     "qp": queue.on_page,
+    "ph": moderation.on_public_list,
 }
 
 # Only new messages: an edited message was already checked when it was first sent, and channel

@@ -59,7 +59,9 @@ async def claim_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         if claim is None:
             await reply(update, context, t._("There is no claim #{claim_id}.").format(claim_id=claim_id))
             return
-        text, rows = review_texts.card(t, session, claim, svc.index, now=utcnow())
+        text, rows = review_texts.card(
+            t, session, claim, svc.index, now=utcnow(), public_queue=svc.config.public_queue
+        )
         lines = [text]
         if locks.expired(claim, svc.config.claim_lease):
             lines.append(
