@@ -15,15 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import hashlib
 import hmac
-import io
 import json
 import logging
 import math
 import re
-import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -38,6 +35,7 @@ from markupsafe import Markup
 from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
+from bot import web_feed
 from bot.config import Config, ConfigError
 from bot.inbox import InboxFull
 from bot.metrics import CONTENT_TYPE, Metrics
@@ -74,6 +72,9 @@ TELEGRAM: web.AppKey[Any] = web.AppKey("telegram", object)
 WEBHOOK: web.AppKey[tuple[str, str] | None] = web.AppKey("webhook", object)  # (path, secret)
 STATS_CACHE: web.AppKey[dict[str, Any]] = web.AppKey("stats_cache", dict)
 STATS_TTL: web.AppKey[float] = web.AppKey("stats_ttl", float)
+FEED: web.AppKey[web_feed.FeedCache] = web.AppKey("feed", web_feed.FeedCache)
+FEED_WRITE_SECONDS: web.AppKey[float] = web.AppKey("feed_write_seconds", float)
+HEALTH: web.AppKey[_Health] = web.AppKey("health", object)  # type: ignore[arg-type]
 
 # Content-Security-Policy: the pages need no script at all (JSON-LD is data, not executed) and
 # only inline CSS, so anything injected despite the escaping still cannot run or load.
@@ -335,84 +336,11 @@ async def claims_page(request: web.Request) -> web.StreamResponse:
 
 
 # -- /feed/claimreview.json ------------------------------------------------------------------
-class _ClientGone(Exception):
-    """The HTTP client went away; ends the exporter thread."""
-
-
-class _QueueWriter(io.TextIOBase):
-    """A text file for the exporter's thread whose chunks go to the event loop through a small
-    bounded queue: a slow client slows the export down (backpressure) instead of the whole
-    feed piling up in memory."""
-
-    CHUNK = 64 * 1024
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[bytes | None]) -> None:
-        super().__init__()
-        self.loop, self.queue = loop, queue
-        self.cancelled = threading.Event()
-        self._parts: list[str] = []
-        self._size = 0
-
-    def write(self, s: str) -> int:
-        self._parts.append(s)
-        self._size += len(s)
-        if self._size >= self.CHUNK:
-            self.flush()
-        return len(s)
-
-    def flush(self) -> None:
-        if self._parts:
-            chunk = "".join(self._parts).encode()
-            self._parts, self._size = [], 0
-            self.put(chunk)
-
-    def put(self, item: bytes | None) -> None:
-        future = asyncio.run_coroutine_threadsafe(self.queue.put(item), self.loop)
-        while True:
-            if self.cancelled.is_set():
-                future.cancel()
-                raise _ClientGone
-            try:
-                future.result(timeout=0.5)
-                return
-            except concurrent.futures.TimeoutError:
-                continue
-
-
 async def feed(request: web.Request) -> web.StreamResponse:
     """Every published ClaimReview as one schema.org DataFeed: the very document
-    `crowdcheck export --format claimreview` writes (factdb.interchange.exporter), streamed."""
-    from factdb.interchange import exporter
-
-    svc, base = request.app[SVC], _public_url(request)
-    queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=8)
-    writer = _QueueWriter(asyncio.get_running_loop(), queue)
-
-    def produce() -> None:
-        try:
-            exporter.export(svc.db, "claimreview", writer, org_name=svc.config.org_name, public_url=base)
-            writer.flush()
-        finally:
-            with contextlib.suppress(_ClientGone):
-                writer.put(None)
-
-    response = web.StreamResponse(headers={"Content-Type": "application/ld+json; charset=utf-8"})
-    response.enable_compression()
-    await response.prepare(request)
-    task = asyncio.create_task(asyncio.to_thread(produce))
-    try:
-        while (chunk := await queue.get()) is not None:
-            await response.write(chunk)
-    except BaseException:
-        writer.cancelled.set()  # the client left (or we are stopping): end the export thread
-        with contextlib.suppress(_ClientGone, Exception):
-            await task
-        raise
-    # A failed export raises here, after a partial body: aiohttp then drops the connection
-    # without the final chunk, so a client cannot mistake a cut feed for a complete one.
-    await task
-    await response.write_eof()
-    return response
+    `crowdcheck export --format claimreview` writes, built once per change (bot/web_feed.py)."""
+    body = await request.app[FEED].body(_public_url(request))
+    return await web_feed.send(request, body, write_seconds=request.app[FEED_WRITE_SECONDS])
 
 
 # -- /stats ----------------------------------------------------------------------------------
@@ -494,15 +422,32 @@ def svc_config(request: web.Request) -> Config:
 
 
 # -- /healthz, /metrics ----------------------------------------------------------------------
-async def healthz(request: web.Request) -> web.StreamResponse:
-    db = request.app[SVC].db
+class _Health:
+    """The database ping behind /healthz, in its own thread: a load balancer asks it to decide
+    whether this worker lives, so it must not queue behind the public's pages and exports.
+    Concurrent checks share one ping, so a hung database costs one thread, not one per probe."""
 
-    def ping() -> None:
-        with db.engine.connect() as conn:
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        self.pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="healthz")
+        self._ping: asyncio.Future[None] | None = None
+
+    def _select_1(self) -> None:
+        with self.db.engine.connect() as conn:
             conn.execute(text("select 1"))
 
+    async def check(self) -> None:
+        if self._ping is None or self._ping.done():
+            self._ping = asyncio.wrap_future(self.pool.submit(self._select_1))
+        await asyncio.wait_for(asyncio.shield(self._ping), HEALTH_TIMEOUT_SECONDS)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+async def healthz(request: web.Request) -> web.StreamResponse:
     try:
-        await asyncio.wait_for(asyncio.to_thread(ping), HEALTH_TIMEOUT_SECONDS)
+        await request.app[HEALTH].check()
     except Exception as exc:
         log.warning("healthz: database not answering: %s", exc)
         return web.Response(text="database unavailable\n", status=503)
@@ -616,6 +561,8 @@ def make_web_app(
     telegram_app: Application | None = None,
     webhook_secret: str | None = None,
     stats_cache_seconds: float = STATS_CACHE_SECONDS,
+    feed_write_seconds: float = web_feed.FEED_WRITE_SECONDS,
+    feed_check_seconds: float = web_feed.FEED_CHECK_SECONDS,
 ) -> web.Application:
     """The aiohttp app. With `telegram_app`, POST /telegram/{webhook_path(secret)} takes updates.
 
@@ -631,6 +578,9 @@ def make_web_app(
     app[JINJA] = make_jinja()
     app[STATS_CACHE] = {}
     app[STATS_TTL] = stats_cache_seconds
+    app[FEED] = web_feed.FeedCache(svc, check_seconds=feed_check_seconds)
+    app[FEED_WRITE_SECONDS] = feed_write_seconds
+    _add_health(app, svc)
     app[TELEGRAM] = telegram_app
     app[WEBHOOK] = (webhook_path(webhook_secret), webhook_secret) if telegram_app and webhook_secret else None
     app.router.add_get("/", lambda r: _redirect(linker(page_language(r))("/claims")))
@@ -645,6 +595,17 @@ def make_web_app(
     return app
 
 
+def _add_health(app: web.Application, svc: Services) -> None:
+    app[HEALTH] = _Health(svc.db)
+
+    async def close_pools(app: web.Application) -> None:
+        app[HEALTH].close()
+        if FEED in app:
+            app[FEED].close()
+
+    app.on_cleanup.append(close_pools)
+
+
 async def _redirect(location: str) -> web.StreamResponse:
     raise web.HTTPFound(location)
 
@@ -657,6 +618,7 @@ def make_metrics_app(svc: Services) -> web.Application:
     app = web.Application()
     app[SVC] = svc
     app[METRICS] = svc.metrics
+    _add_health(app, svc)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     return app
