@@ -166,6 +166,7 @@ def test_a_bad_setting_stops_start_up_with_one_clear_line(
         ["run"],
         ["serve"],
         ["demo"],
+        ["doctor"],
         ["db"],
         ["db", "upgrade"],
         ["import"],

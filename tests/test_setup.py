@@ -8,7 +8,12 @@ moderators' group works. Groups that are not the moderators' group hear nothing 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -20,6 +25,7 @@ from factdb.models import Citizen, Claim, Request, SeenUser
 from tests import conftest
 from tests.conftest import ADMIN
 from tests.harness import REVIEW_CHAT, Tipline, shown
+from tests.test_cli import run_cli
 
 FRIENDS = -1002000000555
 
@@ -122,3 +128,146 @@ async def test_whoami_tells_anyone_their_id_in_their_language(tipline: Tipline) 
     here = shown(await tipline.emu.wait_for_bot_message(REVIEW_CHAT))
     assert f"Your user id: {ADMIN}" in here and f"This group's id: {REVIEW_CHAT}" in here
     assert "This is the moderators' group." in here and "CROWDCHECK_REVIEW_CHAT_ID" not in here
+
+
+# -- crowdcheck doctor: the real command against the emulator -------------------------------------
+
+
+@pytest.fixture
+def api() -> Iterator[BotApiEmulator]:
+    """The emulator on a thread of its own: the doctor is a separate process that calls it."""
+    emu = BotApiEmulator()
+    emu.start_in_thread()
+    emu.user(ADMIN, "Jonas")
+    emu.create_group(REVIEW_CHAT, "Moderators", members=[ADMIN])
+    try:
+        yield emu
+    finally:
+        emu.stop_thread()
+
+
+def doctor(emu: BotApiEmulator, database_url: str, **settings: str) -> tuple[int, list[str]]:
+    env = {
+        "TELEGRAM_BOT_TOKEN": emu.token,
+        "TELEGRAM_API_BASE_URL": emu.base_url,
+        "CROWDCHECK_DATABASE_URL": database_url,
+        "CROWDCHECK_REVIEW_CHAT_ID": str(REVIEW_CHAT),
+        "CROWDCHECK_ADMIN_IDS": str(ADMIN),
+        "CROWDCHECK_PUBLIC_URL": "https://checks.example.org",
+        **settings,
+    }
+    result = run_cli("doctor", env={k: v for k, v in env.items() if v})
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.returncode, result.stdout.splitlines()
+
+
+def problems(lines: list[str]) -> list[str]:
+    return [line for line in lines if line.startswith("✗")]
+
+
+def test_doctor_passes_a_good_setup_and_says_so_line_by_line(api: BotApiEmulator, db: Database) -> None:
+    status, lines = doctor(api, db.url)
+    assert status == 0, "\n".join(lines)
+    assert problems(lines) == [] and lines[-1] == "All good."
+    out = "\n".join(lines)
+    assert "✓ Telegram accepts the token: the bot is @crowdcheck_test_bot" in out
+    assert f"✓ the Bot API at {api.base_url} answers" in out
+    assert "✓ no webhook registered: `crowdcheck run` (long polling) gets the updates" in out
+    assert f"✓ the moderators' group “Moderators” ({REVIEW_CHAT}): the bot is a member and can post" in out
+    assert "✓ CROWDCHECK_ADMIN_IDS names 1 admin" in out
+    assert "✓ the database answers and its schema is up to date" in out
+    assert "✓ CROWDCHECK_PUBLIC_URL is https://checks.example.org" in out
+    assert api.token not in out
+
+
+def test_doctor_finds_the_bot_missing_from_the_moderators_group_or_unable_to_post(
+    api: BotApiEmulator, tmp_path: Path
+) -> None:
+    url = ready_sqlite(tmp_path)
+    api.set_bot_status(REVIEW_CHAT, "left", by=ADMIN)
+    status, lines = doctor(api, url)
+    assert status == 1
+    [problem] = problems(lines)
+    assert f"the bot is not in the moderators' group {REVIEW_CHAT}" in problem
+    assert "add the bot to the group" in problem
+
+    api.add_bot_to_group(ADMIN, REVIEW_CHAT)
+    api.set_bot_status(REVIEW_CHAT, "restricted", by=ADMIN, can_send_messages=False)
+    status, lines = doctor(api, url)
+    assert status == 1
+    [problem] = problems(lines)
+    assert "may not post there" in problem and "right to send messages" in problem
+
+
+def test_doctor_names_a_token_telegram_refuses_and_an_api_it_cannot_reach(
+    api: BotApiEmulator, tmp_path: Path
+) -> None:
+    url = ready_sqlite(tmp_path)
+    status, lines = doctor(api, url, TELEGRAM_BOT_TOKEN="123456:ABCDEFGHIJKLMNOPwrong")
+    assert status == 1
+    assert "✗ Telegram refuses TELEGRAM_BOT_TOKEN (Unauthorized)" in "\n".join(lines)
+    assert "ABCDEFGHIJKLMNOPwrong" not in "\n".join(lines)
+    status, lines = doctor(api, url, TELEGRAM_API_BASE_URL="http://127.0.0.1:9/bot")
+    assert status == 1
+    assert problems(lines)[0].startswith("✗ the Bot API at http://127.0.0.1:9/bot is not reachable")
+
+
+def test_doctor_on_a_bare_setup_lists_every_setting_still_missing_and_creates_nothing(
+    api: BotApiEmulator, tmp_path: Path
+) -> None:
+    missing = tmp_path / "data" / "crowdcheck.sqlite3"
+    status, lines = doctor(
+        api,
+        f"sqlite:///{missing}",
+        CROWDCHECK_REVIEW_CHAT_ID="",
+        CROWDCHECK_ADMIN_IDS="",
+        CROWDCHECK_PUBLIC_URL="",
+    )
+    assert status == 1
+    out = "\n".join(problems(lines))
+    assert "CROWDCHECK_REVIEW_CHAT_ID is not set: add the bot to the moderators' group" in out
+    assert "CROWDCHECK_ADMIN_IDS is not set" in out and "/whoami" in out
+    assert "`crowdcheck db upgrade` creates it" in out
+    assert "CROWDCHECK_PUBLIC_URL is not set" in out and "identifier" in out  # what breaks
+    assert not missing.exists()
+
+
+def test_doctor_shows_a_webhook_that_is_not_ours_and_its_last_error(
+    api: BotApiEmulator, tmp_path: Path
+) -> None:
+    url = ready_sqlite(tmp_path)
+    call(api, "setWebhook", url="http://127.0.0.1:9/elsewhere/secret-path")
+    api.send_text(ADMIN, "an update Telegram cannot deliver")
+    deadline = time.monotonic() + 10
+    while not call(api, "getWebhookInfo")["result"].get("last_error_message"):
+        assert time.monotonic() < deadline, "the emulator never tried the webhook"
+        time.sleep(0.05)
+    status, lines = doctor(api, url)
+    assert status == 1
+    webhook, last_error = problems(lines)
+    assert "a webhook is registered at http://127.0.0.1:9/…, not at this setup's" in webhook
+    assert "secret-path" not in webhook
+    assert "Telegram's last webhook delivery failed" in last_error and "Connection refused" in last_error
+
+
+def test_doctor_has_help() -> None:
+    result = run_cli("doctor", "--help")
+    assert result.returncode == 0 and "Exit status" in result.stdout and "moderators' group" in result.stdout
+
+
+def ready_sqlite(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path}/doctor.sqlite3"
+    database = Database(url)
+    database.ensure_schema()
+    database.dispose()
+    return url
+
+
+def call(emu: BotApiEmulator, method: str, **params: object) -> dict[str, object]:
+    request = urllib.request.Request(
+        f"{emu.base_url}{emu.token}/{method}",
+        data=json.dumps(params).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.loads(response.read())  # type: ignore[no-any-return]
