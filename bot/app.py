@@ -87,6 +87,7 @@ class BotRuntime:
         self._index_task: asyncio.Task[None] | None = None
         self.inbox = DurableInbox(self.db)
         self.inbox.on_adopted = self._replay
+        self.svc.inbox = self.inbox
         queue, processor = self.app.update_queue, self.app.update_processor
         assert isinstance(queue, DurableUpdateQueue) and isinstance(processor, PerChatUpdateProcessor)
         queue.inbox, processor.on_done = self.inbox, self.inbox.done

@@ -149,21 +149,7 @@ def run(obj: Context, token: str | None, metrics_port: int | None, metrics_host:
 def demo(obj: Context, script: Path | None) -> None:
     """Offline demo: a Bot API emulator and the bot on loopback, with sample claims.
 
-    You start as Mei, a citizen. What you type (and each line of a --script file):
-
-    \b
-      [LABEL]                 press a button, written as shown: [👍 Helpful], [This isn't my message]
-      /citizen                be Mei, the citizen
-      /reviewer               be Ana, a reviewer, in her private chat with the bot
-      /group                  be Ana in the moderators' group
-      /forward CHANNEL: TEXT  forward TEXT as from a channel called CHANNEL
-      /quit                   end
-      /start, /queue, …       commands to the bot
-      # …                     a comment
-      anything else           a message to the bot, exactly as written
-
-    docs/demo/tour.txt is an example script. Older scripts' `press WHO LABEL` and
-    `citizen:` / `reviewer:` / `group:` lines still work.
+    Chat as a citizen in the terminal; type /reviewer to act as a reviewer, /citizen to go back.
     """
     from bot.demo import run_demo
 
@@ -403,6 +389,41 @@ def reviewers_remove(obj: Context, user_id: int) -> None:
     if not obj.database().transaction(lambda s: rv.remove(s, user_id)):
         raise click.ClickException(f"{user_id} is not an active reviewer.")
     click.echo(f"{user_id} is no longer a reviewer.")
+
+
+@main.group()
+def citizens() -> None:
+    """What we hold about citizens (people who send messages to check)."""
+
+
+@citizens.command("erase")
+@click.argument("user_id", type=click.IntRange(min=1), metavar="TELEGRAM_USER_ID")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_obj
+def citizens_erase(obj: Context, user_id: int, yes: bool) -> None:
+    """Delete everything about one person, as their /forget would (for a request that
+    reaches you another way). Safe beside a running bot.
+
+    \b
+    Goes: their citizen record, requests' texts and forwards, subscriptions, feedback links,
+    messages owed to them, their updates waiting in the inbox, and every claim only they asked
+    about that no reviewer touched and no partner supplied. Claims others asked about or
+    reviewers worked on stay, without a link to them. On SQLite the write-ahead logs are
+    emptied and deleted rows are zeroed; on PostgreSQL run VACUUM afterwards (SECURITY.md).
+    An audit line records that someone was erased from the shell, never whom.
+    """
+    from bot.erase import erase_offline
+
+    if not yes:
+        click.confirm("Erase everything about this Telegram user? This cannot be undone", abort=True)
+    result = erase_offline(obj.database(), user_id)
+    if result is None:
+        click.echo("Nothing held about that user (their waiting updates, if any, are gone too).")
+        return
+    deleted, kept = result.claims_deleted, result.claims_kept
+    click.echo(
+        f"Erased: {deleted} claim{'s' if deleted != 1 else ''} deleted, {kept} kept without a link to them."
+    )
 
 
 @main.command()

@@ -43,6 +43,9 @@ DELETE_EVERY = 0.2
 PRESSURE = 4
 BURST_HOLD = 0.5  # seconds a burst stays on after the pressure was last seen: no flapping
 FULL_BATCH = 100  # the most one getUpdates call returns: a full one means Telegram holds more
+# How long a deleted update may linger in the SQLite inbox's write-ahead log: the writer empties
+# the log this often when it has deleted something since (see `Database.checkpoint`).
+CHECKPOINT_EVERY = 60.0
 
 
 def inbox_database(db: Database) -> Database:
@@ -59,6 +62,26 @@ def inbox_database(db: Database) -> Database:
     return Database(
         url.set(database=str(path.with_name(f"{path.stem}.inbox{path.suffix}"))).render_as_string(False)
     )
+
+
+def erase_user_from_inbox(db: Database, user_id: int) -> int:
+    """For a process that does not run the inbox (the CLI): delete the stored updates naming
+    `user_id` and empty the SQLite inbox's write-ahead log. A missing inbox file is not created."""
+    inbox = inbox_database(db)
+    if inbox is not db:
+        path = make_url(inbox.url).database
+        if not path or not Path(path).exists():
+            inbox.dispose()
+            return 0
+    try:
+        if inbox is not db:
+            inbox.upgrade()  # an inbox file from an older version, or one the bot never opened
+        removed = inbox.transaction(lambda s: ib.erase_user(s, user_id))
+        inbox.checkpoint()
+        return removed
+    finally:
+        if inbox is not db:
+            inbox.dispose()
 
 
 class InboxFull(Exception):
@@ -154,6 +177,17 @@ class DurableInbox:
         """Adopted rows are ours to handle now, like freshly accepted ones."""
         self._held.update(update_ids)
 
+    async def erase_user(self, user_id: int) -> int:
+        """/forget: delete the stored updates naming this person (the /forget itself included)
+        and empty the SQLite log, in the writer's thread so no batch of ours is half-way."""
+
+        def erase() -> int:
+            removed = self.db.transaction(lambda s: ib.erase_user(s, user_id))
+            self.db.checkpoint()
+            return removed
+
+        return await self._in_writer(erase)
+
     # -- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> list[tuple[int, str]]:
         """Beat once and take over what a stopped worker (or our last run) left; returns it."""
@@ -193,12 +227,14 @@ class DurableInbox:
 
     # -- the writer ------------------------------------------------------------------------------
     async def _run(self) -> None:
-        last_beat = last_adopt = time.monotonic()
+        last_beat = last_adopt = last_checkpoint = time.monotonic()
+        deleted = False  # since the last checkpoint
         while True:
+            timeout = DELETE_EVERY if self._done else HEARTBEAT_EVERY
+            if deleted and self._own_file:  # wake for the checkpoint that is due
+                timeout = min(timeout, max(0.0, last_checkpoint + CHECKPOINT_EVERY - time.monotonic()))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._wake.wait(), timeout=DELETE_EVERY if self._done else HEARTBEAT_EVERY
-                )
+                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
             self._wake.clear()
             arrivals, self._arrivals = self._arrivals[:BATCH], self._arrivals[BATCH:]
             done, self._done = self._done, []
@@ -220,7 +256,16 @@ class DurableInbox:
                     await asyncio.sleep(0.2)
                     continue
                 last_beat = now if beat else last_beat
+                deleted = deleted or bool(done)
                 self._resolve(arrivals, fresh)
+            if deleted and self._own_file and now - last_checkpoint >= CHECKPOINT_EVERY:
+                # Handled updates are deleted (zeroed: secure_delete) but their pages stay in the
+                # write-ahead log until a checkpoint; this bounds how long a raw update lingers.
+                last_checkpoint, deleted = now, False
+                try:
+                    await self._in_writer(self.db.checkpoint)
+                except Exception as exc:
+                    log.warning("inbox: could not empty the write-ahead log: %s", exc)
             if self.db.is_postgres and now - last_adopt >= ADOPT_EVERY and not self._stopping:
                 last_adopt = now
                 await self._adopt_orphans()

@@ -25,6 +25,9 @@ class Services:
     metrics: Any = None
     # Update ids replayed from the inbox after a crash (bot/inbox.py); a handler takes its id out.
     replayed: set[int] = field(default_factory=set)
+    # The durable inbox (bot.inbox.DurableInbox) when updates come through one: /forget clears
+    # the person's raw updates from it.
+    inbox: Any = None
 
     @property
     def limits(self) -> Limits:

@@ -48,10 +48,16 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
+    # Deleted rows are overwritten with zeros, not just unlinked: what /forget deletes must not
+    # stay readable in the file's free space (SECURITY.md, "Erase means erased").
+    cur.execute("PRAGMA secure_delete=ON")
     cur.close()
 
 
 def make_engine(url: str, **kw: Any) -> Engine:
+    # A failed statement's message must not echo its values: they are citizens' texts, ids and
+    # raw updates, and the message ends up in a log.
+    kw.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -123,6 +129,24 @@ class Database:
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
         raise AssertionError("unreachable")
+
+    def checkpoint(self) -> None:
+        """SQLite: move every page in the write-ahead log into the file and empty the log.
+
+        The WAL keeps old versions of pages (a deleted row's insert, for one) until a checkpoint
+        copies the newest ones back; TRUNCATE then cuts the log to zero bytes, so what was erased
+        is not left in `*.db-wal`. It waits (busy_timeout) for readers of older snapshots, and
+        tries again while one still holds the log. PostgreSQL has nothing to do here.
+        """
+        if self.is_postgres or self.engine.url.database in (None, "", ":memory:"):
+            return
+        for _ in range(20):
+            with self.engine.connect() as conn:
+                busy, _log_frames, _copied = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+            if not busy:
+                return
+            time.sleep(0.05)
+        log.warning("could not empty the SQLite write-ahead log: readers kept it busy")
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -14,6 +14,7 @@ heartbeat to go stale: a worker restarted after a crash replays its own leftover
 from __future__ import annotations
 
 import os
+import re
 import socket
 import uuid
 from collections.abc import Iterable, Sequence
@@ -83,6 +84,24 @@ def remove(session: Session, update_ids: Iterable[int]) -> None:
     ids = list(update_ids)
     for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
         session.execute(delete(InboxUpdate).where(col(InboxUpdate.update_id).in_(ids[start : start + 500])))
+
+
+def erase_user(session: Session, user_id: int) -> int:
+    """Delete every stored update that names `user_id` (a forgotten citizen); returns how many.
+
+    Matched on the id's digits as a number anywhere in the raw update: their messages and button
+    presses, a forward of their message by someone else, an admin's `/erase <id>` itself. An
+    unrelated update that happens to carry the same number loses only its crash replay (it is
+    still handled now), which is the safe side to err on.
+    """
+    digits = str(abs(user_id))
+    alone = re.compile(rf"(?<![0-9]){digits}(?![0-9])")
+    rows = session.execute(
+        select(InboxUpdate.update_id, InboxUpdate.payload).where(col(InboxUpdate.payload).contains(digits))
+    ).all()
+    doomed = [int(uid) for uid, payload in rows if alone.search(payload)]
+    remove(session, doomed)
+    return len(doomed)
 
 
 def beat(session: Session, owner: str) -> None:

@@ -19,7 +19,7 @@ from telegram.ext import (
 from bot import callbacks as cb
 from factdb import review as rv
 from factdb import reviewers
-from handlers.admin import figures, imports
+from handlers.admin import erase, figures, imports
 from handlers.admin import reviewers as admin_reviewers
 from handlers.citizen import account, feedback, start, submit, unsupported
 from handlers.common import citizen_translator, is_reviewer, services
@@ -48,7 +48,6 @@ CALLBACKS: dict[str, CallbackFn] = {
     "ap": publish.on_approval,
     "sb": publish.on_approval,
     "qp": queue.on_page,
-    "ph": moderation.on_public_list,
 }
 
 # Only new messages: an edited message was already checked when it was first sent, and channel
@@ -115,6 +114,8 @@ def register(app: Application, review_chat_id: int | None) -> None:
         "stop": account.stop,
         "forget": account.forget,
         "language": account.language,
+        # an admin's, in their private chat only: the id typed is not for the moderators' group
+        "erase": erase.erase_command,
     }
     for name, fn in private_commands.items():
         app.add_handler(CommandHandler(name, fn, filters=PRIVATE))
@@ -127,7 +128,6 @@ def register(app: Application, review_chat_id: int | None) -> None:
         "queue": queue.queue_command,
         "claim": queue.claim_command,
         "take": take.take_command,
-        "release": take.release_command,
         "cancel": draft_steps.cancel_command,
         "spam": moderation.spam_command,
         "merge": moderation.merge_command,

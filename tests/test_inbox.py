@@ -8,16 +8,20 @@ acknowledged citizens' messages but before it has handled them all.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 from sqlmodel import func, select
 
+from bot import inbox as bot_inbox
 from bot.emulator.emulator import BotApiEmulator
 from bot.inbox import BURST_HOLD, PRESSURE, DurableInbox, inbox_database
 from factdb import inbox as ib
@@ -154,6 +158,35 @@ async def test_a_redelivered_update_is_stored_once_and_let_go_once_handled(db: D
         assert _count(inbox.db, InboxUpdate) == 1 and inbox.backlog == 1
         inbox.done(41)
         await _until(lambda: _count(inbox.db, InboxUpdate) == 0, 5, "the handled update to be deleted")
+    finally:
+        await inbox.stop()
+
+
+async def test_a_handled_update_leaves_no_copy_in_the_inbox_files(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The inbox holds a raw update (a citizen's words, name and id) only until it is handled:
+    the row goes within DELETE_EVERY, and on SQLite its bytes leave the write-ahead log at the
+    next checkpoint, CHECKPOINT_EVERY later at most (shortened here)."""
+    monkeypatch.setattr(bot_inbox, "CHECKPOINT_EVERY", 0.3, raising=False)
+    db.ensure_schema()
+    inbox = DurableInbox(db)
+    await inbox.start()
+    secret = b"Okapi-5150 private words"
+    try:
+        update = {"update_id": 77, "message": {"chat": {"id": 424242}, "text": secret.decode()}}
+        assert await inbox.accept(77, json.dumps(update))
+        inbox.done(77)
+        await _until(lambda: _count(inbox.db, InboxUpdate) == 0, 5, "the handled update to be deleted")
+        if inbox.db.is_postgres:
+            return  # rows gone; dead tuples until VACUUM (SECURITY.md)
+        files = list(Path(str(make_url(inbox.db.url).database)).parent.glob("*.inbox.*"))
+        assert any(p.name.endswith("-wal") for p in files), files
+
+        def nowhere() -> bool:
+            return not any(secret in p.read_bytes() for p in files if p.exists())
+
+        await _until(nowhere, 5, "the update's bytes to leave the inbox files")
     finally:
         await inbox.stop()
 

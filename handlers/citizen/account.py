@@ -7,7 +7,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
-from bot import texts
+from bot import erase, texts
 from bot.i18n import Translator, language_name
 from factdb import citizens
 from handlers.citizen.feedback import wait_text
@@ -81,7 +81,7 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     assert user is not None
     t = citizen_translator(svc, update)  # before the data (and the chosen language) is gone
-    forgotten = svc.db.transaction(lambda s: citizens.forget(s, user.id))
+    forgotten = await erase.erase(svc, user.id)
     if forgotten:
         await reply(
             update,
