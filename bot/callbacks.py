@@ -32,6 +32,8 @@ ACTIONS: dict[str, str] = {
     "ap": "i",  # approve draft (four eyes)
     "sb": "i",  # send back draft
     "qp": "i",  # queue page
+    "ph": "ii",  # public waiting list: claim id, 1 hide / 0 show (a state, not a toggle: a stale
+    # card pressed twice must not flip it back)
 }
 _WORD = re.compile(r"^[A-Za-z_-]{1,24}$")
 

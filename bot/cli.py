@@ -149,7 +149,21 @@ def run(obj: Context, token: str | None, metrics_port: int | None, metrics_host:
 def demo(obj: Context, script: Path | None) -> None:
     """Offline demo: a Bot API emulator and the bot on loopback, with sample claims.
 
-    Chat as a citizen in the terminal; type /reviewer to act as a reviewer, /citizen to go back.
+    You start as Mei, a citizen. What you type (and each line of a --script file):
+
+    \b
+      [LABEL]                 press a button, written as shown: [👍 Helpful], [This isn't my message]
+      /citizen                be Mei, the citizen
+      /reviewer               be Ana, a reviewer, in her private chat with the bot
+      /group                  be Ana in the moderators' group
+      /forward CHANNEL: TEXT  forward TEXT as from a channel called CHANNEL
+      /quit                   end
+      /start, /queue, …       commands to the bot
+      # …                     a comment
+      anything else           a message to the bot, exactly as written
+
+    docs/demo/tour.txt is an example script. Older scripts' `press WHO LABEL` and
+    `citizen:` / `reviewer:` / `group:` lines still work.
     """
     from bot.demo import run_demo
 

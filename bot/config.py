@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,9 @@ class Config:
     # and then only for claims at least this many different citizens asked about.
     public_queue: bool = False
     public_queue_min_askers: int = 3
+    # A reviewer's hold on a claim (Take) ends after this many minutes without a step on its
+    # draft, so a reviewer who walks away does not freeze the claim (factdb/locks.py).
+    claim_lease_minutes: float = 30.0
 
     def with_overrides(self, **overrides: Any) -> Config:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
@@ -82,6 +86,10 @@ class Config:
                 "copy it again from @BotFather."
             )
         return self.token
+
+    @property
+    def claim_lease(self) -> timedelta:
+        return timedelta(minutes=self.claim_lease_minutes)
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.admin_ids
@@ -218,4 +226,5 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         public_queue_min_askers=_whole(
             env, "CROWDCHECK_PUBLIC_QUEUE_MIN_ASKERS", Config.public_queue_min_askers
         ),
+        claim_lease_minutes=_float(env, "CROWDCHECK_CLAIM_LEASE_MINUTES", Config.claim_lease_minutes),
     )

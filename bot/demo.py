@@ -1,18 +1,23 @@
 """`crowdcheck demo`: the whole tipline offline — the Bot API emulator and the real bot on
 loopback, a temporary SQLite database with sample claims we wrote ourselves.
 
-Lines you type (and lines of a `--script` file) are one of:
+What you type, and each line of a `--script` file, is one of:
 
-    citizen: TEXT            the citizen sends TEXT to the bot (a bare line does the same)
-    forward CHANNEL: TEXT    the citizen forwards TEXT from a channel called CHANNEL
-    reviewer: TEXT           the reviewer writes to the bot in private (e.g. /queue)
-    group: TEXT              the reviewer writes in the moderators' group
-    press WHO LABEL          WHO (citizen, reviewer, group) presses the button LABEL on the
-                             latest message that has it, e.g. `press group Take`
-    # …                      a comment
+    [LABEL]                  press the button LABEL, written as the demo shows it
+                             (`[👍 Helpful]`, `[This isn't my message]`; `[Helpful]` works too),
+                             on the latest message that has it in your chats
+    /citizen                 from now on you are Mei, a citizen (where the demo starts)
+    /reviewer                you are Ana, a reviewer, in her private chat with the bot
+    /group                   you are Ana writing in the moderators' group
+    /forward CHANNEL: TEXT   forward TEXT as if from a channel called CHANNEL
+    /quit                    end the demo (or the script)
+    /anything else           a command to the bot (/start, /queue, /mychecks, …)
+    # …                      a comment (a # then a space; #hashtags are messages)
+    anything else            a message to the bot, sent exactly as written: `URGENT: …`,
+                             a link, a quote with apostrophes
 
-Interactively, `/reviewer` and `/citizen` switch who a bare line comes from, `[LABEL]` presses
-a button in the current chat, and `/quit` ends the demo.
+Older scripts still play: `press citizen|reviewer|group LABEL` presses LABEL in that chat, and a
+line starting with `citizen:`, `reviewer:` or `group:` (lower case) is a message from them.
 """
 
 from __future__ import annotations
@@ -20,9 +25,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import shlex
+import re
 import sys
 import tempfile
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,10 +42,46 @@ from factdb.interchange import importer
 SAMPLE_CLAIMS = Path(__file__).with_name("demo_data") / "claims.jsonl"
 CITIZEN, REVIEWER, GROUP = 2001, 1001, -1001000000999
 NAMES = {CITIZEN: "citizen", REVIEWER: "reviewer", GROUP: "group"}
+# who → (who is writing, in which chat, the chats whose buttons they can press)
+PERSONAS: dict[str, tuple[int, int, tuple[int, ...]]] = {
+    "citizen": (CITIZEN, CITIZEN, (CITIZEN,)),
+    "reviewer": (REVIEWER, REVIEWER, (REVIEWER, GROUP)),
+    "group": (REVIEWER, GROUP, (GROUP, REVIEWER)),
+}
+_LEGACY_PRESS = re.compile(r"^press (citizen|reviewer|group)\s+(.+)$")
+_LEGACY_SAY = re.compile(r"^(citizen|reviewer|group):\s*(\S.*)$")
+_FORWARD = re.compile(r"^/forward(?:@\w+)?\s+(.+?):\s*(\S.*)$", re.IGNORECASE)
+# How a label may be typed differently from how it is shown: typographic quotes and the ellipsis
+# as ASCII, and emoji or invisible direction marks left out.
+_TYPOGRAPHY = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "…": "..."})
 
 
 class ScriptError(ValueError):
     """A line of a demo script that does not say anything we understand."""
+
+
+def _unquoted(label: str) -> str:
+    """Older scripts quoted labels for shlex (`press group "Take"`); the quotes are not the label."""
+    label = label.strip()
+    if len(label) >= 2 and label[0] == label[-1] and label[0] in "\"'":
+        return label[1:-1].strip()
+    return label
+
+
+def _visible(text: str) -> str:
+    """Text as the terminal shows it: without the invisible direction isolates."""
+    return text.replace("\u2068", "").replace("\u2069", "")
+
+
+def _loose(label: str) -> str:
+    """A label's words: case, quote style and emoji (symbols, their joiners and variation
+    selectors) do not matter when typing it."""
+    kept = (
+        c
+        for c in label.translate(_TYPOGRAPHY)
+        if not unicodedata.category(c).startswith(("S", "C", "M")) or c.isspace()
+    )
+    return " ".join("".join(kept).casefold().split())
 
 
 @dataclass
@@ -48,54 +90,92 @@ class Demo:
     runtime: BotRuntime
     out: list[str] = field(default_factory=list)
     shown: dict[tuple[int, int], str] = field(default_factory=dict)
-    persona: int = CITIZEN
+    persona: str = "citizen"
+    # (chat, message id) in the order they were last shown: a press finds the newest first
+    recent: list[tuple[int, int]] = field(default_factory=list)
+    finished: bool = False
 
     async def step(self, line: str) -> None:
         line = line.strip()
-        if not line or line.startswith("#"):
+        if not line or line == "#" or line.startswith("# "):
             return
         self.echo(line)
-        head, _, rest = line.partition(":")
-        who = head.strip().lower()
-        if who in ("citizen", "reviewer", "group") and rest:
-            chat = GROUP if who == "group" else None
-            sender = CITIZEN if who == "citizen" else REVIEWER
-            self.emu.send_text(sender, rest.strip(), chat_id=chat)
-            await self.reply_from(GROUP if chat else sender)
-        elif who.startswith("forward ") and rest:
-            channel = head.strip()[len("forward ") :].strip().strip('"') or "A channel"
-            origin = {
-                "type": "channel",
-                "chat": {"id": -1009999, "type": "channel", "title": channel},
-                "message_id": 1,
-            }
-            self.emu.forward(CITIZEN, rest.strip(), origin=origin)
-            await self.reply_from(CITIZEN)
-        elif line.lower().startswith("press "):
-            parts = shlex.split(line)
-            if len(parts) < 3 or parts[1] not in ("citizen", "reviewer", "group"):
-                raise ScriptError(f"expected `press citizen|reviewer|group LABEL`, got {line!r}")
-            query_id = self.press(parts[1], " ".join(parts[2:]))
-            answer = await self.emu.wait_for_callback_answer(query_id, timeout=10)
-            if answer.get("text"):
-                self.echo(f"🤖 bot pops up: {answer['text']}")
+        word = line.split(maxsplit=1)[0].lower()
+        if word in ("/citizen", "/reviewer", "/group") and word == line.lower():
+            self.persona = word[1:]
+            return
+        if word == "/quit":
+            self.finished = True
+            return
+        if word.startswith("/forward"):
+            forward = _FORWARD.match(line)
+            if forward is None:
+                raise ScriptError(f"expected `/forward CHANNEL: TEXT`, got {line!r}")
+            await self.forward(forward.group(1).strip().strip('"'), forward.group(2))
+        elif line.startswith("[") and line.endswith("]") and len(line) > 2:
+            who = self.persona
+            await self.press(line[1:-1].strip(), PERSONAS[who][2], who)
+        elif legacy := _LEGACY_PRESS.match(line):
+            who = legacy.group(1)
+            await self.press(_unquoted(legacy.group(2)), (PERSONAS[who][1],), who)
+        elif legacy := _LEGACY_SAY.match(line):
+            await self.say(legacy.group(1), legacy.group(2))
         else:
-            raise ScriptError(f"I don't understand {line!r} (see `crowdcheck demo --help`)")
+            await self.say(self.persona, line)
         await self.settle()
+
+    async def say(self, who: str, text: str) -> None:
+        sender, chat, _ = PERSONAS[who]
+        self.emu.send_text(sender, text, chat_id=chat if chat != sender else None)
+        await self.reply_from(chat)
+
+    async def forward(self, channel: str, text: str) -> None:
+        sender = PERSONAS[self.persona][0]
+        origin = {
+            "type": "channel",
+            "chat": {"id": -1009999, "type": "channel", "title": channel or "A channel"},
+            "message_id": 1,
+        }
+        self.emu.forward(sender, text, origin=origin)
+        await self.reply_from(sender)
 
     async def reply_from(self, chat: int) -> None:
         """Most lines get an answer; wait for it (a few, like group chatter, get none)."""
         with contextlib.suppress(AssertionError):
             await self.emu.wait_for_bot_message(chat, timeout=5)
 
-    def press(self, who: str, label: str) -> str:
-        chat = {"citizen": CITIZEN, "reviewer": REVIEWER, "group": GROUP}[who]
-        presser = CITIZEN if who == "citizen" else REVIEWER
-        for message in reversed(self.emu.bot_messages(chat)):
-            for text, data in (b for row in message.buttons for b in row):
-                if text.lower() == label.lower() or label.lower() in text.lower():
-                    return self.emu.press_button(presser, chat, message.message_id, data)
-        raise ScriptError(f"no button {label!r} in the {who}'s chat")
+    async def press(self, label: str, chats: tuple[int, ...], who: str) -> None:
+        chat, message_id, data = self.find_button(label, chats)
+        presser = PERSONAS[who][0]
+        query_id = self.emu.press_button(presser, chat, message_id, data)
+        answer = await self.emu.wait_for_callback_answer(query_id, timeout=10)
+        if answer.get("text"):
+            self.echo(f"🤖 bot pops up: {answer['text']}")
+
+    def find_button(self, label: str, chats: tuple[int, ...]) -> tuple[int, int, str]:
+        """The button meant by `label` on the newest message that has it: the label exactly as
+        shown, else the same words however typed (case, quotes, emoji left out), else a button
+        whose label contains those words."""
+        messages = {(m.chat_id, m.message_id): m for chat in chats for m in self.emu.bot_messages(chat)}
+        newest_first = [key for key in reversed(self.recent) if key in messages]
+        newest_first += sorted((k for k in messages if k not in newest_first), key=lambda k: -k[1])
+        buttons = [
+            (key, _visible(text), data)
+            for key in newest_first
+            for text, data in (b for row in messages[key].buttons for b in row)
+        ]
+        wanted = _loose(label)
+        for matches in (
+            lambda shown: shown == label,
+            lambda shown: _loose(shown) == wanted,
+            lambda shown: bool(wanted) and wanted in _loose(shown),
+        ):
+            for (chat, message_id), shown, data in buttons:
+                if matches(shown):
+                    return chat, message_id, data
+        where = " and ".join(f"the {NAMES[c]}'s chat" if c != GROUP else "the group" for c in chats)
+        offered = " ".join(dict.fromkeys(f"[{shown}]" for _, shown, _ in buttons)) or "none"
+        raise ScriptError(f"no button [{label}] in {where} (buttons there: {offered})")
 
     async def settle(self) -> None:
         """Wait for the bot (and its delivery loop) to go quiet, then show what changed."""
@@ -113,13 +193,18 @@ class Demo:
 
     def show(self, chat: int, message: ChatMessage) -> None:
         key = (chat, message.message_id)
-        rendered = message.text.replace("\u2068", "").replace("\u2069", "")
+        rendered = _visible(message.text)
         if message.buttons:
-            rendered += "\n" + " ".join(f"[{t}]" for t, _ in (b for row in message.buttons for b in row))
+            rendered += "\n" + " ".join(
+                f"[{_visible(t)}]" for t, _ in (b for row in message.buttons for b in row)
+            )
         if self.shown.get(key) == rendered:
             return
         verb = "edited" if key in self.shown else "says"
         self.shown[key] = rendered
+        if key in self.recent:
+            self.recent.remove(key)
+        self.recent.append(key)
         prefix = f"🤖 bot {verb} to {NAMES[chat]}: "
         self.echo(prefix + rendered.replace("\n", "\n" + " " * 4))
 
@@ -163,6 +248,8 @@ async def run_demo(config: Config, *, script: Path | None, database_url: str | N
                     await demo.step(line)
                 except ScriptError as exc:
                     raise SystemExit(f"{script}:{n}: {exc}") from None
+                if demo.finished:
+                    break
         else:
             await interactive(demo)
     finally:
@@ -176,31 +263,27 @@ async def run_demo(config: Config, *, script: Path | None, database_url: str | N
 async def interactive(demo: Demo) -> None:
     print("crowdcheck demo — you are Mei, a citizen. Forward or paste a message to check it.")
     print("Try: Banks will close all accounts with less than 100 euros on Monday")
-    print("/reviewer or /citizen switches who you are; [Label] presses a button; /quit ends.\n")
+    print("/reviewer, /group or /citizen switches who you are; [Label] presses a button; /quit ends.\n")
     loop = asyncio.get_running_loop()
-    while True:
-        prompt = "citizen> " if demo.persona == CITIZEN else "reviewer> "
-        line = await loop.run_in_executor(None, _read, prompt)
-        if line is None or line.strip() == "/quit":
+    while not demo.finished:
+        line = await loop.run_in_executor(None, _read, f"{demo.persona}> ")
+        if line is None:
             return
-        line = line.strip()
-        if line in ("/reviewer", "/citizen"):
-            demo.persona = REVIEWER if line == "/reviewer" else CITIZEN
-            print(
-                "You are now the reviewer (Ana). Try /queue, or press [Take] on a card with `press group Take`."
-                if demo.persona == REVIEWER
-                else "You are Mei, a citizen, again."
-            )
-            continue
-        who = "citizen" if demo.persona == CITIZEN else "reviewer"
-        if line.startswith("[") and line.endswith("]"):
-            line = f"press {who} {line[1:-1]}"
-        elif ":" not in line.split(" ", 1)[0] and not line.startswith(("press ", "forward ")):
-            line = f"{who}: {line}"
+        before = demo.persona
         try:
             await demo.step(line)
         except ScriptError as exc:
             print(exc)
+        if demo.persona != before:
+            print(SWITCHED[demo.persona])
+
+
+SWITCHED = {
+    "citizen": "You are Mei, a citizen, again.",
+    "reviewer": "You are now Ana, a reviewer, in her private chat with the bot. Try /queue, "
+    "or /group and then [Take] on a card.",
+    "group": "You are Ana in the moderators' group: [Take] on a card takes it, /queue lists them.",
+}
 
 
 def _read(prompt: str) -> str | None:

@@ -32,7 +32,7 @@ def render_job(svc: Services, session: Session, job: Job) -> tuple[str, InlineKe
         if claim is None:
             return None
         t = svc.t(None)
-        text, rows = review_texts.card(t, session, claim, svc.index)
+        text, rows = review_texts.card(t, session, claim, svc.index, public_queue=svc.config.public_queue)
         return text, markup(rows)
     if job.kind == "text":
         return str(job.payload.get("text", "")), None

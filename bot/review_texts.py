@@ -12,7 +12,7 @@ from bot import texts
 from bot.i18n import Translator, language_name
 from factdb import clarifications, reviewers
 from factdb.claim_index import ClaimIndex
-from factdb.models import Claim, ClaimStatus, Clarification, Draft
+from factdb.models import OPEN_STATUSES, Claim, ClaimStatus, Clarification, Draft
 from factdb.privacy import mask_personal
 
 Rows = list[list[tuple[str, str]]]
@@ -39,11 +39,20 @@ def provenance(t: Translator, claim: Claim) -> str | None:
     return t._("Forwarded from a person")
 
 
-def status_line(t: Translator, session: Session, claim: Claim) -> str:
+def held_since(t: Translator, claim: Claim, now: datetime | None = None) -> str:
+    """When the holder took the claim or last worked on it: "5 minutes ago" when the text is
+    rendered on request (`now`), else an absolute time (see `card`)."""
+    if claim.assigned_at is None:
+        return "?"
+    return t.ago(claim.assigned_at, now) if now is not None else t.short_datetime(claim.assigned_at)
+
+
+def status_line(t: Translator, session: Session, claim: Claim, now: datetime | None = None) -> str:
     status = claim.status
     if status == ClaimStatus.IN_REVIEW and claim.assignee_id:
-        return "🔎 " + t._("Taken by {name}").format(
-            name=texts.isolate(reviewers.display_name(session, claim.assignee_id))
+        return "🔎 " + t._("Taken by {name} · {since}").format(
+            name=texts.isolate(reviewers.display_name(session, claim.assignee_id)),
+            since=held_since(t, claim, now),
         )
     if status == ClaimStatus.PUBLISHED:
         rows = clarifications.current(session, claim.id)  # type: ignore[arg-type]
@@ -61,9 +70,24 @@ def status_line(t: Translator, session: Session, claim: Claim) -> str:
     return "🆕 " + t._("New, waiting for a reviewer")
 
 
-def card(t: Translator, session: Session, claim: Claim, index: ClaimIndex | None) -> tuple[str, Rows]:
+def card(
+    t: Translator,
+    session: Session,
+    claim: Claim,
+    index: ClaimIndex | None,
+    *,
+    now: datetime | None = None,
+    public_queue: bool = False,
+) -> tuple[str, Rows]:
+    """A claim as reviewers see it. The card posted in the group passes no `now`: its times are
+    absolute, so it renders the same until the claim changes (a "5 minutes ago" would differ
+    at each render and every delivery would schedule another edit, see bot/delivery.py);
+    /claim, rendered when asked, passes `now` and reads "taken 5 minutes ago".
+
+    `public_queue`: the operator publishes a "waiting for review" list (factdb/public.py), so an
+    open claim's card offers to hide it from that list, or to show it again."""
     lines = [
-        f"<b>#{claim.id}</b> · {status_line(t, session, claim)}",
+        f"<b>#{claim.id}</b> · {status_line(t, session, claim, now)}",
         masked(claim.text),
         t.ngettext(
             "{lang} · {n} request · first seen {when}",
@@ -94,6 +118,12 @@ def card(t: Translator, session: Session, claim: Claim, index: ClaimIndex | None
                 (t._("Merge into…"), cb.make("mg", claim.id)),  # type: ignore[arg-type]
             ]
         )
+    if public_queue and claim.status in OPEN_STATUSES:
+        if claim.public_hidden:
+            lines.append("🙈 " + t._("Hidden from the public waiting list"))
+            rows.append([(t._("Show in public list"), cb.make("ph", claim.id, 0))])  # type: ignore[arg-type]
+        else:
+            rows.append([(t._("Hide from public list"), cb.make("ph", claim.id, 1))])  # type: ignore[arg-type]
     return "\n".join(lines), rows
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from factdb import audit, cards, citizens, clarifications, outbox
+from factdb import audit, cards, citizens, clarifications, locks, outbox, reviewers
 from factdb.models import (
     VERDICTS_NEEDING_SOURCES,
     Citizen,
@@ -78,27 +79,71 @@ def active_draft(session: Session, reviewer_id: int) -> Draft | None:
 
 
 def _replace_draft(session: Session, reviewer_id: int, draft: Draft) -> Draft:
+    """One draft at a time per reviewer: starting another ends the old one, and the claim the
+    old one held goes back to the queue (else it stayed locked, unseen, for ever)."""
     old = active_draft(session, reviewer_id)
     if old is not None:
         old.step = "cancelled"
         session.add(old)
+        if old.kind == "new" and old.claim_id != draft.claim_id:
+            locks.release(
+                session, old.claim_id, reviewer_id, actor_id=reviewer_id, reason="took another claim"
+            )
     session.add(draft)
     session.flush()
     return draft
 
 
-def take(session: Session, claim_id: int, reviewer_id: int, reviewer_name: str) -> Draft:
+def take(
+    session: Session,
+    claim_id: int,
+    reviewer_id: int,
+    reviewer_name: str,
+    *,
+    lease: timedelta = locks.DEFAULT_LEASE,
+    now: datetime | None = None,
+) -> Draft:
+    """Hold the claim and start its draft; refused while another reviewer's hold is fresh."""
     claim = _claim(session, claim_id)
     _refuse_closed(claim)
     if claim.status == ClaimStatus.PUBLISHED:
         return start_edit(session, claim_id, reviewer_id)
-    if claim.assignee_id not in (None, reviewer_id) and claim.status == ClaimStatus.IN_REVIEW:
-        raise ReviewError("taken", claim_id=claim_id, by=claim.assignee_id)
+    now = now or utcnow()
     old_status = claim.status
-    claim.status, claim.assignee_id = ClaimStatus.IN_REVIEW, reviewer_id
+    old_holder = claim.assignee_id if claim.status == ClaimStatus.IN_REVIEW else None
+    if not locks.acquire(session, claim_id, reviewer_id, lease=lease, now=now):
+        session.refresh(claim)
+        _refuse_closed(claim)
+        if claim.status == ClaimStatus.PUBLISHED:
+            raise ReviewError("not_open", claim_id=claim_id)
+        holder = claim.assignee_id
+        raise ReviewError(
+            "taken",
+            claim_id=claim_id,
+            by=reviewers.display_name(session, holder) if holder is not None else "?",
+            since=claim.assigned_at,
+        )
+    session.refresh(claim)
     _touch(session, claim)
+    locks.end_others_drafts(session, claim_id, reviewer_id)
+    if old_holder is not None and old_holder != reviewer_id:
+        old_status = f"{old_status}, idle hold of {reviewers.display_name(session, old_holder)}"
     audit.record(session, reviewer_id, "take", claim_id, old_status, f"in_review by {reviewer_name}")
     return _replace_draft(session, reviewer_id, Draft(claim_id=claim_id, reviewer_id=reviewer_id))
+
+
+def release(session: Session, claim_id: int, admin_id: int) -> str:
+    """An admin frees a claim someone holds (they left, or are away); returns who held it."""
+    claim = _claim(session, claim_id)
+    holder = claim.assignee_id
+    if claim.status != ClaimStatus.IN_REVIEW or holder is None:
+        raise ReviewError("not_held", claim_id=claim_id)
+    name = reviewers.display_name(session, holder)
+    if not locks.release(
+        session, claim_id, holder, actor_id=admin_id, reason=f"released by an admin ({name})"
+    ):
+        raise ReviewError("not_held", claim_id=claim_id)
+    return name
 
 
 def _published_original(session: Session, claim_id: int) -> Clarification:
@@ -141,8 +186,14 @@ def start_translate(session: Session, claim_id: int, reviewer_id: int) -> Draft:
 
 
 def _check_open(session: Session, draft: Draft) -> Claim:
+    """The claim a draft step works on, still open; a first answer's step also renews its
+    author's hold, and is refused once the hold has gone (released, or taken over when idle)."""
     claim = _claim(session, draft.claim_id)
     _refuse_closed(claim)
+    if draft.kind == "new" and not locks.renew(session, draft.claim_id, draft.reviewer_id):
+        session.refresh(claim)
+        _refuse_closed(claim)
+        raise ReviewError("lost", claim_id=draft.claim_id)
     return claim
 
 
@@ -215,10 +266,8 @@ def back_to(session: Session, draft: Draft, step: str) -> Draft:
 def cancel(session: Session, draft: Draft, reviewer_id: int) -> None:
     draft.step = "cancelled"
     session.add(draft)
-    claim = session.get(Claim, draft.claim_id)
-    if claim is not None and claim.status == ClaimStatus.IN_REVIEW and claim.assignee_id == reviewer_id:
-        claim.status, claim.assignee_id = ClaimStatus.NEW, None  # back in the queue for others
-        _touch(session, claim)
+    if draft.kind == "new":  # back in the queue for others
+        locks.release(session, draft.claim_id, reviewer_id, actor_id=reviewer_id, reason="cancelled")
     audit.record(session, reviewer_id, "cancel", draft.claim_id)
 
 
@@ -371,6 +420,25 @@ def mark_spam(session: Session, claim_id: int, reviewer_id: int) -> None:
     _touch(session, claim)
     session.execute(update(Subscription).where(col(Subscription.claim_id) == claim_id).values(active=False))
     audit.record(session, reviewer_id, "spam", claim_id, old, "spam")
+
+
+def set_public_hidden(session: Session, claim_id: int, reviewer_id: int, hidden: bool) -> bool:
+    """Hide a claim from the public "waiting for review" list (factdb/public.py), or show it
+    again; True if that changed anything (pressing a stale button twice is harmless)."""
+    claim = _claim(session, claim_id)
+    if claim.public_hidden == hidden:
+        return False
+    claim.public_hidden = hidden
+    _touch(session, claim)
+    audit.record(
+        session,
+        reviewer_id,
+        "public_hide" if hidden else "public_show",
+        claim_id,
+        "shown" if hidden else "hidden",
+        "hidden" if hidden else "shown",
+    )
+    return True
 
 
 def merge(session: Session, source_id: int, target_id: int, reviewer_id: int) -> int:

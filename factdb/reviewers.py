@@ -6,7 +6,7 @@ from collections.abc import Collection
 
 from sqlmodel import Session, col, select
 
-from factdb import audit
+from factdb import audit, locks
 from factdb.models import Reviewer, SeenUser, utcnow
 
 
@@ -53,6 +53,8 @@ def remove(session: Session, user_id: int, *, removed_by: int | None = None) -> 
     reviewer.active = False
     session.add(reviewer)
     audit.record(session, removed_by, "reviewer_remove", None, user_id, None)
+    # Claims they were writing go back to the queue: nobody else could take them otherwise.
+    locks.release_all(session, user_id, actor_id=removed_by, reason="reviewer removed")
     return True
 
 

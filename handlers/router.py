@@ -48,6 +48,7 @@ CALLBACKS: dict[str, CallbackFn] = {
     "ap": publish.on_approval,
     "sb": publish.on_approval,
     "qp": queue.on_page,
+    "ph": moderation.on_public_list,
 }
 
 # Only new messages: an edited message was already checked when it was first sent, and channel
@@ -128,6 +129,7 @@ def register(app: Application, review_chat_id: int | None) -> None:
         "queue": queue.queue_command,
         "claim": queue.claim_command,
         "take": take.take_command,
+        "release": take.release_command,
         "cancel": draft_steps.cancel_command,
         "spam": moderation.spam_command,
         "merge": moderation.merge_command,

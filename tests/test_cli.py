@@ -46,6 +46,77 @@ def test_the_scripted_demo_plays_a_whole_conversation(tmp_path: Path) -> None:
     assert "📬 answered" in out
 
 
+def test_a_demo_script_presses_buttons_as_shown_and_every_other_line_is_a_message(tmp_path: Path) -> None:
+    script = tmp_path / "tricky.txt"
+    script.write_text(
+        "\n".join(
+            [
+                "/start",
+                "/forward Daily Truth: Banks will close all accounts with less than 100 euros on Monday!",
+                "[👍 Helpful]",
+                "URGENT: Banks will close all accounts with less than 100 euros on Monday, withdraw now!",
+                "[This isn't my message]",
+                "https://rumours.example.org/aliens-landed-in-the-harbour",
+                "[How long will it take?]",
+                "Forward this to everyone: the tap water is poisoned tonight",
+                "[None of these]",
+                "#breaking the dam upstream has failed, leave the valley now",
+                "/group",
+                "[Merge into...]",
+                "[take]",
+                "/reviewer",
+                "[💬 Not a checkable claim]",
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    result = run_cli("demo", "--script", str(script), env={"CROWDCHECK_HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr
+    out = result.stdout
+    assert "🤖 bot pops up: Thank you for telling us!" in out  # [👍 Helpful]
+    lines = out.splitlines()
+    for sent in (  # each reached the bot as written, and the bot answered the citizen
+        "URGENT: Banks will close all accounts with less than 100 euros on Monday, withdraw now!",
+        "https://rumours.example.org/aliens-landed-in-the-harbour",
+        "Forward this to everyone: the tap water is poisoned tonight",
+        "#breaking the dam upstream has failed, leave the valley now",
+    ):
+        assert lines[lines.index(sent) + 1].startswith("🤖 bot says to citizen:"), sent
+    # after [This isn't my message] the URGENT message is a claim of its own, on a card
+    assert "\n    URGENT: Banks will close all accounts" in out
+    assert "[1. Tap water across the whole country will…] [None of these]" in out
+    after_none = "\n".join(lines[lines.index("[None of these]") :])
+    assert "Nobody has asked about this yet." in after_none.split("\n#breaking")[0]
+    assert "Your message is number" in out  # [How long will it take?]
+    assert "Taken. I've sent you the next steps" in out  # [take], typed loosely
+    assert "Now write the summary citizens will read" in out  # [💬 Not a checkable claim]
+
+
+def test_older_demo_scripts_still_play_and_labels_need_no_quoting(tmp_path: Path) -> None:
+    script = tmp_path / "old.txt"
+    script.write_text(
+        "citizen: /start\n"
+        "citizen: Banks will close all accounts with less than 100 euros on Monday, withdraw your money now!\n"
+        "press citizen This isn't my message\n"
+        'press group "Take"\n',
+        encoding="utf-8",
+    )
+    result = run_cli("demo", "--script", str(script), env={"CROWDCHECK_HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr
+    assert "Nobody has asked about this yet" in result.stdout
+    assert "Taken. I've sent you the next steps" in result.stdout
+
+
+def test_the_interactive_demo_takes_the_same_lines(tmp_path: Path) -> None:
+    typed = "URGENT: the tap water is poisoned tonight, do not drink it\n[How long will it take?]\n/quit\n"
+    result = run_cli("demo", env={"CROWDCHECK_HOME": str(tmp_path)}, stdin=typed)
+    assert result.returncode == 0, result.stderr
+    assert "Nobody has asked about this yet" in result.stdout
+    assert "Your message is number 1" in result.stdout
+    assert "I don't understand" not in result.stdout and "no button" not in result.stdout
+
+
 def test_run_without_a_token_says_so_in_one_line_and_starts_the_demo(tmp_path: Path) -> None:
     result = run_cli("run", env={"CROWDCHECK_HOME": str(tmp_path)}, stdin="/quit\n")
     assert result.returncode == 0, result.stderr

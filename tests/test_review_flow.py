@@ -81,6 +81,7 @@ async def test_a_later_citizen_gets_the_answer_at_once(tipline: Tipline) -> None
 
 async def test_someone_who_is_not_a_reviewer_pressing_take_changes_nothing(tipline: Tipline) -> None:
     claim_id, card = await _new_claim_with_three_requesters(tipline)
+    assert card.button_texts() == ["Take", "Spam", "Merge into…"]  # no public list, no hide button
     stranger = 555
     for label in card.button_texts():
         query = await tipline.press(stranger, card, label, chat_id=REVIEW_CHAT)
@@ -171,3 +172,46 @@ async def test_a_card_that_gains_a_request_on_its_way_ends_current_without_a_fai
     with tipline.db.session() as s:
         statuses = {(o.kind, o.status) for o in s.exec(select(Outbox)) if o.kind.startswith("card")}
     assert statuses <= {("card", "sent"), ("card_edit", "sent")}
+
+
+async def test_a_reviewer_hides_a_claim_from_the_public_waiting_list_with_one_button(db, emulator) -> None:
+    from bot.app import BotRuntime
+    from tests.conftest import test_config
+    from tests.test_public_trust import public_site
+
+    emulator.create_group(REVIEW_CHAT, "Moderators", members=[ANA])
+    runtime = BotRuntime(test_config(emulator, db, public_queue=True), db=db, long_poll_timeout=1)
+    await runtime.start()
+    try:
+        tipline = Tipline(emulator, runtime, db)
+        claim_id, card = await _new_claim_with_three_requesters(tipline)
+        async with public_site(tipline) as get:
+            assert "hot water with lemon" in (await get("/stats"))[1]
+            # Someone who is not a reviewer cannot hide it.
+            query = await tipline.press(555, card, "Hide from public list", chat_id=REVIEW_CHAT)
+            assert "Only reviewers" in (await emulator.wait_for_callback_answer(query))["text"]
+            assert not tipline.claim(claim_id).public_hidden
+
+            query = await tipline.press(ANA, card, "Hide from public list", chat_id=REVIEW_CHAT)
+            assert "Hidden" in (await emulator.wait_for_callback_answer(query))["text"]
+            assert "hot water with lemon" not in (await get("/stats"))[1]
+            # The card now says so, and offers the way back.
+            hidden_card = await emulator.wait_for_bot_message(
+                REVIEW_CHAT, lambda m: "Show in public list" in m.button_texts(), timeout=8
+            )
+            assert hidden_card.message_id == card.message_id
+            assert "Hidden from the public waiting list" in shown(hidden_card)
+            # Still on the reviewers' queue: hiding is about the public, not the work.
+            assert f"#{claim_id}" in shown(await tipline.ask(ANA, "/queue"))
+
+            query = await tipline.press(ANA, hidden_card, "Show in public list", chat_id=REVIEW_CHAT)
+            await emulator.wait_for_callback_answer(query)
+            assert "hot water with lemon" in (await get("/stats"))[1]
+        with db.session() as s:
+            actions = [
+                (a.action, a.actor_id)
+                for a in s.exec(select(AuditLog).where(AuditLog.claim_id == claim_id).order_by(AuditLog.id))
+            ]
+        assert actions == [("public_hide", ANA), ("public_show", ANA)]
+    finally:
+        await runtime.stop()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot import texts
 from bot.i18n import Translator
 from factdb.review import ReviewError
 from handlers.common import alert, is_admin, is_reviewer, reply, reviewer_translator, services
@@ -43,7 +46,12 @@ def explain(t: Translator, err: ReviewError) -> str:
         "not_found": t._("There is no claim #{claim_id}."),
         "merged": t._("Claim #{claim_id} was merged into #{target}; work on that one instead."),
         "spam": t._("Claim #{claim_id} was closed as spam."),
-        "taken": t._("Someone else is already writing this one."),
+        "taken": t._("{by} is already writing this one (took it {when}); an admin can /release {claim_id}."),
+        "lost": t._(
+            "You no longer hold claim #{claim_id}: it was released, or taken over after you left it idle. Nothing was published."
+        ),
+        "not_held": t._("Nobody is writing claim #{claim_id}; there is nothing to release."),
+        "not_open": t._("Claim #{claim_id} was just published; use /edit {claim_id} to change it."),
         "not_published": t._("Claim #{claim_id} has no published clarification."),
         "published": t._("Claim #{claim_id} is published; retract it first."),
         "bad_verdict": t._("That verdict is not one I know."),
@@ -64,4 +72,11 @@ def explain(t: Translator, err: ReviewError) -> str:
         "merge_target_closed": t._("Claim #{claim_id} is closed; choose another target."),
         "no_draft": t._("You have no draft in progress. Press Take on a claim to start one."),
     }
+    if "since" in p:
+        since = p["since"]
+        p = {
+            **p,
+            "when": t.ago(since) if isinstance(since, datetime) else "?",
+            "by": texts.isolate(str(p["by"])),
+        }
     return messages.get(err.code, err.code).format(**p)

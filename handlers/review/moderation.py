@@ -89,6 +89,18 @@ async def spam_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await _act(update, context, lambda s, uid: rv.mark_spam(s, ids[0], uid), _spam_done)
 
 
+async def on_public_list(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
+    """[Hide from public list] / [Show in public list] on an open claim's card."""
+    hidden = action.int(1) == 1
+
+    def done(t: Translator, _changed: bool) -> str:
+        if hidden:
+            return t._("Hidden from the public waiting list.")
+        return t._("It may appear on the public waiting list again.")
+
+    await _act(update, context, lambda s, uid: rv.set_public_hidden(s, action.int(0), uid, hidden), done)
+
+
 async def on_merge_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
     """[Merge into…]: offer the most similar claims as targets."""
     t = await require_reviewer(update, context)

@@ -7,9 +7,9 @@ from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
 from bot import review_texts, texts
-from factdb import audit, clarifications
+from factdb import audit, clarifications, locks
 from factdb import queue as claim_queue
-from factdb.models import Claim
+from factdb.models import Claim, utcnow
 from handlers.common import markup, reply, services
 from handlers.review.guard import require_reviewer
 
@@ -59,8 +59,17 @@ async def claim_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         if claim is None:
             await reply(update, context, t._("There is no claim #{claim_id}.").format(claim_id=claim_id))
             return
-        text, rows = review_texts.card(t, session, claim, svc.index)
+        text, rows = review_texts.card(
+            t, session, claim, svc.index, now=utcnow(), public_queue=svc.config.public_queue
+        )
         lines = [text]
+        if locks.expired(claim, svc.config.claim_lease):
+            lines.append(
+                "⏳ "
+                + t._("Idle for more than {minutes} minutes: anyone may take it over.").format(
+                    minutes=t.number(svc.config.claim_lease_minutes)
+                )
+            )
         for clar in clarifications.current(session, claim_id):
             lines.append(
                 f"{clar.lang} v{clar.version}: {texts.verdict_label(t, clar.verdict)} — {texts.isolate(texts.excerpt(clar.summary, 200))}"

@@ -8,11 +8,11 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
-from bot import review_texts
+from bot import review_texts, texts
 from factdb import review as rv
 from factdb import reviewers
 from handlers.common import markup, reply, services
-from handlers.review.guard import explain, require_reviewer
+from handlers.review.guard import explain, require_admin, require_reviewer
 
 
 async def _take(update: Update, context: ContextTypes.DEFAULT_TYPE, claim_id: int) -> None:
@@ -27,7 +27,7 @@ async def _take(update: Update, context: ContextTypes.DEFAULT_TYPE, claim_id: in
         def work(session: Session) -> tuple[int, str, review_texts.Rows]:
             name = user.full_name or reviewers.display_name(session, user.id)
             reviewers.remember_user(session, user.id, user.username, user.full_name)
-            draft = rv.take(session, claim_id, user.id, name)
+            draft = rv.take(session, claim_id, user.id, name, lease=svc.config.claim_lease)
             text, rows = review_texts.draft_prompt(t, session, draft, svc.config.locales)
             return draft.id, text, rows  # type: ignore[return-value]
 
@@ -74,3 +74,31 @@ async def take_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             await reply(update, context, t._("Usage: /take ID"))
         return
     await _take(update, context, int(args[0].lstrip("#")))
+
+
+async def release_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/release ID: an admin frees a claim whose holder is away, so someone else can take it."""
+    t = await require_admin(update, context)
+    if t is None:
+        return
+    args = context.args or []
+    if not args or not args[0].lstrip("#").isdigit():
+        await reply(update, context, t._("Usage: /release ID"))
+        return
+    claim_id = int(args[0].lstrip("#"))
+    svc = services(context)
+    user = update.effective_user
+    assert user is not None
+    try:
+        holder = svc.db.transaction(lambda s: rv.release(s, claim_id, user.id))
+    except rv.ReviewError as err:
+        await reply(update, context, explain(t, err))
+        return
+    svc.wake_outbox()
+    await reply(
+        update,
+        context,
+        t._("Released #{id}: {name} no longer holds it, anyone may take it.").format(
+            id=claim_id, name=texts.isolate(holder)
+        ),
+    )
