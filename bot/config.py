@@ -60,8 +60,8 @@ class Config:
     # Loopback by default: the figures are for the operator's scraper, not the internet.
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
-    # A bearer token /metrics asks for (docs/web.md "Metrics"); None: /metrics is open, so keep
-    # `serve` on loopback behind the proxy, or serve /metrics on the metrics port only.
+    # A bearer token /metrics asks for (docs/web.md "Metrics"); None: on `serve`'s public site
+    # /metrics answers direct loopback clients only (not through a proxy), on the metrics port all.
     metrics_token: str | None = None
     # The public "waiting for review" list (factdb/public.py): off unless the operator opts in,
     # and then only for claims at least this many different citizens asked about.

@@ -17,6 +17,7 @@ import asyncio
 import concurrent.futures
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import math
@@ -34,6 +35,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from sqlalchemy import func, text
 from sqlmodel import Session, col, select
+from yarl import URL
 
 from bot import web_feed
 from bot.config import Config, ConfigError
@@ -74,6 +76,7 @@ STATS_CACHE: web.AppKey[dict[str, Any]] = web.AppKey("stats_cache", dict)
 STATS_TTL: web.AppKey[float] = web.AppKey("stats_ttl", float)
 FEED: web.AppKey[web_feed.FeedCache] = web.AppKey("feed", web_feed.FeedCache)
 FEED_WRITE_SECONDS: web.AppKey[float] = web.AppKey("feed_write_seconds", float)
+METRICS_PORT: web.AppKey[bool] = web.AppKey("metrics_port", bool)  # make_metrics_app's own port
 HEALTH: web.AppKey[_Health] = web.AppKey("health", object)  # type: ignore[arg-type]
 
 # Content-Security-Policy: the pages need no script at all (JSON-LD is data, not executed) and
@@ -115,6 +118,25 @@ def webhook_path(secret: str) -> str:
 
 
 # -- rendering helpers -----------------------------------------------------------------------
+# Bidirectional controls: embeddings and overrides (U+202A-E), isolates (U+2066-9) and the
+# marks (LRM, RLM, ALM). In a stranger's text they reorder what follows, so a link text or a
+# title can show "moc.elgoog" as google.com: they are dropped from everything a page shows.
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+_NO_BIDI = dict.fromkeys(map(ord, BIDI_CONTROLS))
+
+
+def no_bidi(value: str) -> str:
+    return value.translate(_NO_BIDI)
+
+
+def _finalize(value: Any) -> Any:
+    # Every {{ … }} of every template: titles, meta tags, attributes, link texts, body text.
+    # Markup is ours (JSON-LD, already \u-escaped by script_json; macro output, already done).
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return value.translate(_NO_BIDI)
+    return value
+
+
 def script_json(value: Any) -> Markup:
     """JSON for inside <script>: `<`, `>` and `&` become \\u escapes, so `</script>` or `<!--` in
     any string cannot end the element; U+2028/9 too, for old JavaScript parsers. Replacing in
@@ -126,13 +148,18 @@ def script_json(value: Any) -> Markup:
         (">", "\\u003e"),
         ("\u2028", "\\u2028"),
         ("\u2029", "\\u2029"),
+        # bidi controls: the same value for a parser, nothing raw for a viewer of the source
+        *((ch, f"\\u{ord(ch):04x}") for ch in BIDI_CONTROLS),
     ):
         out = out.replace(ch, esc)
     return Markup(out)
 
 
 def safe_href(url: str) -> str | None:
-    """Only http(s) URLs become links: a reviewer's `javascript:` source must stay text."""
+    """Only http(s) URLs become links: a reviewer's `javascript:` source must stay text, and so
+    must a URL with bidi controls (its text would not show where it goes)."""
+    if any(ch in BIDI_CONTROLS for ch in url):
+        return None
     try:
         parts = urlsplit(url.strip())
     except ValueError:
@@ -152,6 +179,7 @@ def make_jinja() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_finalize,
     )
     return env
 
@@ -178,13 +206,31 @@ def render(request: web.Request, template: str, status: int = 200, **context: An
     """A page in the reader's language (bot/page_language.py): the words, the formats, the
     `lang` attribute and Content-Language all follow `page_language`."""
     svc, lang = request.app[SVC], page_language(request)
-    words = helpers(lang, request.rel_url, svc.config.locales)
+    words = helpers(lang, _canonical_url(request), svc.config.locales)
     html = request.app[JINJA].get_template(template).render(org_name=svc.config.org_name, **words, **context)
     response = web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
     response.headers["Content-Language"] = lang.tag
     # Without ?lang= the same URL answers in several languages: shared caches must key on it.
     response.headers["Vary"] = "Accept-Language"
     return response
+
+
+# The parameters a page reads; the language switcher links the same page with these only, so
+# nothing a stranger appends to an address (?utm_…=, ?x="><…) is copied into our links.
+KNOWN_PARAMS: dict[str, tuple[str, ...]] = {"/claims": ("q", "page")}
+
+
+def _canonical_url(request: web.Request) -> URL:
+    kept: dict[str, str] = {}
+    for name in KNOWN_PARAMS.get(request.path, ()):
+        value = request.query.get(name, "").strip()
+        if name == "q":
+            value = value[:MAX_QUERY_CHARS]
+        elif name == "page" and not (value.isascii() and value.isdigit() and len(value) < 10):
+            value = ""
+        if value:
+            kept[name] = value
+    return URL.build(path=request.path, query=kept)
 
 
 async def _db(request: web.Request, fn: Callable[[Session], Any]) -> Any:
@@ -236,11 +282,16 @@ def _clarification_item(clar: Clarification) -> dict[str, Any]:
     return {"clar": clar, "sources": [{"text": s, "href": safe_href(s)} for s in clar_db.sources_of(clar)]}
 
 
+# Claim ids are database integers; anything longer is no claim (and would overflow the query).
+MAX_ID_DIGITS = 18
+
+
 async def claim_page(request: web.Request) -> web.StreamResponse:
-    try:
-        claim_id = int(request.match_info["id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    raw = request.match_info["id"]
+    # ASCII digits only: int() would also take "٣", "+3", " 3" and "3_0".
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= MAX_ID_DIGITS):
+        raise web.HTTPNotFound()
+    claim_id = int(raw)
     lang = page_language(request)
     found = await _db(request, lambda s: _load_claim(s, claim_id, lang.tag))
     if found is None:
@@ -454,7 +505,47 @@ async def healthz(request: web.Request) -> web.StreamResponse:
     return web.Response(text="ok\n")
 
 
+_PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
+
+
+def _loopback(remote: str | None) -> bool:
+    try:
+        return remote is not None and ipaddress.ip_address(remote).is_loopback
+    except ValueError:
+        return False
+
+
+def metrics_refusal(request: web.Request) -> web.Response | None:
+    """Who may read /metrics (the figures describe citizens' traffic: the operator's only).
+
+    With CROWDCHECK_METRICS_TOKEN: whoever sends `Authorization: Bearer <token>`, anyone else
+    401. Without it: on `run --metrics-port`'s own listener everyone (the operator chose where
+    it listens, loopback by default); on the public site only a direct loopback client, so a
+    scraper on the same host works but nothing that comes through a reverse proxy (which adds
+    Forwarded / X-Forwarded-For / X-Real-IP) or from another host does: those get 404.
+    """
+    token = request.app[SVC].config.metrics_token
+    if token:
+        sent = request.headers.get("Authorization", "")
+        scheme, _, value = sent.partition(" ")
+        # compare_digest on bytes: it refuses non-ASCII str.
+        if scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), token.encode()):
+            return None
+        return web.Response(
+            status=401,
+            text="a bearer token is required\n",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
+    if request.app.get(METRICS_PORT):
+        return None
+    if _loopback(request.remote) and not any(h in request.headers for h in _PROXY_HEADERS):
+        return None
+    return web.Response(status=404, text="not found\n")
+
+
 async def metrics(request: web.Request) -> web.StreamResponse:
+    if (refusal := metrics_refusal(request)) is not None:
+        return refusal
     body = await asyncio.to_thread(request.app[METRICS].render, request.app[SVC].db)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
@@ -550,9 +641,14 @@ async def _pages(
             response = web.Response(status=404, text="not found\n")
         else:
             response = render(request, "error.html", status=404, withdrawn=None)
+    return response
+
+
+async def _security_headers(_request: web.Request, response: web.StreamResponse) -> None:
+    # A signal, not the middleware: it runs for every response aiohttp sends, also the ones no
+    # handler made (405, a 404 from the router, 500, a 304) and streamed ones (the feed).
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    return response
 
 
 def make_web_app(
@@ -573,6 +669,7 @@ def make_web_app(
     if svc.metrics is None:
         svc.metrics = Metrics()
     app = web.Application(middlewares=[_pages], client_max_size=1024**2)
+    app.on_response_prepare.append(_security_headers)
     app[SVC] = svc
     app[METRICS] = svc.metrics
     app[JINJA] = make_jinja()
@@ -616,8 +713,10 @@ def make_metrics_app(svc: Services) -> web.Application:
     if svc.metrics is None:
         svc.metrics = Metrics()
     app = web.Application()
+    app.on_response_prepare.append(_security_headers)
     app[SVC] = svc
     app[METRICS] = svc.metrics
+    app[METRICS_PORT] = True
     _add_health(app, svc)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from bot.config import Config
 from bot.services import Services
-from bot.web import FEED, make_web_app
+from bot.web import FEED, SECURITY_HEADERS, make_web_app
 from factdb.db import Database
 from factdb.models import Claim, ClaimStatus, Clarification, utcnow
 
@@ -204,3 +204,123 @@ async def test_the_feed_is_built_once_and_again_only_when_claims_change(db: Data
             assert cache.builds == 3
     finally:
         await runner.cleanup()
+
+
+# -- 17.5: every response is safe --------------------------------------------------------------
+@pytest.fixture
+async def site(db: Database) -> AsyncIterator[Served]:
+    svc = Services(Config(database_url=db.url, public_url=PUBLIC), db)
+    runner, served = await serve(svc)
+    try:
+        yield served
+    finally:
+        await runner.cleanup()
+
+
+async def test_every_response_carries_the_security_headers(site: Served) -> None:
+    from tests.test_web import seed_claim
+
+    target = seed_claim(site.svc.db, "The original")
+    dup = seed_claim(site.svc.db, "A copy", status=ClaimStatus.MERGED, merged_into_id=target)
+    async with aiohttp.ClientSession() as http:
+        for method, path, status in [
+            ("GET", "/claims", 200),
+            ("GET", "/feed/claimreview.json", 200),
+            ("GET", "/healthz", 200),
+            ("GET", "/", 302),
+            ("GET", f"/claims/{dup}", 302),
+            ("POST", "/claims", 405),
+            ("GET", "/nowhere", 404),
+            ("GET", "/claims/abc", 404),
+            ("POST", "/telegram/anything", 404),  # no bot here: no webhook route
+        ]:
+            async with http.request(method, site.base + path, allow_redirects=False) as r:
+                assert r.status == status, path
+                for name, value in SECURITY_HEADERS.items():
+                    assert r.headers.get(name) == value, (method, path, name)
+
+
+async def test_an_absurdly_long_claim_id_is_not_found(site: Served) -> None:
+    async with aiohttp.ClientSession() as http:
+        for raw in ("1" * 30, "9223372036854775808", "٣", "3_0", "+3", "-3"):
+            async with http.get(f"{site.base}/claims/{raw}") as r:
+                assert r.status == 404, raw
+                assert "Not found" in await r.text()
+
+
+async def test_links_keep_only_the_parameters_the_page_reads(site: Served) -> None:
+    from tests.test_web import seed_claim
+
+    for i in range(22):
+        seed_claim(site.svc.db, f"Bleach rumour {i}")
+    long_q = "bleach " + "x" * 500
+    async with aiohttp.ClientSession() as http:
+        async with http.get(
+            site.base + "/claims",
+            params={"q": "bleach", "page": "2", "utm_source": "evil", "x": '"><b>spoof</b>'},
+        ) as r:
+            html = await r.text()
+        async with http.get(site.base + "/claims", params={"q": long_q}) as r:
+            long_html = await r.text()
+    assert "utm_source" not in html and "spoof" not in html
+    assert 'hreflang="es" href="/claims?q=bleach&amp;page=2&amp;lang=es"' in html
+    assert "x" * 201 not in long_html  # the search is clipped to 200 characters, in links too
+
+
+# Embeddings and overrides, isolates, and the LRM / RLM / ALM marks.
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+SPOOF = "Official: visit \u202egnp.tnemetats\u202c and \u2066trust\u2069 \u200ethis\u200f \u061cnow"
+
+
+async def test_bidi_controls_never_reach_a_page(site: Served) -> None:
+    from tests.test_web import seed_claim
+
+    cid = seed_claim(
+        site.svc.db,
+        SPOOF,
+        summary="Fake \u202eexe.bad\u202c statement",
+        sources=["https://example.org/\u202egpj.evil", "https://example.org/ok"],
+    )
+    pages = []
+    async with aiohttp.ClientSession() as http:
+        for path in (f"/claims/{cid}", "/claims", "/claims?q=Official%E2%80%AE"):
+            async with http.get(site.base + path) as r:
+                pages.append(await r.text())
+    for html in pages:
+        assert not any(ch in html for ch in BIDI_CONTROLS), [hex(ord(c)) for c in html if c in BIDI_CONTROLS]
+    claim_page = pages[0]
+    assert "<title>False: Official: visit gnp.tnemetats and trust this now" in claim_page
+    assert 'content="False: Fake exe.bad statement"' in claim_page
+    assert 'href="https://example.org/ok"' in claim_page
+    assert "example.org/gpj.evil</li>" in claim_page  # shown, not linked
+    # The JSON-LD still carries the claim exactly, as \u escapes.
+    assert "\\u202e" in claim_page
+
+
+# -- /metrics --------------------------------------------------------------------------------
+async def test_metrics_with_a_token_wants_the_token(db: Database) -> None:
+    svc = Services(Config(database_url=db.url, public_url=PUBLIC, metrics_token="s3cr3t-scrape"), db)
+    runner, site = await serve(svc)
+    try:
+        async with aiohttp.ClientSession() as http:
+            for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic s3cr3t-scrape"}):
+                async with http.get(site.base + "/metrics", headers=headers) as r:
+                    assert r.status == 401, headers
+                    assert r.headers["WWW-Authenticate"].startswith("Bearer")
+                    assert "crowdcheck_" not in await r.text()
+            good = {"Authorization": "Bearer s3cr3t-scrape", "X-Forwarded-For": "203.0.113.9"}
+            async with http.get(site.base + "/metrics", headers=good) as r:
+                assert r.status == 200 and "crowdcheck_database_up 1.0" in await r.text()
+    finally:
+        await runner.cleanup()
+
+
+async def test_metrics_without_a_token_is_for_direct_loopback_scrapers_only(site: Served) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.get(site.base + "/metrics") as r:
+            assert r.status == 200  # Prometheus on the same host, straight to the port
+        for proxy in ("X-Forwarded-For", "Forwarded", "X-Real-IP"):
+            # What arrives through the reverse proxy, i.e. from the internet.
+            async with http.get(site.base + "/metrics", headers={proxy: "203.0.113.9"}) as r:
+                assert r.status == 404, proxy
+                assert "crowdcheck_" not in await r.text()

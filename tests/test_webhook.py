@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from bot.app import BotRuntime
 from bot.emulator.emulator import BotApiEmulator
-from bot.web import SECRET_HEADER, WebServer, webhook_path, webhook_secret
+from bot.web import SECRET_HEADER, SECURITY_HEADERS, WebServer, webhook_path, webhook_secret
 from factdb.db import Database
 from factdb.models import Request
 from tests import conftest
@@ -101,6 +101,7 @@ async def test_a_push_without_the_secret_is_refused_and_ignored(hooked: Hooked, 
         http.post(hooked.url, data=json.dumps(forged_update(7_000_001, 777, CLAIM)), headers=headers) as r,
     ):
         assert r.status == 403
+        assert all(r.headers.get(k) == v for k, v in SECURITY_HEADERS.items())
     await asyncio.sleep(0.5)  # had it been queued, the bot would have answered by now
     assert hooked.emu.bot_messages(777) == []
     with hooked.db.session() as s:
@@ -236,6 +237,7 @@ async def test_a_hostile_body_with_the_right_secret_gets_400_never_500(
     async with aiohttp.ClientSession() as http:
         async with http.post(hooked.url, data=body.encode("latin-1", "replace"), headers=good) as r:
             assert r.status == 400, await r.text()
+            assert all(r.headers.get(k) == v for k, v in SECURITY_HEADERS.items())
         refused = [rec for rec in caplog.records if rec.name == "bot.web" and "refused" in rec.getMessage()]
         assert len(refused) == 1, [rec.getMessage() for rec in caplog.records]
     # Telegram's next real update still goes through: nothing was left half stored.
