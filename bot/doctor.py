@@ -231,6 +231,13 @@ async def _review_group(api: _BotApi, config: Config, bot_id: int) -> Check:
     named = f"the moderators' group {chat_id}"
     add_it = f"add the bot to the group, or fix CROWDCHECK_REVIEW_CHAT_ID={chat_id}"
     chat = await api.call("getChat", chat_id=chat_id)
+    moved = (chat.body.get("parameters") or {}).get("migrate_to_chat_id")
+    if not chat.ok and moved:
+        return Check(
+            False,
+            f"{named} became a supergroup and Telegram gave it a new id: set "
+            f"CROWDCHECK_REVIEW_CHAT_ID={moved} and restart the bot",
+        )
     if not chat.ok:
         if chat.status == 403:
             unban = " (a group admin must unban it first)" if "kicked" in chat.description else ""

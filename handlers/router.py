@@ -24,7 +24,7 @@ from handlers.admin import reviewers as admin_reviewers
 from handlers.citizen import account, feedback, start, submit, unsupported
 from handlers.common import citizen_translator, is_reviewer, services
 from handlers.review import citizens, draft_steps, moderation, publish, queue, take
-from handlers.setup import on_my_chat_member, whoami
+from handlers.setup import on_group_upgraded, on_my_chat_member, whoami
 
 log = logging.getLogger(__name__)
 CallbackFn = Callable[[Update, ContextTypes.DEFAULT_TYPE, cb.Callback], Awaitable[None]]
@@ -157,4 +157,5 @@ def register(app: Application, review_chat_id: int | None) -> None:
             group=1,
         )
     app.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_group_upgraded))
     app.add_error_handler(on_error)

@@ -22,6 +22,8 @@ from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.i18n import Translator
+from bot.services import Services
+from factdb import citizens
 from handlers.common import citizen_translator, reply, services
 
 log = logging.getLogger(__name__)
@@ -53,23 +55,14 @@ async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         log.info("added to group %s; to make it the moderators' group set %s", chat.id, setting_line(chat.id))
         return
     t = citizen_translator(svc, update)
-    try:
-        await context.bot.send_message(
-            adder.id, _added_text(t, chat.title or "", chat.id), parse_mode=ParseMode.HTML
-        )
-    except Forbidden as exc:
-        # They never opened a private chat with the bot (or blocked it): Telegram refuses.
-        # The operator still finds the id here, in the log.
-        log.warning(
-            "added to group %s by someone who could not be told its id (%s); to make it the "
-            "moderators' group set %s",
-            chat.id,
-            exc.message,
-            setting_line(chat.id),
-        )
-        return
-    # No user id in the log: logs are for operators, and people are not theirs to track.
-    log.info("added to group %s; told whoever added us its id", chat.id)
+    told = await _tell(
+        context,
+        adder.id,
+        _added_text(t, chat.title or "", chat.id),
+        f"added to group {chat.id}; to make it the moderators' group set {setting_line(chat.id)}",
+    )
+    if told:
+        log.info("added to group %s; told whoever added us its id", chat.id)
 
 
 def _added_text(t: Translator, title: str, chat_id: int) -> str:
@@ -85,6 +78,74 @@ def _added_text(t: Translator, title: str, chat_id: int) -> str:
             t._("Until then I stay silent in that group."),
         ]
     )
+
+
+async def on_group_upgraded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A basic group the bot is in became a supergroup, which gives it a new id (Telegram does
+    this by itself, e.g. when someone is made an admin there). The old id stops working: say so
+    to the person who did it, and to the admins when it was the moderators' group."""
+    svc = services(context)
+    message = update.effective_message
+    if message is None or message.migrate_from_chat_id is None:
+        return  # the other half of the pair, in the old group: the new one says it all
+    old, new, title = message.migrate_from_chat_id, message.chat.id, message.chat.title or ""
+    if new == svc.config.review_chat_id:
+        return  # already configured with the new id
+    was_ours = old == svc.config.review_chat_id
+    if was_ours:
+        log.warning(
+            "the moderators' group %s became a supergroup with the new id %s: cards cannot reach it "
+            "until you set %s and restart",
+            old,
+            new,
+            setting_line(new),
+        )
+    else:
+        log.info("group %s became a supergroup with the new id %s", old, new)
+    people = [message.from_user.id] if message.from_user and not message.from_user.is_bot else []
+    if was_ours:
+        people += sorted(svc.config.admin_ids - set(people))
+    upgrader = message.from_user.id if message.from_user else None
+    for user_id in people:
+        t = citizen_translator(svc, update) if user_id == upgrader else _translator_for(svc, user_id)
+        text = "\n\n".join(
+            [
+                (
+                    t._(
+                        "The moderators' group “{title}” became a supergroup, and Telegram gave it a new id: {chat_id}."
+                    )
+                    if was_ours
+                    else t._(
+                        "The group “{title}” became a supergroup, and Telegram gave it a new id: {chat_id}."
+                    )
+                ).format(title=texts.isolate(title), chat_id=f"<code>{new}</code>"),
+                t._("Cards cannot reach it until you set this and restart the bot:")
+                if was_ours
+                else t._("To make it the moderators' group, use the new id:"),
+                f"<code>{setting_line(new)}</code>",
+            ]
+        )
+        await _tell(context, user_id, text, f"group {old} became {new}")
+
+
+def _translator_for(svc: Services, user_id: int) -> Translator:
+    """An admin's language when they are not the one in this update: their /language choice if
+    they ever made one as a citizen, else English."""
+    with svc.db.session() as session:
+        citizen = citizens.get(session, user_id)
+    return svc.t(citizen.lang if citizen else None)
+
+
+async def _tell(context: ContextTypes.DEFAULT_TYPE, user_id: int, text: str, about: str) -> bool:
+    """A private message about setting up; Telegram refusing it (403) is logged, not raised."""
+    try:
+        await context.bot.send_message(user_id, text, parse_mode=ParseMode.HTML)
+    except Forbidden as exc:
+        # They never opened a private chat with the bot, or blocked it. No user id in the log:
+        # logs are for operators, and people are not theirs to track.
+        log.warning("%s: could not tell someone in private (%s)", about, exc.message)
+        return False
+    return True
 
 
 async def whoami(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -21,7 +21,7 @@ from telegram import (
     InlineKeyboardMarkup,
     Update,
 )
-from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, ChatMigrated, Conflict, Forbidden, NetworkError, RetryAfter
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -810,6 +810,19 @@ async def test_the_bots_standing_in_a_group_as_telegram_reports_it(emu: BotApiEm
     emu.create_group(-100322, "Never joined", members=[USER], bot_is_member=False)
     with pytest.raises(Forbidden, match="bot is not a member of the supergroup chat"):
         await bot.get_chat(-100322)
+
+
+async def test_a_basic_group_upgraded_to_a_supergroup_gets_a_new_id(emu: BotApiEmulator, bot: Bot) -> None:
+    emu.create_group(-555, "Neighbours", members=[USER], type="group")
+    emu.upgrade_group(-555, -1005550000555, by=USER)
+    old, new = (Update.de_json(u, bot) for u in emu.pending_updates[-2:])
+    assert old.message is not None and old.message.migrate_to_chat_id == -1005550000555
+    assert new.message is not None and new.message.migrate_from_chat_id == -555
+    assert new.message.chat.type == "supergroup" and new.message.from_user.id == USER
+    with pytest.raises(ChatMigrated) as moved:
+        await bot.send_message(-555, "hello?")
+    assert moved.value.new_chat_id == -1005550000555
+    assert (await bot.send_message(-1005550000555, "hello")).chat.title == "Neighbours"
 
 
 async def test_the_bot_cannot_write_first_to_someone_who_never_started_it(

@@ -130,6 +130,40 @@ async def test_whoami_tells_anyone_their_id_in_their_language(tipline: Tipline) 
     assert "This is the moderators' group." in here and "CROWDCHECK_REVIEW_CHAT_ID" not in here
 
 
+async def test_when_telegram_gives_a_group_a_new_id_whoever_is_setting_up_is_told(
+    db: Database, emulator: BotApiEmulator
+) -> None:
+    """Telegram turns a basic group into a supergroup by itself (e.g. when someone is made an
+    admin there), and the group's id changes: the id the bot told, or the one configured, stops
+    working."""
+    emu = emulator
+    emu.create_group(-4005, "Moderators", members=[ADMIN, 7400], type="group")
+    emu.user(7400, "Rūta", language_code="lt")
+    runtime = BotRuntime(conftest.test_config(emu, db, review_chat_id=-4005), db=db, long_poll_timeout=1)
+    await runtime.start()
+    try:
+        emu.upgrade_group(-4005, -1003000004005, by=7400)
+        told = shown(await emu.wait_for_bot_message(7400))  # the one who did it, in Lithuanian
+        assert "„Moderators“" in told and "-1003000004005" in told
+        assert "CROWDCHECK_REVIEW_CHAT_ID=-1003000004005" in told
+        admin = shown(await emu.wait_for_bot_message(ADMIN))  # and the admins
+        assert "The moderators' group “Moderators” became a supergroup" in admin
+        assert "CROWDCHECK_REVIEW_CHAT_ID=-1003000004005" in admin
+
+        emu.add_bot_to_group(7500, -4006, "Helpers", type="group")
+        assert "-4006" in shown(await emu.wait_for_bot_message(7500))
+        emu.upgrade_group(-4006, -1003000004006, by=7500)
+        moved = shown(await emu.wait_for_bot_message(7500))
+        assert "The group “Helpers” became a supergroup" in moved
+        assert "CROWDCHECK_REVIEW_CHAT_ID=-1003000004006" in moved
+        await emu.wait_until_idle()
+        assert not [
+            m for chat in (-4005, -4006, -1003000004005, -1003000004006) for m in emu.bot_messages(chat)
+        ]
+    finally:
+        await runtime.stop()
+
+
 # -- crowdcheck doctor: the real command against the emulator -------------------------------------
 
 
@@ -197,6 +231,17 @@ def test_doctor_finds_the_bot_missing_from_the_moderators_group_or_unable_to_pos
     assert status == 1
     [problem] = problems(lines)
     assert "may not post there" in problem and "right to send messages" in problem
+
+
+def test_doctor_gives_the_new_id_of_a_moderators_group_that_became_a_supergroup(
+    api: BotApiEmulator, tmp_path: Path
+) -> None:
+    api.create_group(-4007, "Old moderators", members=[ADMIN], type="group")
+    api.upgrade_group(-4007, -1003000004007, by=ADMIN)
+    status, lines = doctor(api, ready_sqlite(tmp_path), CROWDCHECK_REVIEW_CHAT_ID="-4007")
+    assert status == 1
+    [problem] = problems(lines)
+    assert "became a supergroup" in problem and "CROWDCHECK_REVIEW_CHAT_ID=-1003000004007" in problem
 
 
 def test_doctor_names_a_token_telegram_refuses_and_an_api_it_cannot_reach(

@@ -180,6 +180,8 @@ class _Chat:
     # Only meaningful while restricted: an admin may take away the right to post.
     bot_can_send: bool = True
     members: set[int] = field(default_factory=set)
+    # A basic group upgraded to a supergroup lives on under this id; the old id answers 400.
+    migrated_to: int | None = None
 
     @property
     def bot_is_member(self) -> bool:
@@ -828,6 +830,12 @@ class BotApiEmulator:
 
     @staticmethod
     def _check_in_chat(chat: _Chat) -> None:
+        if chat.migrated_to is not None:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": chat.migrated_to},
+            )
         if chat.data["type"] == "private" or chat.bot_is_member:
             return
         if chat.bot_status == "kicked":
@@ -1942,6 +1950,36 @@ class BotApiEmulator:
             self._chat_cursor[chat_id] = self._seq
         self._notify()
         return update
+
+    def upgrade_group(self, chat_id: int, new_chat_id: int, *, by: int) -> None:
+        """``by`` turns a basic group into a supergroup, as Telegram does when, for instance, a
+        member is made an admin with some rights: the chat gets a new id (-100…), the old id
+        answers 400 with ``migrate_to_chat_id``, and the bot receives the two service messages
+        (``migrate_to_chat_id`` in the old chat, ``migrate_from_chat_id`` in the new one)."""
+        with self._lock:
+            old = self._chats.get(chat_id)
+            if old is None or old.data["type"] != "group":
+                raise ValueError(f"chat {chat_id} is not a basic group")
+            if new_chat_id in self._chats:
+                raise ValueError(f"chat {new_chat_id} already exists")
+            if by not in self._users:
+                self.user(by)
+            data = {**old.data, "id": new_chat_id, "type": "supergroup"}
+            new = _Chat(
+                data, bot_status=old.bot_status, bot_can_send=old.bot_can_send, members=set(old.members)
+            )
+            self._chats[new_chat_id] = new
+            user = self._users[by]
+            for chat, content in (
+                (old, {"migrate_to_chat_id": new_chat_id}),
+                (new, {"migrate_from_chat_id": chat_id}),
+            ):
+                message = self._new_message(chat, user, content)
+                chat.messages[message["message_id"]] = _Stored(message, from_bot=False)
+                self._enqueue_locked({"message": json.loads(json.dumps(message))})
+            old.migrated_to = new_chat_id
+            self._chat_cursor[new_chat_id] = self._seq
+        self._notify()
 
     def block(self, user_id: int, *, emit_update: bool = True) -> None:
         """The user blocks the bot: sends fail with 403 (and the bot gets my_chat_member)."""
