@@ -14,6 +14,7 @@ from bot.services import Services
 from factdb import citizens, clarifications
 from factdb.models import Citizen, Claim, Request
 from factdb.outbox import Job
+from factdb.public import public_wording
 from handlers.citizen.submit import answer_buttons
 from handlers.common import markup
 
@@ -42,7 +43,10 @@ def render_job(svc: Services, session: Session, job: Job) -> tuple[str, InlineKe
     if citizen is None or claim is None:
         return None  # the person used /forget, or the claim is gone
     t = svc.t(citizen.lang)
-    asked = t._("You asked us about: {excerpt}").format(excerpt=texts.isolate(texts.excerpt(claim.text, 120)))
+    # the reviewers' public wording when there is one, as everywhere outside the reviewers' room
+    asked = t._("You asked us about: {excerpt}").format(
+        excerpt=texts.isolate(texts.excerpt(public_wording(claim), 120))
+    )
     link = f"{svc.config.public_url}/claims/{claim.id}" if svc.config.public_url else None
 
     if job.kind == "retraction":

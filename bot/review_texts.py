@@ -47,6 +47,13 @@ def held_since(t: Translator, claim: Claim, now: datetime | None = None) -> str:
     return t.ago(claim.assigned_at, now) if now is not None else t.short_datetime(claim.assigned_at)
 
 
+def public_wording_line(t: Translator, claim: Claim) -> list[str]:
+    """The reviewers' public wording under the citizens' words, when there is one."""
+    if not claim.public_text or claim.public_text == claim.text:
+        return []
+    return ["🌐 " + t._("Public wording: {text}").format(text=masked(claim.public_text))]
+
+
 def status_line(t: Translator, session: Session, claim: Claim, now: datetime | None = None) -> str:
     status = claim.status
     if status == ClaimStatus.IN_REVIEW and claim.assignee_id:
@@ -89,6 +96,7 @@ def card(
     lines = [
         f"<b>#{claim.id}</b> · {status_line(t, session, claim, now)}",
         masked(claim.text),
+        *public_wording_line(t, claim),
         t.ngettext(
             "{lang} · {n} request · first seen {when}",
             "{lang} · {n} requests · first seen {when}",
@@ -154,9 +162,16 @@ def draft_prompt(t: Translator, session: Session, draft: Draft, locales: tuple[s
         rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)] + [[cancel]]
         return head + "\n\n" + t._("What's the verdict?"), rows
     if draft.step == "summary":
-        return head + "\n\n" + t._(
-            "Now write the summary citizens will read: one or two sentences, up to 600 characters."
-        ), [[cancel]]
+        ask = (
+            head
+            + "\n\n"
+            + t._("Now write the summary citizens will read: one or two sentences, up to 600 characters.")
+        )
+        if draft.summary:
+            # <code>: one tap copies it in Telegram, so an edit changes words instead of retyping
+            ask += "\n\n" + t._("The current summary (tap to copy, then change it):") + "\n"
+            ask += f"<code>{texts.escape(draft.summary, quote=False)}</code>"
+        return ask, [[cancel]]
     if draft.step == "sources":
         return t._(
             "Now the sources: send one or more links (http…). Send - if there are none (allowed only for unproven, satire, missing context or not a claim)."
@@ -166,6 +181,23 @@ def draft_prompt(t: Translator, session: Session, draft: Draft, locales: tuple[s
         rows = [[(language_name(tag), cb.make("dl", draft.id, tag.replace("-", "_")))] for tag in tags if tag]
         return t._("Which language is this clarification written in?"), [*rows, [cancel]]
     return t._("Nothing to do here."), []
+
+
+def reword_prompt(t: Translator, claim: Claim) -> str:
+    """/reword ID: the citizens' words (reviewers only) and what the public reads now."""
+    current = claim.public_text or mask_personal(claim.text)
+    return "\n".join(
+        [
+            f"<b>#{claim.id}</b> " + t._("Citizens sent (reviewers only):") + " " + masked(claim.text, 400),
+            "",
+            t._("The public reads (tap to copy):"),
+            f"<code>{texts.escape(current, quote=False)}</code>",
+            "",
+            t._(
+                "Send the wording the public should read: one neutral sentence stating the claim, without private people's names or numbers. Send - to go back to the citizens' words, or /cancel."
+            ),
+        ]
+    )
 
 
 def preview_rows(t: Translator, draft: Draft) -> Rows:

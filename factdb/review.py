@@ -30,9 +30,22 @@ from factdb.models import (
 )
 
 SUMMARY_MAX = 600
+# a claim's public wording is one or two sentences stating it, not a copy of a long forward
+PUBLIC_TEXT_MAX = 500
+# what a reviewer sends to drop a public wording (the public reads the citizens' words, masked)
+ORIGINAL_WORDING = ("-", "original")
 SOURCES_MAX = 5
 _URL_RE = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
-ACTIVE_STEPS = ("verdict", "summary", "sources", "lang", "preview", "awaiting_approval", "retract_reason")
+ACTIVE_STEPS = (
+    "verdict",
+    "summary",
+    "sources",
+    "lang",
+    "preview",
+    "awaiting_approval",
+    "retract_reason",
+    "wording",
+)
 
 
 class ReviewError(Exception):
@@ -420,6 +433,42 @@ def mark_spam(session: Session, claim_id: int, reviewer_id: int) -> None:
     _touch(session, claim)
     session.execute(update(Subscription).where(col(Subscription.claim_id) == claim_id).values(active=False))
     audit.record(session, reviewer_id, "spam", claim_id, old, "spam")
+
+
+def reword(session: Session, claim_id: int, reviewer_id: int, text: str) -> str | None:
+    """Set what the public reads as the claim (pages, ClaimReview claimReviewed, citizens'
+    notices: factdb.public.public_wording) without touching its clarification; `claim.text`,
+    what citizens sent, stays for reviewers. "-" drops the wording. Returns the new wording."""
+    claim = _claim(session, claim_id)
+    _refuse_closed(claim)
+    text = text.strip()
+    if not text:
+        raise ReviewError("wording_empty")
+    if len(text) > PUBLIC_TEXT_MAX:
+        raise ReviewError("wording_too_long", length=len(text), limit=PUBLIC_TEXT_MAX)
+    wording = None if text.lower() in ORIGINAL_WORDING or text == claim.text else text
+    old = claim.public_text
+    if wording != old:
+        claim.public_text = wording
+        _touch(session, claim)
+        audit.record(session, reviewer_id, "reword", claim_id, old or "(original)", wording or "(original)")
+    return wording
+
+
+def start_reword(session: Session, claim_id: int, reviewer_id: int) -> Draft:
+    """/reword ID without the words: the next text the reviewer sends is the public wording."""
+    claim = _claim(session, claim_id)
+    _refuse_closed(claim)
+    return _replace_draft(
+        session, reviewer_id, Draft(claim_id=claim_id, reviewer_id=reviewer_id, kind="reword", step="wording")
+    )
+
+
+def set_wording(session: Session, draft: Draft, text: str) -> str | None:
+    wording = reword(session, draft.claim_id, draft.reviewer_id, text)
+    draft.step, draft.updated_at = "done", utcnow()
+    session.add(draft)
+    return wording
 
 
 def set_public_hidden(session: Session, claim_id: int, reviewer_id: int, hidden: bool) -> bool:

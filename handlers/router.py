@@ -79,7 +79,14 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if user is not None and message is not None and message.text and is_reviewer(svc, user.id):
         with svc.db.session() as session:
             draft = rv.active_draft(session, user.id)
-        if draft is not None and draft.step in ("summary", "sources", "verdict", "lang", "preview"):
+        if draft is not None and draft.step in (
+            "summary",
+            "sources",
+            "verdict",
+            "lang",
+            "preview",
+            "wording",
+        ):
             await draft_steps.on_text(update, context, draft)
             return
     await submit.on_message(update, context)
@@ -136,6 +143,7 @@ def register(app: Application, review_chat_id: int | None) -> None:
         "retract": moderation.retract_command,
         "edit": moderation.edit_command,
         "translate": moderation.translate_command,
+        "reword": moderation.reword_command,
         "block": citizens.block_command,
         "unblock": citizens.unblock_command,
         "held": citizens.held_command,

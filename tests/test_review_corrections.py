@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlmodel import select
 
 from bot.config import Config
@@ -209,3 +211,94 @@ def _open_claim(session, text: str) -> int:
     session.add(claim)
     session.flush()
     return claim.id  # type: ignore[return-value]
+
+
+REWORDED = "Lemon water cures cancer, and doctors hide it."
+
+
+def _code(message) -> list[str]:
+    """What a <code> span shows (one tap copies it in Telegram)."""
+    units = message.text.encode("utf-16-le")
+    return [
+        units[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le")
+        for e in message.entities
+        if e["type"] == "code"
+    ]
+
+
+async def test_a_reviewer_rewords_a_claim_and_citizens_and_the_public_read_the_new_wording(
+    tipline: Tipline,
+) -> None:
+    from tests.test_public_trust import public_site
+
+    emu = tipline.emu
+    claim_id, card = await _new_claim_with_three_requesters(tipline)
+    emu.send_text(ANA, f"/reword {claim_id}")
+    prompt = await emu.wait_for_bot_message(ANA, lambda m: "public should read" in m.text)
+    assert "Citizens sent" in shown(prompt) and "doctors don't want you to know" in shown(prompt)
+    assert _code(prompt) == [RUMOUR]  # what the public reads now, ready to copy and change
+    emu.send_text(ANA, REWORDED)
+    done = await emu.wait_for_bot_message(ANA, lambda m: "Reworded" in m.text)
+    assert REWORDED in shown(done)
+    # Reviewers see both: what citizens sent and what the public reads.
+    both = await emu.wait_for_bot_message(REVIEW_CHAT, lambda m: "Public wording" in m.text, timeout=8)
+    assert both.message_id == card.message_id
+    assert "doctors don't want you to know" in shown(both) and REWORDED in shown(both)
+
+    await _write_and_publish(tipline, ANA, card)
+    for citizen in CITIZENS:
+        notice = await emu.wait_for_bot_message(citizen, lambda m: "There's an answer" in m.text, timeout=8)
+        assert f"You asked us about: {REWORDED}" in shown(notice)
+        assert "don't want you to know" not in shown(notice)
+    async with public_site(tipline) as get:
+        _, page = await get(f"/claims/{claim_id}")
+    assert "Lemon water cures cancer, and doctors hide it." in page and "want you to know" not in page
+    claim = tipline.claim(claim_id)
+    assert claim.public_text == REWORDED and claim.text == RUMOUR  # the original is kept
+    with tipline.db.session() as s:
+        actions = [a.action for a in s.exec(select(AuditLog).where(AuditLog.claim_id == claim_id))]
+    assert "reword" in actions
+
+
+async def test_rewording_a_published_claim_in_one_line_changes_no_clarification_and_tells_nobody(
+    tipline: Tipline,
+) -> None:
+    from tests.test_public_trust import public_site
+
+    claim_id = await _published(tipline)
+    reply = await tipline.ask(555, f"/reword {claim_id} {REWORDED}")
+    assert "Only reviewers" in shown(reply)
+    assert tipline.claim(claim_id).public_text is None
+
+    reply = await tipline.ask(ANA, f"/reword {claim_id} {REWORDED}")
+    assert "Reworded" in shown(reply)
+    async with public_site(tipline) as get:
+        _, page = await get(f"/claims/{claim_id}")
+        _, feed = await get("/feed/claimreview.json")
+        (element,) = json.loads(feed)["dataFeedElement"]
+        assert element["claimReviewed"] == REWORDED and REWORDED in page
+        with tipline.db.session() as s:
+            versions = s.exec(select(Clarification).where(Clarification.claim_id == claim_id)).all()
+        assert [(v.version, v.is_current) for v in versions] == [(1, True)]
+        # "-" gives the public the citizens' words back.
+        reply = await tipline.ask(ANA, f"/reword {claim_id} -")
+        assert "citizens' words again" in shown(reply)
+        _, page = await get(f"/claims/{claim_id}")
+        assert "doctors don&#39;t want you to know" in page or "doctors don't want you to know" in page
+    await tipline.emu.wait_until_idle()
+    assert all(_count(tipline, c, "Update") == 0 for c in CITIZENS)
+    too_long = shown(await tipline.ask(ANA, f"/reword {claim_id} {'x' * 501}"))
+    assert "501 characters" in too_long
+
+
+async def test_editing_a_clarification_starts_from_its_current_summary(tipline: Tipline) -> None:
+    claim_id = await _published(tipline)
+    emu = tipline.emu
+    emu.send_text(ANA, f"/edit {claim_id}")
+    ask_verdict = await emu.wait_for_bot_message(ANA, lambda m: "verdict" in m.text)
+    await tipline.press(ANA, ask_verdict, "⚠️ Misleading")
+    ask_summary = await emu.wait_for_bot_message(ANA, lambda m: "summary" in m.text)
+    # Exactly as published, markup characters and all, ready to copy: not retyped from memory.
+    assert _code(ask_summary) == [
+        "No study shows that <lemon water> cures cancer & doctors recommend proven treatment."
+    ]

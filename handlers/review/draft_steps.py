@@ -14,6 +14,7 @@ from bot.services import Services
 from factdb import clarifications
 from factdb import review as rv
 from factdb.models import Draft
+from factdb.privacy import mask_personal
 from handlers.common import reply, send, services
 from handlers.review.guard import explain, require_reviewer
 
@@ -89,6 +90,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Dra
         await _step(update, context, draft.id, lambda s, d: rv.set_summary(s, d, text))
     elif draft.step == "sources":
         await _step(update, context, draft.id, lambda s, d: rv.set_sources(s, d, text))
+    elif draft.step == "wording":
+        await on_wording(update, context, draft, text)
     else:
         svc = services(context)
         t = await require_reviewer(update, context)
@@ -129,3 +132,24 @@ async def on_cancel(
 
 async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await on_cancel(update, context, None)
+
+
+def reworded(t: Translator, wording: str | None) -> str:
+    if wording is None:
+        return t._("The public reads the citizens' words again (masked).")
+    return t._("Reworded. The public now reads: {text}").format(text=texts.isolate(mask_personal(wording)))
+
+
+async def on_wording(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, text: str) -> None:
+    """The reviewer's next message after /reword ID."""
+    t = await require_reviewer(update, context)
+    if t is None:
+        return
+    svc = services(context)
+    try:
+        wording = svc.db.transaction(lambda s: rv.set_wording(s, s.get(Draft, draft.id), text))
+    except rv.ReviewError as err:
+        await reply(update, context, explain(t, err))
+        return
+    svc.wake_outbox()
+    await reply(update, context, reworded(t, wording))

@@ -70,6 +70,10 @@ def explain(t: Translator, err: ReviewError) -> str:
         "reason_needed": t._("Please give the reason citizens will read: /retract ID reason"),
         "merge_self": t._("A claim can't be merged into itself."),
         "merge_target_closed": t._("Claim #{claim_id} is closed; choose another target."),
+        "wording_empty": t._(
+            "That's empty. Send the wording the public should read, or - for the citizens' words."
+        ),
+        "wording_too_long": t._("That's {length} characters; please keep the public wording under {limit}."),
         "no_draft": t._("You have no draft in progress. Press Take on a claim to start one."),
     }
     if "since" in p:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqlmodel import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
@@ -13,8 +14,8 @@ from bot.i18n import Translator
 from factdb import review as rv
 from factdb.models import Claim
 from factdb.privacy import mask_personal
-from handlers.common import reply, services
-from handlers.review.draft_steps import _show
+from handlers.common import reply, send, services
+from handlers.review.draft_steps import _show, reworded
 from handlers.review.guard import explain, require_reviewer
 
 
@@ -189,3 +190,35 @@ async def edit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def translate_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _start_draft(update, context, rv.start_translate)
+
+
+async def reword_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reword ID new wording, or /reword ID and then the wording as the next message."""
+    t = await require_reviewer(update, context)
+    if t is None:
+        return
+    ids = _ids(context, 1)
+    if ids is None:
+        await reply(update, context, t._("Usage: /reword ID, or /reword ID new wording"))
+        return
+    wording = " ".join((context.args or [])[1:])
+    svc = services(context)
+    user = update.effective_user
+    assert user is not None
+    if wording:
+        await _act(update, context, lambda s, uid: rv.reword(s, ids[0], uid, wording), reworded)
+        return
+
+    def start(session: Session) -> str:
+        draft = rv.start_reword(session, ids[0], user.id)
+        claim = session.get(Claim, draft.claim_id)
+        assert claim is not None
+        return review_texts.reword_prompt(t, claim)
+
+    try:
+        prompt = svc.db.transaction(start)
+    except rv.ReviewError as err:
+        await reply(update, context, explain(t, err))
+        return
+    # The original may hold what a citizen pasted: it goes to the reviewer's private chat only.
+    await send(context, user.id, prompt)
