@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -31,11 +32,43 @@ class Context:
         return db
 
 
+class _RedactDatabaseDetails(logging.Filter):
+    """PostgreSQL's error DETAIL quotes the values of the row at fault ("Key (telegram_user_id)=
+    (…) already exists", "Failing row contains (…)"); SQLAlchemy's hide_parameters cannot hide
+    what the server wrote. Rewrites the message and the formatted traceback before any handler
+    writes them."""
+
+    _KEY = re.compile(
+        r"(Key \([^)\n]*\)=\().*?(\) (?:already exists|is not present|is still referenced|conflicts))"
+    )
+    _ROW = re.compile(r"(Failing row contains )\(.*")
+
+    def _clean(self, text: str) -> str:
+        return self._ROW.sub(r"\1(…)", self._KEY.sub(r"\1…\2", text))
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = self._clean(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._clean(record.exc_text)
+        return True
+
+
+_REDACT = _RedactDatabaseDetails()
+
+
 def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    for handler in logging.getLogger().handlers:
+        if _REDACT not in handler.filters:
+            handler.addFilter(_REDACT)
     # httpx logs every request URL at INFO, and the URL contains the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)

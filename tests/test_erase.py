@@ -4,9 +4,11 @@ write-ahead log or free pages — and in no row on PostgreSQL."""
 
 from __future__ import annotations
 
+import logging
 import struct
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -182,3 +184,21 @@ async def test_database_errors_do_not_echo_the_values(db: Database) -> None:
         raise AssertionError("a second citizen with the same user id was stored")
     assert "13579246" not in message, message
     assert "hidden" in message
+
+
+async def test_database_error_details_never_reach_a_log(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PostgreSQL's DETAIL names the duplicate key itself ("Key (telegram_user_id)=(…)"): the
+    logging set-up of every command takes it out of messages and tracebacks."""
+    cli._setup_logging(False)
+    db.transaction(lambda s: s.add(Citizen(telegram_user_id=QUILL, chat_id=QUILL)))
+    with caplog.at_level(logging.INFO):
+        try:
+            db.transaction(lambda s: s.add(Citizen(telegram_user_id=QUILL, chat_id=QUILL)))
+        except Exception as exc:
+            logging.getLogger("crowdcheck.test").warning("could not store: %s", exc)
+            logging.getLogger("crowdcheck.test").error("update failed", exc_info=True)
+    assert len(caplog.records) >= 2
+    for record in caplog.records:
+        assert str(QUILL) not in f"{record.getMessage()} {record.exc_text or ''}", record.getMessage()
