@@ -40,6 +40,10 @@ class Config:
     # the organisation's own site, ClaimReview's author url (else the public pages' address)
     org_url: str | None = None
     webhook_secret: str | None = None
+    # The bot's @username, for the public pages' "Ask the bot" link (t.me/<name>). A bot that
+    # runs in this process knows it from getMe; `serve --pages-only` beside a polling bot
+    # needs it set.
+    bot_username: str | None = None
     # Telegram's published limits for bulk messages; configurable because a bot with paid
     # broadcasts may send more, and tests want them higher.
     outbox_rate_per_second: float = 30.0
@@ -184,6 +188,21 @@ def _web_address(env: Mapping[str, str], name: str) -> str | None:
     return value
 
 
+_BOT_USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,30}[Bb][Oo][Tt]$")
+
+
+def _bot_username(env: Mapping[str, str]) -> str | None:
+    raw = env.get("CROWDCHECK_BOT_USERNAME", "").strip().removeprefix("@")
+    if not raw:
+        return None
+    if not _BOT_USERNAME_RE.match(raw):
+        raise ConfigError(
+            f"CROWDCHECK_BOT_USERNAME={raw!r} is not a bot's username "
+            "(5 to 32 letters, digits or _, ending in bot, as @BotFather gave it)."
+        )
+    return raw
+
+
 def load(env: Mapping[str, str] | None = None) -> Config:
     env = os.environ if env is None else env
     base_url = env.get("TELEGRAM_API_BASE_URL", "").strip() or DEFAULT_API_BASE_URL
@@ -204,6 +223,7 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         org_name=env.get("CROWDCHECK_ORG_NAME", "").strip() or Config.org_name,
         org_url=_web_address(env, "CROWDCHECK_ORG_URL"),
         webhook_secret=env.get("CROWDCHECK_WEBHOOK_SECRET", "").strip() or None,
+        bot_username=_bot_username(env),
         outbox_rate_per_second=_float(env, "CROWDCHECK_OUTBOX_RATE", Config.outbox_rate_per_second),
         outbox_per_chat_interval=_float(
             env, "CROWDCHECK_OUTBOX_PER_CHAT_INTERVAL", Config.outbox_per_chat_interval

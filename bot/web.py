@@ -74,6 +74,7 @@ TELEGRAM: web.AppKey[Any] = web.AppKey("telegram", object)
 WEBHOOK: web.AppKey[tuple[str, str] | None] = web.AppKey("webhook", object)  # (path, secret)
 STATS_CACHE: web.AppKey[dict[str, Any]] = web.AppKey("stats_cache", dict)
 STATS_TTL: web.AppKey[float] = web.AppKey("stats_ttl", float)
+BOT_LINK: web.AppKey[BotLink] = web.AppKey("bot_link", object)  # type: ignore[arg-type]
 FEED: web.AppKey[web_feed.FeedCache] = web.AppKey("feed", web_feed.FeedCache)
 FEED_WRITE_SECONDS: web.AppKey[float] = web.AppKey("feed_write_seconds", float)
 METRICS_PORT: web.AppKey[bool] = web.AppKey("metrics_port", bool)  # make_metrics_app's own port
@@ -90,6 +91,13 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "strict-origin-when-cross-origin",
     "X-Frame-Options": "DENY",
 }
+
+
+@dataclass
+class BotLink:
+    """The bot's @username once known (getMe at start), for the pages' "Ask the bot" link."""
+
+    username: str | None = None
 
 
 # -- webhook secret --------------------------------------------------------------------------
@@ -207,7 +215,13 @@ def render(request: web.Request, template: str, status: int = 200, **context: An
     `lang` attribute and Content-Language all follow `page_language`."""
     svc, lang = request.app[SVC], page_language(request)
     words = helpers(lang, _canonical_url(request), svc.config.locales)
-    html = request.app[JINJA].get_template(template).render(org_name=svc.config.org_name, **words, **context)
+    username = request.app[BOT_LINK].username or svc.config.bot_username
+    bot_url = f"https://t.me/{username}" if username else None
+    html = (
+        request.app[JINJA]
+        .get_template(template)
+        .render(org_name=svc.config.org_name, bot_url=bot_url, **words, **context)
+    )
     response = web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
     response.headers["Content-Language"] = lang.tag
     # Without ?lang= the same URL answers in several languages: shared caches must key on it.
@@ -675,6 +689,7 @@ def make_web_app(
     app[JINJA] = make_jinja()
     app[STATS_CACHE] = {}
     app[STATS_TTL] = stats_cache_seconds
+    app[BOT_LINK] = BotLink()
     app[FEED] = web_feed.FeedCache(svc, check_seconds=feed_check_seconds)
     app[FEED_WRITE_SECONDS] = feed_write_seconds
     _add_health(app, svc)
@@ -794,6 +809,8 @@ class WebServer:
             await self.runtime.start(polling=False)
             assert self.svc.metrics is not None
             self.svc.metrics.install(self.runtime.app)
+            # initialize() asked Telegram getMe: the pages can now link to the bot.
+            self.app[BOT_LINK].username = self.runtime.app.bot.username
         else:
             self.svc.db.ensure_schema()
         self._runner = web.AppRunner(self.app, handle_signals=False)

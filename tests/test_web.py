@@ -475,6 +475,32 @@ async def test_translated_pages_still_escape_what_people_typed(site: Site) -> No
     assert "0 resultados para “&#34;&gt;&lt;script&gt;" in html
 
 
+async def test_a_reader_can_go_and_ask_the_bot(db: Database) -> None:
+    from bot.config import ConfigError, load
+
+    assert load({"CROWDCHECK_BOT_USERNAME": "@ExampleCheckBot"}).bot_username == "ExampleCheckBot"
+    for wrong in ("t.me/ExampleCheckBot", "Example Check Bot", "ExampleCheck"):
+        with pytest.raises(ConfigError):
+            load({"CROWDCHECK_BOT_USERNAME": wrong})
+    config = Config(database_url=db.url, public_url=PUBLIC, org_name=ORG, bot_username="ExampleCheckBot")
+    runner, base = await start_site(Services(config, db))
+    try:
+        async with aiohttp.ClientSession() as http:
+            site = Site(base, http, Services(config, db))
+            _, html, _ = await site.get("/claims")
+            assert '<a class="ask" href="https://t.me/ExampleCheckBot" rel="noopener">Ask the bot</a>' in html
+            _, spanish, _ = await site.get("/stats?lang=es")
+            assert f">{Translator('es')._('Ask the bot')}</a>" in spanish
+            assert "Ask the bot" not in spanish
+    finally:
+        await runner.cleanup()
+
+
+async def test_no_bot_link_when_the_bot_is_unknown(site: Site) -> None:
+    _, html, _ = await site.get("/claims")
+    assert "t.me/" not in html
+
+
 # -- headless Chromium -----------------------------------------------------------------------
 def _chromium_or_skip() -> str:
     if not Path(CHROMIUM).exists():

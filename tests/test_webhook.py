@@ -243,3 +243,13 @@ async def test_a_hostile_body_with_the_right_secret_gets_400_never_500(
     # Telegram's next real update still goes through: nothing was left half stored.
     hooked.emu.send_text(779, CLAIM, first_name="Ada")
     assert "Thanks, Ada" in shown(await hooked.emu.wait_for_bot_message(779, timeout=10))
+
+
+async def test_the_pages_link_to_the_bot_that_answers_here(hooked: Hooked) -> None:
+    """The bot's username comes from getMe at start: a reader can go and ask it."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"http://127.0.0.1:{hooked.server.port}/claims") as r,
+    ):
+        html = await r.text()
+    assert '<a class="ask" href="https://t.me/crowdcheck_test_bot" rel="noopener">Ask the bot</a>' in html
