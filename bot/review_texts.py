@@ -12,7 +12,7 @@ from bot import texts
 from bot.i18n import Translator, language_name
 from factdb import clarifications, reviewers
 from factdb.claim_index import ClaimIndex
-from factdb.models import OPEN_STATUSES, Claim, ClaimStatus, Clarification, Draft
+from factdb.models import OPEN_STATUSES, Claim, ClaimStatus, Clarification, Draft, utcnow
 from factdb.privacy import mask_personal
 
 Rows = list[list[tuple[str, str]]]
@@ -135,6 +135,15 @@ def card(
     return "\n".join(lines), rows
 
 
+def holders(session: Session, claims: list[Claim]) -> dict[int, str]:
+    """Who is writing each of these claims (claim id → display name), for `queue_lines`."""
+    return {
+        c.id: reviewers.display_name(session, c.assignee_id)  # type: ignore[misc]
+        for c in claims
+        if c.status == ClaimStatus.IN_REVIEW and c.assignee_id is not None
+    }
+
+
 def similar_claims(
     session: Session, claim: Claim, index: ClaimIndex | None, limit: int = 3
 ) -> list[tuple[Claim, float]]:
@@ -173,9 +182,14 @@ def draft_prompt(t: Translator, session: Session, draft: Draft, locales: tuple[s
             ask += f"<code>{texts.escape(draft.summary, quote=False)}</code>"
         return ask, [[cancel]]
     if draft.step == "sources":
-        return t._(
+        ask = t._(
             "Now the sources: send one or more links (http…). Send - if there are none (allowed only for unproven, satire, missing context or not a claim)."
-        ), [[cancel]]
+        )
+        current = json.loads(draft.sources or "[]")
+        if current:  # an edit, or Edit on a preview: start from the links it has
+            ask += "\n\n" + t._("The current sources (tap to copy, then change them):") + "\n"
+            ask += f"<code>{texts.escape(' '.join(current), quote=False)}</code>"
+        return ask, [[cancel]]
     if draft.step == "lang":
         tags = list(dict.fromkeys([*([claim.lang] if claim and claim.lang else []), *locales]))
         rows = [[(language_name(tag), cb.make("dl", draft.id, tag.replace("-", "_")))] for tag in tags if tag]
@@ -248,10 +262,17 @@ def digest(t: Translator, claims: list[Claim]) -> tuple[str, Rows]:
 
 
 def queue_lines(
-    t: Translator, items: list, page_no: int, pages: int, retracted: tuple[list, int] | None = None
+    t: Translator,
+    items: list,
+    page_no: int,
+    pages: int,
+    retracted: tuple[list, int] | None = None,
+    holders: dict[int, str] | None = None,
 ) -> tuple[str, Rows]:
     """A page of the open queue; `retracted` (claims whose answer was withdrawn, and how many in
-    all) comes after the open ones, on the last page."""
+    all) comes after the open ones, on the last page; `holders` names who is writing a claim
+    (claim id → display name), so a reviewer picks a free one instead of being refused."""
+    holders = holders or {}
     withdrawn, withdrawn_total = retracted or ([], 0)
     if not items and not withdrawn:
         return t._("The queue is empty. 🎉"), []
@@ -270,6 +291,13 @@ def queue_lines(
             + t.ngettext("{n} request", "{n} requests", c.request_count).format(n=t.number(c.request_count))
             + f" · {masked(c.text, 90)}"
         )
+        if c.id in holders:
+            lines.append(
+                "   🔎 "
+                + t._("Taken by {name} · {since}").format(
+                    name=texts.isolate(holders[c.id]), since=held_since(t, c, utcnow())
+                )
+            )
         rows.append([(t._("Take #{id}").format(id=c.id), cb.make("tk", c.id))])
     if withdrawn:
         lines += ["", "↩️ " + t._("Withdrawn, waiting for a new review:")]

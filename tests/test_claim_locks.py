@@ -217,3 +217,17 @@ def test_the_lease_is_a_setting() -> None:
     assert load({"CROWDCHECK_CLAIM_LEASE_MINUTES": "5"}).claim_lease == timedelta(minutes=5)
     with pytest.raises(ConfigError, match="CROWDCHECK_CLAIM_LEASE_MINUTES"):
         load({"CROWDCHECK_CLAIM_LEASE_MINUTES": "soon"})
+
+
+async def test_the_queue_shows_who_holds_each_claim(tipline: Tipline) -> None:
+    _reviewers(tipline)
+    held, free = _open_claim(tipline, GARLIC), _open_claim(tipline, FLOOD)
+    assert "verdict" in await _take(tipline, BEN, held)
+    _idle_for(tipline, held, 10)
+    queue = shown(await tipline.ask(ANA, "/queue"))
+    held_part = queue[queue.index(f"#{held} ") : queue.index(f"#{free} ")]
+    free_part = queue[queue.index(f"#{free} ") :]
+    if queue.index(f"#{free} ") < queue.index(f"#{held} "):
+        held_part, free_part = queue[queue.index(f"#{held} ") :], queue[: queue.index(f"#{held} ")]
+    assert "Taken by Ben Reviewer · 10 minutes ago" in held_part
+    assert "Taken by" not in free_part

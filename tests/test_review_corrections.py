@@ -291,7 +291,7 @@ async def test_rewording_a_published_claim_in_one_line_changes_no_clarification_
     assert "501 characters" in too_long
 
 
-async def test_editing_a_clarification_starts_from_its_current_summary(tipline: Tipline) -> None:
+async def test_editing_a_clarification_starts_from_its_current_summary_and_sources(tipline: Tipline) -> None:
     claim_id = await _published(tipline)
     emu = tipline.emu
     emu.send_text(ANA, f"/edit {claim_id}")
@@ -301,4 +301,9 @@ async def test_editing_a_clarification_starts_from_its_current_summary(tipline: 
     # Exactly as published, markup characters and all, ready to copy: not retyped from memory.
     assert _code(ask_summary) == [
         "No study shows that <lemon water> cures cancer & doctors recommend proven treatment."
+    ]
+    emu.send_text(ANA, "Lemon water is fine to drink, but it does not cure cancer.")
+    ask_sources = await emu.wait_for_bot_message(ANA, lambda m: "sources" in m.text)
+    assert _code(ask_sources) == [
+        "https://www.who.int/news-room/fact-sheets/detail/cancer https://example.org/study"
     ]

@@ -22,7 +22,8 @@ async def queue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     with svc.db.session() as session:
         items, pages = claim_queue.page(session, 0, half_life_hours=svc.config.virality_half_life_hours)
         withdrawn = claim_queue.retracted(session) if pages == 1 else None
-    text, rows = review_texts.queue_lines(t, items, 0, pages, withdrawn)
+        held = review_texts.holders(session, [item.claim for item in items])
+    text, rows = review_texts.queue_lines(t, items, 0, pages, withdrawn, held)
     await reply(update, context, text, rows)
 
 
@@ -39,7 +40,8 @@ async def on_page(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb
         )
         page_no = min(action.int(0), pages - 1)
         withdrawn = claim_queue.retracted(session) if page_no == pages - 1 else None
-    text, rows = review_texts.queue_lines(t, items, page_no, pages, withdrawn)
+        held = review_texts.holders(session, [item.claim for item in items])
+    text, rows = review_texts.queue_lines(t, items, page_no, pages, withdrawn, held)
     await query.answer()
     await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup(rows))
 
