@@ -242,6 +242,12 @@ class DeliveryLoop:
         self._count("sent")
 
     async def _send(self, job: ob.Job, text: str, markup: object) -> Message | bool:
+        if job.kind == "card_delete":
+            message_id = int(job.payload["message_id"])
+            try:
+                return await self.bot.delete_message(job.chat_id, message_id)
+            except BadRequest:  # a bot may delete its group messages for 48 hours only
+                return await self.bot.edit_message_text(text, chat_id=job.chat_id, message_id=message_id)
         if job.kind == "card_edit":
             with self.svc.db.session() as session:
                 claim = session.get(Claim, job.claim_id)

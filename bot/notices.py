@@ -37,6 +37,8 @@ def render_job(svc: Services, session: Session, job: Job) -> tuple[str, InlineKe
         return text, markup(rows)
     if job.kind == "text":
         return str(job.payload.get("text", "")), None
+    if job.kind == "card_delete":  # the claim is gone (/forget): its card goes, or says so
+        return svc.t(None)._("(Erased: the person who sent this asked us to delete their data.)"), None
 
     citizen = session.get(Citizen, job.citizen_id) if job.citizen_id else None
     claim = session.get(Claim, job.claim_id) if job.claim_id else None

@@ -4,6 +4,7 @@ write-ahead log or free pages — and in no row on PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import struct
 from pathlib import Path
@@ -28,6 +29,13 @@ RUMOUR = f"{SECRET}: the river in the northern district is poisoned by the new c
 # Another person's version of the same rumour: it matches, without the first person's words.
 ALSO = "The river in the northern district is poisoned by the new chemical factory"
 BOB = 555000111
+
+
+async def until(predicate, what: str, timeout: float = 8.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
 
 
 def traces(user_id: int, *words: str) -> dict[str, bytes]:
@@ -90,6 +98,10 @@ async def test_forget_leaves_no_byte_of_the_citizen_in_any_file(tipline: Tipline
         assert s.exec(select(Claim)).all() == []  # only they asked and no reviewer touched it
         assert s.exec(select(Request)).all() == []
     assert tipline.runtime.svc.index.matcher.match(ALSO).decision == "new"  # unmatchable now
+    await until(
+        lambda: not any("chemical factory" in m.text for m in emu.bot_messages(REVIEW_CHAT)),
+        "the moderators' card quoting the text to be deleted",
+    )
     assert_in_no_row(tipline.db, QUILL, SECRET, NAME)
     if not tipline.db.is_postgres:
         assert_in_no_file(tipline.db, QUILL, SECRET, NAME)
@@ -131,8 +143,19 @@ async def test_an_admin_erases_a_citizen_after_confirming(tipline: Tipline) -> N
     assert "confirm" in shown(ask)
     with tipline.db.session() as s:
         assert s.exec(select(Citizen)).first() is not None  # nothing happens before the confirmation
+    card = await emu.wait_for_bot_message(REVIEW_CHAT, lambda m: "chemical factory" in m.text)
+    await until(lambda: tipline.claim(1).card_message_id is not None, "the card to be recorded")
+    # a card older than 48 hours can no longer be deleted by the bot: it is overwritten instead
+    emu.fail_next("deleteMessage", error_code=400, description="Bad Request: message can't be deleted")
     emu.send_text(ADMIN, f"/erase {QUILL} confirm")
     done = await emu.wait_for_bot_message(ADMIN, lambda m: "rased" in m.text)
+    await until(
+        lambda: (
+            "asked us to delete"
+            in next(m.text for m in emu.bot_messages(REVIEW_CHAT) if m.message_id == card.message_id)
+        ),
+        "the card to say it was erased",
+    )
     assert "1" in shown(done)
     with tipline.db.session() as s:
         assert s.exec(select(Citizen)).all() == [] and s.exec(select(Claim)).all() == []
