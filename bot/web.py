@@ -33,11 +33,11 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
-from sqlalchemy import func, text
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 from yarl import URL
 
-from bot import web_feed
+from bot import web_feed, web_search
 from bot.config import Config, ConfigError
 from bot.inbox import InboxFull
 from bot.metrics import CONTENT_TYPE, Metrics
@@ -45,7 +45,6 @@ from bot.page_language import PageLanguage, helpers, linker, pick
 from bot.services import Services
 from factdb import clarifications as clar_db
 from factdb.models import Claim, ClaimStatus, Clarification
-from factdb.normalize import normalize
 from factdb.privacy import mask_personal
 from factdb.public import WaitingClaim, public_wording, waiting_for_review
 from factdb.stats import Stats, stats
@@ -58,9 +57,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).with_name("templates")
-PER_PAGE = 20
 MAX_QUERY_CHARS = 200
-MAX_QUERY_TERMS = 8
 STATS_CACHE_SECONDS = 60.0
 HEALTH_TIMEOUT_SECONDS = 5.0
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -74,6 +71,7 @@ TELEGRAM: web.AppKey[Any] = web.AppKey("telegram", object)
 WEBHOOK: web.AppKey[tuple[str, str] | None] = web.AppKey("webhook", object)  # (path, secret)
 STATS_CACHE: web.AppKey[dict[str, Any]] = web.AppKey("stats_cache", dict)
 STATS_TTL: web.AppKey[float] = web.AppKey("stats_ttl", float)
+SEARCH: web.AppKey[web_search.RewordedIndex] = web.AppKey("search", web_search.RewordedIndex)
 BOT_LINK: web.AppKey[BotLink] = web.AppKey("bot_link", object)  # type: ignore[arg-type]
 FEED: web.AppKey[web_feed.FeedCache] = web.AppKey("feed", web_feed.FeedCache)
 FEED_WRITE_SECONDS: web.AppKey[float] = web.AppKey("feed_write_seconds", float)
@@ -343,58 +341,14 @@ async def claim_page(request: web.Request) -> web.StreamResponse:
 
 
 # -- /claims ---------------------------------------------------------------------------------
-def _like_escape(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _search(session: Session, q: str, page: int) -> tuple[list[dict[str, Any]], int, int, int]:
-    """Published claims whose normalised text contains every normalised search word.
-
-    Substring search (LIKE) rather than the match index: a search box should find what the
-    words say, predictably, also for one or two words, where the matcher is tuned to decide
-    whether a whole forwarded message is a known claim. Normalising the query the way claims
-    were normalised makes case, width, accents-as-typed and CJK behave alike on both databases.
-    """
-    query = select(Claim).where(Claim.status == ClaimStatus.PUBLISHED)
-    for term in normalize(q).split()[:MAX_QUERY_TERMS]:
-        query = query.where(col(Claim.normalized).like(f"%{_like_escape(term)}%", escape="\\"))
-    total = int(session.exec(select(func.count()).select_from(query.subquery())).one())
-    pages = max(1, math.ceil(total / PER_PAGE))
-    page = min(max(page, 1), pages)
-    claims = session.exec(
-        query.order_by(col(Claim.published_at).desc(), col(Claim.id).desc())
-        .offset((page - 1) * PER_PAGE)
-        .limit(PER_PAGE)
-    ).all()
-    verdicts: dict[int, str] = {}
-    if claims:
-        for claim_id, verdict in session.exec(
-            select(Clarification.claim_id, Clarification.verdict)
-            .where(col(Clarification.claim_id).in_([c.id for c in claims]))
-            .where(col(Clarification.is_current), Clarification.status == "published")
-            .order_by(col(Clarification.id).desc())  # the oldest language wins, as on the page
-        ):
-            verdicts[claim_id] = verdict
-    rows = [
-        {
-            "id": c.id,
-            "excerpt": _excerpt(public_wording(c)),
-            "lang": c.lang,
-            "verdict": verdicts.get(c.id),  # type: ignore[arg-type]
-            "published_at": c.published_at,
-        }
-        for c in claims
-    ]
-    return rows, total, page, pages
-
-
 async def claims_page(request: web.Request) -> web.StreamResponse:
     q = request.query.get("q", "").strip()[:MAX_QUERY_CHARS]
     try:
         page = int(request.query.get("page", "1"))
     except ValueError:
         page = 1
-    rows, total, page, pages = await _db(request, lambda s: _search(s, q, page))
+    index = request.app[SEARCH]
+    rows, total, page, pages = await _db(request, lambda s: web_search.search(s, index, q, page))
     return render(
         request, "claims.html", q=q, rows=rows, total=total, page=page, pages=pages, max_q=MAX_QUERY_CHARS
     )
@@ -690,6 +644,7 @@ def make_web_app(
     app[STATS_CACHE] = {}
     app[STATS_TTL] = stats_cache_seconds
     app[BOT_LINK] = BotLink()
+    app[SEARCH] = web_search.RewordedIndex()
     app[FEED] = web_feed.FeedCache(svc, check_seconds=feed_check_seconds)
     app[FEED_WRITE_SECONDS] = feed_write_seconds
     _add_health(app, svc)

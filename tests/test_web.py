@@ -186,6 +186,41 @@ async def test_search(site: Site) -> None:
     assert "3 published fact checks" in html
 
 
+async def test_search_finds_the_public_wording_never_the_replaced_original(site: Site) -> None:
+    """A reviewer replaced a citizen's wording (it named a neighbour): the search must not let
+    anyone confirm what the original said, and must find the words the page shows."""
+    db = site.svc.db
+    reworded = seed_claim(
+        db,
+        "Mrs Kowalska at Lindenstrasse 12 poisons the well, spread this",
+        public_text="A neighbour is said to be poisoning the town well",
+    )
+    plain = seed_claim(db, "The town well water is radioactive")
+
+    for q in ("Kowalska", "Lindenstrasse", "spread this"):
+        _, html, _ = await site.get("/claims", params={"q": q})
+        assert f'href="/claims/{reworded}"' not in html, q
+        assert "0 results" in html, q
+    _, html, _ = await site.get("/claims", params={"q": "NEIGHBOUR poisoning"})  # case folded as before
+    assert f'href="/claims/{reworded}"' in html and "1 result" in html
+    _, html, _ = await site.get("/claims", params={"q": "town well"})
+    assert f'href="/claims/{reworded}"' in html and f'href="/claims/{plain}"' in html
+    assert "2 results" in html
+
+    # Reworded again: the new words are found, the previous ones no longer (no stale index).
+    def reword(session: Session) -> None:
+        claim = session.get(Claim, reworded)
+        assert claim is not None
+        claim.public_text = "A rumour about a poisoned fountain"
+        session.add(claim)
+
+    db.transaction(reword)
+    _, html, _ = await site.get("/claims", params={"q": "fountain"})
+    assert f'href="/claims/{reworded}"' in html
+    _, html, _ = await site.get("/claims", params={"q": "neighbour"})
+    assert f'href="/claims/{reworded}"' not in html
+
+
 async def test_paging(site: Site) -> None:
     ids = [seed_claim(site.svc.db, f"Claim number {i}", age=timedelta(minutes=i)) for i in range(25)]
     _, page1, _ = await site.get("/claims")
