@@ -197,7 +197,10 @@ async def send(request: web.Request, body: FeedBody, *, write_seconds: float) ->
         headers["Content-Encoding"] = "gzip"
     response = web.StreamResponse(headers=headers)
     response.content_length = len(body.gzipped) if gzip else body.size
-    chunks = _slices(body.gzipped) if gzip else _inflated(body.gzipped)
+    # HEAD: the headers only (a StreamResponse would send whatever is written, HEAD or not).
+    chunks = (
+        iter(()) if request.method == "HEAD" else _slices(body.gzipped) if gzip else _inflated(body.gzipped)
+    )
     try:
         async with asyncio.timeout(write_seconds):
             await response.prepare(request)

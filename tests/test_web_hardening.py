@@ -201,6 +201,10 @@ async def test_the_feed_is_built_once_and_again_only_when_claims_change(db: Data
                 headers={"Accept-Encoding": "gzip", "If-None-Match": etag},
             ) as r:
                 assert r.status == 304
+            # HEAD: headers only, so the kept-alive connection's next answer is not garbage.
+            async with http.head(site.base + "/feed/claimreview.json") as r:
+                assert r.status == 200 and int(r.headers["Content-Length"]) > 0
+            assert await feed_urls() == [f"{PUBLIC}/claims/{second}"]
             assert cache.builds == 3
     finally:
         await runner.cleanup()
