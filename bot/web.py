@@ -191,12 +191,20 @@ def make_jinja() -> Environment:
 
 
 def claimreview(
-    claim: Claim, clar: Clarification, *, org_name: str, public_url: str, page_lang: str | None = None
+    claim: Claim,
+    clar: Clarification,
+    *,
+    org_name: str,
+    public_url: str,
+    page_lang: str | None = None,
+    org_url: str | None = None,
 ) -> dict[str, Any]:
     # claimreview_for masks the claim and the summary itself (factdb.privacy).
     from factdb.interchange.claimreview import claimreview_for
 
-    return claimreview_for(claim, clar, org_name=org_name, public_url=public_url, page_lang=page_lang)
+    return claimreview_for(
+        claim, clar, org_name=org_name, org_url=org_url, public_url=public_url, page_lang=page_lang
+    )
 
 
 def _public_url(request: web.Request) -> str:
@@ -321,6 +329,7 @@ async def claim_page(request: web.Request) -> web.StreamResponse:
         claim,
         shown,
         org_name=svc.config.org_name,
+        org_url=svc.config.org_url,  # the author the feed and `crowdcheck export` name too
         public_url=_public_url(request),
         page_lang=lang.tag if translation and shown.lang.lower() == lang.tag.lower() else None,
     )

@@ -311,6 +311,22 @@ async def test_a_client_leaving_mid_feed_does_not_hurt(site: Site) -> None:
     assert len(json.loads(body)["dataFeedElement"]) == 3000
 
 
+async def test_the_page_and_the_feed_name_the_same_author(db: Database) -> None:
+    config = Config(database_url=db.url, public_url=PUBLIC, org_name=ORG, org_url="https://example.org/about")
+    cid = seed_claim(db, "Garlic cures the flu")
+    runner, base = await start_site(Services(config, db))
+    try:
+        async with aiohttp.ClientSession() as http:
+            site = Site(base, http, Services(config, db))
+            _, html, _ = await site.get(f"/claims/{cid}")
+            _, body, _ = await site.get("/feed/claimreview.json")
+        expected = {"@type": "Organization", "name": ORG, "url": "https://example.org/about"}
+        assert jsonld(html)["author"] == expected
+        assert json.loads(body)["dataFeedElement"][0]["author"] == expected
+    finally:
+        await runner.cleanup()
+
+
 async def test_empty_feed_is_valid(site: Site) -> None:
     _, body, _ = await site.get("/feed/claimreview.json")
     assert json.loads(body)["dataFeedElement"] == []
