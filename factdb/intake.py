@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import func, update
+from sqlalchemy import text as sql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
@@ -44,7 +45,7 @@ Outcome = Literal[
     "choose",  # near matches: the citizen picks one or "none of these"
     "under_review",  # a known claim reviewers are working on: subscribed
     "new_claim",  # nobody asked before: a new claim in the queue, subscribed
-    "duplicate",  # the same Telegram update again: already handled
+    "duplicate",  # the same Telegram update again, or a one-shot button pressed again
     "empty",  # nothing to check (whitespace, only invisible characters)
     "slow_down",  # over the per-minute limit: told once
     "quarantined",  # over the daily limit: told once, held for a reviewer
@@ -96,6 +97,28 @@ def resolve(session: Session, claim: Claim) -> Claim:
     return claim
 
 
+def admit(
+    session: Session,
+    user_id: int,
+    chat_id: int,
+    telegram_lang: str | None,
+    limits: Limits,
+) -> IntakeResult | None:
+    """The one flood and block check for whatever a citizen sends us: a message, a command, a
+    button press. None: go ahead. Otherwise the update is not handled; "slow_down" and
+    "quarantined" are said once, "ignored" is silence. (/forget never comes here: the right to
+    be forgotten holds for a blocked citizen too.)
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        # Every update passes here, and a disk flush per update would double what a message
+        # costs. What this transaction writes (a rate event, at most a new citizen row or the
+        # quarantine flag) may be lost in a crash at no harm: it is counted again next time.
+        session.execute(sql("SET LOCAL synchronous_commit TO OFF"))
+    citizen = citizens.get_or_create(session, user_id, chat_id, telegram_lang)
+    held = _flood_check(session, citizen, limits)
+    return IntakeResult(held, lang=citizen.lang, citizen_id=citizen.id) if held else None
+
+
 def _flood_check(session: Session, citizen: Citizen, limits: Limits) -> Outcome | None:
     now = utcnow()
     if citizen.blocked_by_reviewer or citizen.quarantined:
@@ -118,7 +141,7 @@ def _flood_check(session: Session, citizen: Citizen, limits: Limits) -> Outcome 
         session.add(citizen)
         return "quarantined"
     if last_minute == limits.per_minute:
-        return "slow_down"  # told once, at the first message over the limit
+        return "slow_down"  # told once, at the first update over the limit
     return None
 
 
@@ -137,7 +160,8 @@ def _mark_update(session: Session, update_id: int | None) -> bool:
     return True
 
 
-def submit(session: Session, index: ClaimIndex, sub: Submission, limits: Limits = Limits()) -> IntakeResult:
+def submit(session: Session, index: ClaimIndex, sub: Submission) -> IntakeResult:
+    """Check one message. The sender passed `admit` first (the bot's router sees to that)."""
     if not _mark_update(session, sub.update_id):
         return _again(session, sub.update_id) if sub.replayed else IntakeResult("duplicate")
     citizen = citizens.get_or_create(session, sub.user_id, sub.chat_id, sub.telegram_lang)
@@ -148,9 +172,6 @@ def submit(session: Session, index: ClaimIndex, sub: Submission, limits: Limits 
     normalized = normalize(text)
     if not normalized.strip():
         return IntakeResult("empty", lang=citizen.lang, citizen_id=citizen.id)
-    flooded = _flood_check(session, citizen, limits)
-    if flooded:
-        return IntakeResult(flooded, lang=citizen.lang, citizen_id=citizen.id)
 
     lang = detect_language(text, fallback=citizen.lang or sub.telegram_lang)
     # A forward is someone else's words: its language says little about the citizen's own, so

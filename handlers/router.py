@@ -13,6 +13,7 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -22,6 +23,7 @@ from factdb import reviewers
 from handlers.admin import erase, figures, imports
 from handlers.admin import reviewers as admin_reviewers
 from handlers.citizen import account, feedback, start, submit, unsupported
+from handlers.citizen.gate import gate
 from handlers.common import citizen_translator, is_reviewer, services
 from handlers.review import citizens, draft_steps, moderation, publish, queue, take
 from handlers.setup import on_group_upgraded, on_my_chat_member, whoami
@@ -115,6 +117,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def register(app: Application, review_chat_id: int | None) -> None:
+    # First, for every update: citizens' flood and block check (handlers/citizen/gate.py).
+    app.add_handler(TypeHandler(Update, gate), group=-1)
     private_commands = {
         "start": start.start,
         "help": start.help_,

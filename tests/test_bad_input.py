@@ -10,13 +10,18 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from sqlmodel import func, select
 
+from bot.app import BotRuntime
+from bot.emulator.emulator import BotApiEmulator
 from factdb import review
+from factdb.db import Database
 from factdb.models import Claim, ClaimStatus, Request
+from tests import conftest
 from tests.conftest import ADMIN
 from tests.harness import REVIEW_CHAT, Tipline, shown
 
@@ -215,7 +220,21 @@ async def test_a_citizens_old_buttons_after_a_merge_or_a_retraction_get_a_kind_r
             assert_kind(message)
 
 
-async def test_forged_and_oversized_buttons_from_a_citizen_change_nothing(tipline: Tipline) -> None:
+@pytest.fixture
+async def roomy_tipline(db: Database, emulator: BotApiEmulator) -> AsyncIterator[Tipline]:
+    """A tipline whose flood limit lets one citizen try fifteen forgeries in a minute (what a
+    flood of forgeries gets instead is tests/test_floods.py's subject)."""
+    emulator.create_group(REVIEW_CHAT, "Moderators", members=[ADMIN])
+    runtime = BotRuntime(conftest.test_config(emulator, db, flood_per_minute=100), db=db, long_poll_timeout=1)
+    await runtime.start()
+    try:
+        yield Tipline(emulator, runtime, db)
+    finally:
+        await runtime.stop()
+
+
+async def test_forged_and_oversized_buttons_from_a_citizen_change_nothing(roomy_tipline: Tipline) -> None:
+    tipline = roomy_tipline
     emu = tipline.emu
     victim_reply = await tipline.ask(57, "Eating garlic every day prevents all kinds of flu, doctors confirm")
     mine = await tipline.ask(58, "Mobile phone masts cause headaches in children, a study shows")

@@ -18,6 +18,7 @@ from bot import callbacks as cb
 from bot.emulator.objects import ChatMessage
 from factdb import intake
 from factdb.models import Claim, Feedback, MatchLog, Request
+from tests.conftest import ADMIN
 from tests.harness import Tipline, shown
 
 BANKS = "Banks will close all accounts with less than 100 euros on Monday, withdraw your money now before it is too late"
@@ -208,3 +209,46 @@ async def test_two_workers_handling_the_same_press_at_once_act_once(
     worker.join(30)
     assert second == ["duplicate"]
     assert claims(tipline) == (2 if acted == "new_claim" else 1)
+
+
+async def test_a_blocked_citizens_buttons_and_commands_do_nothing_but_forget_still_works(
+    tipline: Tipline,
+) -> None:
+    emu = tipline.emu
+    tipline.seed_published(BANKS, summary="No such rule exists.")
+    answer = await tipline.ask(709, BANKS)
+    spam = await tipline.ask(709, "buy cheap followers now at my site best prices ever for everyone today")
+    with tipline.db.session() as s:
+        spam_claim = s.exec(select(Claim.id).where(Claim.text.startswith("buy cheap"))).one()  # type: ignore[attr-defined]
+    assert "Blocked 1 citizen" in (await tipline.ask(ADMIN, f"/block {spam_claim}")).text
+    before = len(emu.bot_messages(709))
+
+    presses = [
+        await tipline.press(709, answer, "This isn't my message"),
+        await tipline.press(709, answer, "👍 Helpful"),
+        await tipline.press(709, spam, "How long will it take?"),
+    ]
+    for command in ("/start", "/help", "/mychecks", "/language", "/stop"):
+        emu.send_text(709, command)
+    await emu.wait_until_idle(quiet=0.5)
+    assert len(emu.bot_messages(709)) == before  # not a word
+    assert not [a for a in emu.callback_answers if a["query_id"] in presses]
+    assert claims(tipline) == 2
+    with tipline.db.session() as s:
+        assert s.exec(select(Feedback)).all() == []
+        assert s.exec(select(MatchLog.outcome).where(MatchLog.outcome.is_not(None))).all() == []  # type: ignore[union-attr]
+
+    forgotten = await tipline.ask(709, "/forget")  # the right to be forgotten holds for everyone
+    assert "deleted your data" in forgotten.text
+
+
+async def test_a_citizens_button_pressed_from_another_chat_does_nothing(tipline: Tipline) -> None:
+    """Callback data can be sent from any chat; a citizen's buttons only live in their own."""
+    emu = tipline.emu
+    tipline.seed_published(BANKS, summary="No such rule exists.")
+    answer = await tipline.ask(710, BANKS)
+    emu.create_group(-100777, "Cousins", members=[710])
+    query = emu.press_button(710, -100777, 1, answer.callback_data("This isn't my message"), forge=True)
+    await emu.wait_until_idle(quiet=0.5)
+    assert not [a for a in emu.callback_answers if a["query_id"] == query]
+    assert emu.bot_messages(-100777) == [] and claims(tipline) == 1

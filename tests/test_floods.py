@@ -113,3 +113,51 @@ async def test_a_troll_sending_1000_messages_in_a_minute_does_not_slow_other_cit
     # batches that are each committed to the inbox before they are confirmed; handling those
     # thousand one by one (what a shared queue would make others wait for) takes far longer.
     assert max(flooded) < max(2.0, 5 * max(quiet))
+
+
+WAIT = "How long will it take?"
+
+
+async def test_a_troll_pressing_a_button_15_times_in_a_minute_is_throttled_like_messages(
+    tipline: Tipline,
+) -> None:
+    emu = tipline.emu
+    asked = await tipline.ask(TROLL, "The city will fine everyone who feeds pigeons from next week on")
+    presses = [await tipline.press(TROLL, asked, WAIT) for _ in range(15)]
+    tenth = await emu.wait_for_callback_answer(presses[9], timeout=20)  # the 11th update
+    await emu.wait_until_idle(timeout=10, quiet=0.5)
+    # The message and nine presses make the minute's ten; the tenth press hears "slow down"
+    # (over the button, once), the rest nothing at all.
+    answers = [a for a in emu.callback_answers if a["query_id"] in presses]
+    assert len(answers) == 10
+    assert SLOW_DOWN in tenth["text"] and sum(SLOW_DOWN in (a["text"] or "") for a in answers) == 1
+    assert len(emu.bot_messages(TROLL)) == 1 + 9
+    # and the limit is the same one messages count against
+    emu.send_text(TROLL, "One more: the pigeons are government drones")
+    await emu.wait_until_idle()
+    assert len(emu.bot_messages(TROLL)) == 10
+    with tipline.db.session() as s:
+        assert s.exec(select(func.count()).select_from(Request)).one() == 1
+
+
+async def test_a_troll_sending_15_commands_in_a_minute_gets_one_slow_down_and_then_silence(
+    tipline: Tipline,
+) -> None:
+    emu = tipline.emu
+    for _ in range(15):
+        emu.send_text(TROLL, "/start")
+    await emu.wait_for_bot_message(TROLL, lambda m: SLOW_DOWN in m.text, timeout=10)
+    await emu.wait_until_idle(timeout=10)
+    replies = emu.bot_messages(TROLL)
+    assert len(replies) == 11 and slow_downs(emu, TROLL) == 1
+    assert SLOW_DOWN in replies[-1].text
+
+
+async def test_reviewers_at_work_are_never_throttled(tipline: Tipline) -> None:
+    emu = tipline.emu
+    for _ in range(15):  # an admin paging through the queue in a busy hour
+        emu.send_text(conftest.ADMIN, "/queue")
+    await emu.wait_for_bot_messages(conftest.ADMIN, 15, since=0, timeout=30)
+    await emu.wait_until_idle(timeout=10, quiet=0.5)
+    assert len(emu.bot_messages(conftest.ADMIN)) == 15
+    assert slow_downs(emu, conftest.ADMIN) == 0

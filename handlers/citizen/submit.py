@@ -145,7 +145,7 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     started = time.perf_counter()
 
     def work(session: Session) -> tuple[str, Buttons | None] | None:
-        result = intake.submit(session, svc.index, sub, svc.limits)
+        result = intake.submit(session, svc.index, sub)
         after_intake(svc, session, result)
         if svc.metrics is not None:
             svc.metrics.intake(result.outcome, time.perf_counter() - started)
