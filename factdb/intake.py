@@ -109,12 +109,18 @@ def admit(
     "quarantined" are said once, "ignored" is silence. (/forget never comes here: the right to
     be forgotten holds for a blocked citizen too.)
     """
-    if session.get_bind().dialect.name == "postgresql":
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
         # Every update passes here, and a disk flush per update would double what a message
         # costs. What this transaction writes (a rate event, at most a new citizen row or the
         # quarantine flag) may be lost in a crash at no harm: it is counted again next time.
         session.execute(sql("SET LOCAL synchronous_commit TO OFF"))
     citizen = citizens.get_or_create(session, user_id, chat_id, telegram_lang)
+    if postgres:
+        # Several workers may handle one citizen's flood side by side: counted one at a time,
+        # two cannot both read "nine this minute" and both let a tenth in. (SQLite runs one
+        # worker, whose per-chat lanes already take one citizen's updates one at a time.)
+        session.exec(select(Citizen.id).where(Citizen.id == citizen.id).with_for_update())
     held = _flood_check(session, citizen, limits)
     return IntakeResult(held, lang=citizen.lang, citizen_id=citizen.id) if held else None
 

@@ -5,16 +5,18 @@ answered promptly."""
 from __future__ import annotations
 
 import statistics
+import threading
 import time
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlmodel import func, select
+from sqlmodel import Session, func, select
 
 from bot.app import BotRuntime
 from bot.emulator.emulator import BotApiEmulator
+from factdb import intake
 from factdb.db import Database
-from factdb.models import Citizen, Request
+from factdb.models import Citizen, RateEvent, Request
 from tests import conftest
 from tests.conftest import REVIEW_CHAT
 from tests.harness import Tipline
@@ -161,3 +163,30 @@ async def test_reviewers_at_work_are_never_throttled(tipline: Tipline) -> None:
     await emu.wait_until_idle(timeout=10, quiet=0.5)
     assert len(emu.bot_messages(conftest.ADMIN)) == 15
     assert slow_downs(emu, conftest.ADMIN) == 0
+
+
+def test_two_workers_counting_one_citizens_updates_at_once_let_in_no_more_than_the_limit(
+    db: Database,
+) -> None:
+    """With several workers (PostgreSQL), a flood's updates are handled side by side: the one
+    that makes the minute's tenth holds its transaction open while another counts the eleventh."""
+    if not db.is_postgres:
+        pytest.skip("several workers share PostgreSQL; one SQLite worker counts a chat in order")
+    limits = intake.Limits(per_minute=10, per_day=200)
+
+    def admit(session: Session) -> intake.IntakeResult | None:
+        return intake.admit(session, TROLL, TROLL, None, limits)
+
+    for _ in range(9):
+        assert db.transaction(admit) is None
+    second: list[intake.IntakeResult | None] = []
+    with db.session() as first:
+        assert admit(first) is None  # the tenth
+        worker = threading.Thread(target=lambda: second.append(db.transaction(admit)))
+        worker.start()
+        worker.join(0.5)  # it waits for the first one's lock on the citizen
+        first.commit()
+    worker.join(30)
+    assert second[0] is not None and second[0].outcome == "slow_down"
+    with db.session() as s:
+        assert s.exec(select(func.count()).select_from(RateEvent)).one() == 11
