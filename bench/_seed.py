@@ -11,15 +11,17 @@ import json
 
 from sqlmodel import Session
 
-from factdb import review
-from factdb.models import Citizen, Claim, ClaimStatus, Draft, Subscription
+from factdb import locks, review
+from factdb.models import Citizen, Claim, ClaimStatus, Draft, Subscription, utcnow
 from factdb.normalize import normalize
 
 
 def publish_ready(
     session: Session, claim_id: int, reviewer_id: int, *, summary: str, source: str
 ) -> review.Published:
-    """Publish a false verdict in English, as a reviewer's finished draft would."""
+    """Publish a false verdict in English, as a reviewer's finished draft would: the reviewer
+    holds the claim (Take), as publishing a first answer requires."""
+    locks.acquire(session, claim_id, reviewer_id, lease=locks.DEFAULT_LEASE, now=utcnow())
     draft = Draft(
         claim_id=claim_id,
         reviewer_id=reviewer_id,
