@@ -102,6 +102,7 @@ async def test_one_character_4096_characters_a_1024_caption_a_huge_url_and_100_k
     assert caption in stored and long_text in stored
 
 
+@pytest.mark.timing
 async def test_100_kb_of_pasted_json_is_answered_and_stored_capped(tipline: Tipline) -> None:
     raw_text_update(tipline.emu, 24, PASTED_JSON)  # more than Telegram delivers: only a forged update
     assert_kind(await tipline.emu.wait_for_bot_message(24, timeout=10))

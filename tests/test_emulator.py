@@ -450,6 +450,7 @@ async def test_callback_queries(emu: BotApiEmulator, bot: Bot) -> None:
 # ----------------------------------------------------------------------- getUpdates
 
 
+@pytest.mark.timing
 async def test_get_updates_offsets_limit_and_long_poll(
     emu: BotApiEmulator, http: aiohttp.ClientSession
 ) -> None:

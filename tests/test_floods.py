@@ -96,6 +96,7 @@ async def _answer_times(tipline: Tipline, first_user: int) -> list[float]:
     return times
 
 
+@pytest.mark.timing
 async def test_a_troll_sending_1000_messages_in_a_minute_does_not_slow_other_citizens(
     tipline: Tipline,
 ) -> None:

@@ -207,6 +207,7 @@ async def test_a_phone_hidden_from_filters_is_masked_before_it_is_stored(tipline
     assert any("[phone]" in t for t in stored)
 
 
+@pytest.mark.timing
 def test_an_8_kib_message_of_any_shape_masks_in_well_under_a_second() -> None:
     """A backtracking pattern once took 3.6 s on 8,192 letters; every shape here must take a
     small fraction of that (0.5 s each, about ten times what it needs on a busy 2-core machine)."""

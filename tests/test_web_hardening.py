@@ -102,6 +102,7 @@ async def big(db: Database) -> AsyncIterator[Served]:
         await runner.cleanup()
 
 
+@pytest.mark.timing
 async def test_readers_that_never_read_the_feed_do_not_take_the_site_down(big: Served) -> None:
     stalled = [stalled_reader(big.port, "/feed/claimreview.json") for _ in range(8)]
     try:
