@@ -102,20 +102,26 @@ async def test_a_troll_sending_1000_messages_in_a_minute_does_not_slow_other_cit
 ) -> None:
     emu = tipline.emu
     quiet = await _answer_times(tipline, 1000)
+    flood_started = time.monotonic()
     for i in range(1000):
         emu.send_text(TROLL, f"spam {i} the election was rigged, share before they delete it")
     flooded = await _answer_times(tipline, 2000)
     await emu.wait_until_idle(timeout=60)
+    drained = time.monotonic() - flood_started
     print(
         f"\nother citizens' answer time: quiet median {statistics.median(quiet) * 1000:.0f} ms, "
         f"max {max(quiet) * 1000:.0f} ms; during a 1,000-message flood median "
-        f"{statistics.median(flooded) * 1000:.0f} ms, max {max(flooded) * 1000:.0f} ms"
+        f"{statistics.median(flooded) * 1000:.0f} ms, max {max(flooded) * 1000:.0f} ms; "
+        f"the flood took {drained:.1f} s to receive and handle"
     )
     assert slow_downs(emu, TROLL) == 1
-    # Generous: the first question sits behind the troll's thousand updates, ten getUpdates
-    # batches that are each committed to the inbox before they are confirmed; handling those
-    # thousand one by one (what a shared queue would make others wait for) takes far longer.
-    assert max(flooded) < max(2.0, 5 * max(quiet))
+    # The first question sits behind the troll's thousand updates: ten getUpdates batches, each
+    # committed to the inbox before it is confirmed, and each of the thousand now passes the
+    # flood gate (a counted press or message is a write). Measured on the idle 2-core box:
+    # 1.4-2.1 s for that first answer, the whole flood received and handled in 2.2-3.0 s.
+    # The questions after it must not queue behind the troll's backlog.
+    assert max(flooded) < max(3.0, 5 * max(quiet))
+    assert statistics.median(flooded) < max(1.0, 5 * max(quiet))
 
 
 WAIT = "How long will it take?"
