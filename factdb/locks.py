@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import ColumnElement, or_, update
 from sqlmodel import Session, col, select
 
 from factdb import audit, cards
@@ -115,27 +115,19 @@ def release(
 
 def end_drafts(session: Session, claim_id: int, reviewer_id: int) -> None:
     """Cancel `reviewer_id`'s unfinished first-answer drafts of the claim."""
-    drafts = session.exec(
-        select(Draft).where(
-            Draft.claim_id == claim_id,
-            Draft.reviewer_id == reviewer_id,
-            Draft.kind == "new",
-            col(Draft.step).in_(DRAFT_STEPS),
-        )
-    ).all()
-    for draft in drafts:
-        draft.step = "cancelled"
-        session.add(draft)
+    _cancel_drafts(session, claim_id, Draft.reviewer_id == reviewer_id)
 
 
 def end_others_drafts(session: Session, claim_id: int, holder_id: int) -> int:
     """The claim changed hands: the former holder's draft of it can no longer be published."""
+    return _cancel_drafts(session, claim_id, Draft.reviewer_id != holder_id)
+
+
+def _cancel_drafts(session: Session, claim_id: int, whose: ColumnElement[bool]) -> int:
+    """Cancel the unfinished first-answer drafts of the claim that `whose` selects; how many."""
     drafts = session.exec(
         select(Draft).where(
-            Draft.claim_id == claim_id,
-            Draft.reviewer_id != holder_id,
-            Draft.kind == "new",
-            col(Draft.step).in_(DRAFT_STEPS),
+            Draft.claim_id == claim_id, whose, Draft.kind == "new", col(Draft.step).in_(DRAFT_STEPS)
         )
     ).all()
     for draft in drafts:
