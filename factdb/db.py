@@ -6,6 +6,7 @@ same code; the few places that differ (row locking) ask `Database.is_postgres`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -107,6 +108,20 @@ class Database:
     def session(self) -> Iterator[Session]:
         with Session(self.engine, expire_on_commit=False) as session:
             yield session
+
+    async def run(self, fn: Callable[[Session], T]) -> T:
+        """Run `fn(session)` in a worker thread and return its result: the one door from async
+        code to the database. The driver blocks, so a query on the event loop would stall every
+        chat and web request while it waits. The session closes when `fn` returns: return plain
+        values or loaded objects (they stay readable, detached), not lazy relations. It does not
+        commit: `fn` commits its own writes.
+        """
+
+        def work() -> T:
+            with self.session() as session:
+                return fn(session)
+
+        return await asyncio.to_thread(work)
 
     def transaction(self, fn: Callable[[Session], T], *, retries: int = 5) -> T:
         """Run `fn` in one transaction and commit, retrying when the database is briefly away.
