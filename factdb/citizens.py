@@ -13,12 +13,16 @@ from sqlmodel import Session, col, select
 from factdb import cards, outbox
 from factdb.models import (
     AuditLog,
+    ChannelPost,
     Citizen,
     Claim,
+    ClaimReach,
     ClaimStatus,
     Clarification,
+    DigestSubscriber,
     Draft,
     Feedback,
+    GroupAnswer,
     MatchLog,
     Outbox,
     OutboxStatus,
@@ -186,6 +190,7 @@ def forget(session: Session, telegram_user_id: int) -> Forgotten | None:
         )
     )
     session.execute(delete(Subscription).where(col(Subscription.citizen_id) == cid))
+    session.execute(delete(DigestSubscriber).where(col(DigestSubscriber.citizen_id) == cid))
     session.execute(update(Feedback).where(col(Feedback.citizen_id) == cid).values(citizen_id=None))
     session.execute(delete(RateEvent).where(col(RateEvent.citizen_id) == cid))
     # Deleted, not kept as dropped rows: their keys name our row id, which SQLite may hand to
@@ -276,6 +281,8 @@ def _delete_claim(session: Session, claim: Claim) -> None:
     session.execute(delete(MatchLog).where(col(MatchLog.request_id).in_(requests)))
     session.execute(delete(Feedback).where(col(Feedback.claim_id) == claim.id))
     session.execute(delete(Subscription).where(col(Subscription.claim_id) == claim.id))
+    for table in (ChannelPost, ClaimReach, GroupAnswer):  # never published, so normally none
+        session.execute(delete(table).where(col(table.claim_id) == claim.id))
     session.execute(delete(Outbox).where(col(Outbox.claim_id) == claim.id))  # its card, card edits
     if claim.card_chat_id is not None and claim.card_message_id is not None:
         # The card posted to the moderators quotes the text: take it down too.

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from factdb import audit, cards, citizens, clarifications, locks, outbox, reviewers
+from factdb import audit, cards, channel, citizens, clarifications, locks, outbox, reviewers
 from factdb.models import (
     VERDICTS_NEEDING_SOURCES,
     Citizen,
@@ -74,6 +74,7 @@ def _touch(session: Session, claim: Claim) -> None:
     claim.updated_at = utcnow()
     session.add(claim)
     cards.refresh(session, claim)
+    channel.refresh(session, claim)
 
 
 def _refuse_closed(claim: Claim) -> None:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from sqlmodel import func, select
 
 from bot.app import BotRuntime
@@ -64,6 +65,8 @@ def _stored(db: Database) -> int:
         return s.exec(select(func.count()).select_from(InboxUpdate)).one()
 
 
+# A wall-clock bound (start-up does not wait for the index): runs in the serial `timing` phase.
+@pytest.mark.timing
 async def test_messages_that_arrive_while_the_index_is_built_are_kept_and_answered_after(
     db: Database, emulator: BotApiEmulator
 ) -> None:

@@ -1,0 +1,76 @@
+"""A public channel of clarifications: every publication posted, edits followed, retractions marked.
+
+The channel is registered at start (`configure`, from CROWDCHECK_CHANNEL_ID) so that every
+worker, and the review functions that know nothing of configuration, agree on it. A change to a
+claim asks for the channel post to be brought up to date the way a reviewers' card is
+(factdb/cards.py): one coalesced pending outbox row of kind `channel`, rendered from the claim's
+state when it is sent. Sending posts the message the first time and edits it afterwards
+(`ChannelPost` holds the message id); the outbox's at-most-once rule means a post is never
+doubled, even when a worker dies mid-send.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from factdb import outbox
+from factdb.models import ChannelPost, Claim, ClaimStatus, Outbox, OutboxStatus, PublicChannel
+
+KIND = "channel"
+
+
+def configure(session: Session, chat_id: int | None) -> None:
+    """Make `chat_id` the one active channel (None: no channel). Posts already made stay linked
+    to their channel, so a later edit still finds them."""
+    session.execute(update(PublicChannel).where(col(PublicChannel.chat_id) != chat_id).values(active=False))
+    if chat_id is not None:
+        row = session.get(PublicChannel, chat_id) or PublicChannel(chat_id=chat_id)
+        row.active = True
+        session.add(row)
+
+
+def active(session: Session) -> int | None:
+    return session.exec(select(PublicChannel.chat_id).where(col(PublicChannel.active))).first()
+
+
+def post_of(session: Session, claim_id: int, chat_id: int) -> ChannelPost | None:
+    return session.get(ChannelPost, (claim_id, chat_id))
+
+
+def refresh(session: Session, claim: Claim) -> bool:
+    """Ask for the channel post of `claim` to match its state; True when a row was queued.
+
+    Nothing is posted for a claim that was never published; a claim that was posted and then
+    retracted, merged or marked spam gets its post edited to say so.
+    """
+    chat_id = active(session)
+    if chat_id is None or claim.id is None:
+        return False
+    if claim.status != ClaimStatus.PUBLISHED and post_of(session, claim.id, chat_id) is None:
+        return False
+    pending = session.exec(
+        select(Outbox.id).where(
+            Outbox.claim_id == claim.id,
+            Outbox.chat_id == chat_id,
+            Outbox.kind == KIND,
+            Outbox.status == OutboxStatus.PENDING,
+        )
+    ).first()
+    if pending is not None:
+        return False  # the pending row renders the state at send time
+    return outbox.enqueue(
+        session,
+        dedupe_key=f"{KIND}:{chat_id}:{claim.id}:{uuid.uuid4().hex[:12]}",
+        kind=KIND,
+        chat_id=chat_id,
+        claim_id=claim.id,
+    )
+
+
+def record_post(session: Session, claim_id: int, chat_id: int, message_id: int) -> None:
+    row = post_of(session, claim_id, chat_id) or ChannelPost(claim_id=claim_id, chat_id=chat_id)
+    row.message_id = message_id
+    session.add(row)

@@ -1,0 +1,96 @@
+"""Quiet group mode: the bot answers in family and neighbourhood groups, rarely and only when sure.
+
+What a group costs its members in privacy is the point of these rules: group messages are never
+stored or queued for reviewers (the handler matches them in memory and forgets them), the only
+rows kept are the group's own settings and, for a day, which claims were answered in it (the
+once-a-day rule needs that); after that only a count per claim remains (`ClaimReach`), with no
+trace of where. The bot answers at most once per claim per group per day, so a rumour that keeps
+circulating in a group gets one reply, not a reply to every copy.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import delete, func
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from factdb.models import ClaimReach, GroupAnswer, GroupChat
+
+
+def _insert(session: Session):  # type: ignore[no-untyped-def]
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def join(session: Session, chat_id: int) -> bool:
+    """The bot was added to a group: remember it, enabled. True when it is new here (introduce
+    the bot once); False when the group was known (re-added after a removal keeps settings)."""
+    stmt = (
+        _insert(session)(GroupChat)
+        .values(chat_id=chat_id, enabled=True)
+        .on_conflict_do_nothing(index_elements=["chat_id"])
+        .returning(col(GroupChat.chat_id))
+    )
+    return session.execute(stmt).first() is not None
+
+
+def settings(session: Session, chat_id: int) -> GroupChat | None:
+    return session.get(GroupChat, chat_id)
+
+
+def set_enabled(session: Session, chat_id: int, enabled: bool) -> GroupChat:
+    group = session.get(GroupChat, chat_id) or GroupChat(chat_id=chat_id)
+    group.enabled = enabled
+    session.add(group)
+    return group
+
+
+def set_language(session: Session, chat_id: int, lang: str | None) -> GroupChat:
+    group = session.get(GroupChat, chat_id) or GroupChat(chat_id=chat_id)
+    group.lang = lang
+    session.add(group)
+    return group
+
+
+def leave(session: Session, chat_id: int) -> None:
+    """The bot was removed: forget the group's settings and its day of answers."""
+    session.execute(delete(GroupAnswer).where(col(GroupAnswer.chat_id) == chat_id))
+    session.execute(delete(GroupChat).where(col(GroupChat.chat_id) == chat_id))
+
+
+def take_answer_slot(session: Session, chat_id: int, claim_id: int, today: date) -> bool:
+    """True (and counted) when the bot has not yet answered about this claim in this group today.
+
+    An insert that does nothing on conflict, so two workers handling two copies of the same
+    rumour at once answer once between them.
+    """
+    stmt = (
+        _insert(session)(GroupAnswer)
+        .values(chat_id=chat_id, claim_id=claim_id, day=today)
+        .on_conflict_do_nothing(index_elements=["chat_id", "claim_id", "day"])
+        .returning(col(GroupAnswer.claim_id))
+    )
+    if session.execute(stmt).first() is None:
+        return False
+    count_answer(session, claim_id, groups=1)
+    return True
+
+
+def count_answer(session: Session, claim_id: int, *, groups: int = 0, inline: int = 0) -> None:
+    reach = session.get(ClaimReach, claim_id) or ClaimReach(claim_id=claim_id)
+    reach.group_answers += groups
+    reach.inline_shares += inline
+    session.add(reach)
+
+
+def prune(session: Session, today: date) -> int:
+    """Delete answer rows from before yesterday (the counts stay in `ClaimReach`)."""
+    cutoff = today - timedelta(days=1)
+    old = session.exec(select(func.count()).where(col(GroupAnswer.day) < cutoff)).one()
+    session.execute(delete(GroupAnswer).where(col(GroupAnswer.day) < cutoff))
+    return int(old)
+
+
+def reach_of(session: Session, claim_id: int) -> ClaimReach:
+    return session.get(ClaimReach, claim_id) or ClaimReach(claim_id=claim_id)
