@@ -136,3 +136,10 @@ def test_the_channel_gets_one_post_per_publication_then_edits_and_a_retraction(d
     db.transaction(lambda s: channel.configure(s, None))
     with db.session() as s:
         assert channel.active(s) is None
+
+
+def test_in_a_group_only_a_near_exact_hit_on_a_published_claim_is_answered() -> None:
+    assert groups.answers_in_group("match", groups.GROUP_CONFIDENT, claim_published=True)
+    assert not groups.answers_in_group("match", groups.GROUP_CONFIDENT - 1, claim_published=True)
+    assert not groups.answers_in_group("match", 100.0, claim_published=False), "under review: silent"
+    assert not groups.answers_in_group("maybe", 100.0, claim_published=True), "a choice: silent"
