@@ -1,7 +1,7 @@
 """Matching quality on the shared real data, ours against baselines, in one run.
 
     .venv/bin/python -m bench.match_quality            # table on the dev split
-    .venv/bin/python -m bench.match_quality --tune     # also re-derive factdb/thresholds.py values
+    .venv/bin/python -m bench.match_quality --tune     # also re-derive factdb/matching/thresholds.py values
 
 Database: the 3,013 claims of ../shared/data/claims.jsonl (plus our own 12 CJK/Thai claims
 for the forwards). Queries: CLEF tweet -> claim pairs (train/dev), negatives (their claim
@@ -21,7 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bench._data import CJK_THAI_CLAIMS, Dataset, Query, load_dataset, make_forwards
-from factdb.matching import Matcher, MatchIndex, Thresholds, _prepare, _word_count
+from factdb.matching import Matcher, Thresholds
+from factdb.matching.text import prepare, word_count
 
 Ranker = Callable[[str], list[tuple[int, float]]]  # query -> [(claim_id, score)] best first
 
@@ -200,7 +201,7 @@ def tune(groups: list[list[Ranked]], same: Callable[[int, int | None], bool]) ->
     """
 
     def words(r: Ranked) -> int:
-        return _word_count(_prepare(r.query.text))
+        return word_count(prepare(r.query.text))
 
     def lowest_safe(subset: list[Ranked], total: int) -> float:
         best = 100.0
@@ -246,6 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--tune", action="store_true", help="re-derive thresholds on train")
     ap.add_argument("--forwards", type=int, default=3000, help="synthetic forwards to build")
     ap.add_argument("--no-pg", action="store_true", help="skip the pg_trgm baseline")
+    ap.add_argument("--ours-only", action="store_true", help="skip every baseline (quick checks)")
     args = ap.parse_args(argv)
 
     try:
@@ -255,15 +257,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     extra = [(100_000 + i, t) for i, t in enumerate(CJK_THAI_CLAIMS)]
     claims = ds.claims + extra
-    prepared = {cid: _prepare(t) for cid, t in claims}
+    prepared = {cid: prepare(t) for cid, t in claims}
     same = same_claim(prepared)
     forwards = make_forwards(claims, args.forwards)
     fw_train, fw_dev = forwards[: len(forwards) // 2], forwards[len(forwards) // 2 :]
 
     t0 = time.perf_counter()
-    index = MatchIndex.from_items(claims)
+    matcher = Matcher.from_items(claims)
     build_ms = (time.perf_counter() - t0) * 1000
-    matcher = Matcher(index)
 
     def ours(q: str) -> list[tuple[int, float]]:
         return [(c.claim_id, c.score) for c in matcher.match(q).candidates]
@@ -278,16 +279,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"tuned on train ({sum(map(len, groups))} messages): CONFIDENT = {conf}, "
             f"MAYBE = {maybe}, SHORT_TEXT_CONFIDENT = {short}"
         )
-        print("  -> put these into factdb/thresholds.py\n")
-        matcher = Matcher(index, thresholds)
+        print("  -> put these into factdb/matching/thresholds.py\n")
+        matcher.thresholds = thresholds
 
-    rankers: list[tuple[str, Ranker, float | None]] = [
-        ("ours (two-stage)", ours, thresholds.confident),
-        ("full scan token_set_ratio", full_scan_ranker(claims), None),
-        ("BM25 (rank_bm25)", bm25_ranker(claims), None),
-    ]
+    rankers: list[tuple[str, Ranker, float | None]] = [("ours (two-stage)", ours, thresholds.confident)]
+    if not args.ours_only:
+        rankers += [
+            ("full scan token_set_ratio", full_scan_ranker(claims), None),
+            ("BM25 (rank_bm25)", bm25_ranker(claims), None),
+        ]
     pg: PgTrgm | None = None
-    if not args.no_pg:
+    if not args.no_pg and not args.ours_only:
         try:
             pg = PgTrgm(claims)
             rankers.append(("pg_trgm similarity (GIN)", pg.rank, None))

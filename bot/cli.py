@@ -335,11 +335,11 @@ def match(obj: Context) -> None:
     A line that is not a JSON object with a "text" string gets {"line": N, "error": "…"} on
     stdout and a message on stderr; matching goes on. Blank lines are skipped.
     """
-    from factdb.claim_index import ClaimIndex
     from factdb.interchange.public_ids import PublicIds
+    from factdb.matching import Matcher
 
     database = obj.database()
-    index = ClaimIndex()
+    index = Matcher()
     bad = 0
     with database.session() as session:
         ids = PublicIds(session, org_name=obj.config.org_name, public_url=obj.config.public_url)
@@ -354,7 +354,7 @@ def match(obj: Context) -> None:
                 click.echo(json.dumps({"line": n, "error": problem}, ensure_ascii=False))
                 continue
             # The bot's own code path: the same index and decision a citizen's message gets.
-            result = index.match(session, text)
+            result = index.match(text, session)
             top = result.candidates[:5]
             named = ids.of([c.claim_id for c in top] + ([result.claim_id] if result.claim_id else []))
             click.echo(
@@ -570,9 +570,9 @@ def export(obj: Context, fmt: str, output: Path | None) -> None:
 def tune(obj: Context, budget: float) -> None:
     """Propose match thresholds per language from what citizens pressed after each decision.
 
-    Proposals only: to adopt one, edit factdb/thresholds.py (the bench can re-check it).
+    Proposals only: to adopt one, edit factdb/matching/thresholds.py (the bench can re-check it).
     """
-    from factdb import tuning
+    from factdb.matching import tuning
 
     with obj.database().session() as session:
         proposals = tuning.propose(session, budget=budget)

@@ -11,7 +11,7 @@ from bot import callbacks as cb
 from bot import texts
 from bot.i18n import Translator, language_name
 from factdb import clarifications, reviewers
-from factdb.claim_index import ClaimIndex
+from factdb.matching import Matcher
 from factdb.models import OPEN_STATUSES, Claim, ClaimStatus, Clarification, Draft, utcnow
 from factdb.privacy import mask_personal
 
@@ -81,7 +81,7 @@ def card(
     t: Translator,
     session: Session,
     claim: Claim,
-    index: ClaimIndex | None,
+    index: Matcher | None,
     *,
     now: datetime | None = None,
     public_queue: bool = False,
@@ -145,13 +145,13 @@ def holders(session: Session, claims: list[Claim]) -> dict[int, str]:
 
 
 def similar_claims(
-    session: Session, claim: Claim, index: ClaimIndex | None, limit: int = 3
+    session: Session, claim: Claim, index: Matcher | None, limit: int = 3
 ) -> list[tuple[Claim, float]]:
     if index is None:
         return []
     found: list[tuple[Claim, float]] = []
-    floor = index.matcher.thresholds.maybe  # below "maybe" a claim is not similar, just nearest
-    for cand in index.index.search(claim.text, limit=limit + 1):
+    floor = index.thresholds.maybe  # below "maybe" a claim is not similar, just nearest
+    for cand in index.search(claim.text, limit=limit + 1):
         if cand.claim_id == claim.id or cand.score < floor:
             continue
         other = session.get(Claim, cand.claim_id)

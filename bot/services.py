@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from bot.config import Config
 from bot.i18n import Translator
-from factdb.claim_index import ClaimIndex
 from factdb.db import Database
 from factdb.intake import Limits
+from factdb.matching import Matcher
 
 if TYPE_CHECKING:
     from telegram.ext import ContextTypes
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 class Services:
     config: Config
     db: Database
-    index: ClaimIndex = field(default_factory=ClaimIndex)
+    index: Matcher = field(default_factory=Matcher)
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     metrics: Any = None
     # Update ids replayed from the inbox after a crash (bot/inbox.py); a handler takes its id out.

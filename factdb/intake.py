@@ -1,6 +1,6 @@
 """A citizen's message comes in: normalise, detect the language, match, record, decide.
 
-This is the bot's one code path for matching; `crowdcheck match` calls `ClaimIndex.match` the
+This is the bot's one code path for matching; `crowdcheck match` calls `Matcher.match` the
 same way, so what the CLI reports is what a citizen would get.
 """
 
@@ -19,9 +19,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from factdb import citizens, clarifications, privacy
-from factdb.claim_index import ClaimIndex
 from factdb.language import detect_language
-from factdb.matching import what_changed
+from factdb.matching import Matcher, what_changed
 from factdb.models import (
     MATCHABLE_STATUSES,
     Citizen,
@@ -166,7 +165,7 @@ def _mark_update(session: Session, update_id: int | None) -> bool:
     return True
 
 
-def submit(session: Session, index: ClaimIndex, sub: Submission) -> IntakeResult:
+def submit(session: Session, index: Matcher, sub: Submission) -> IntakeResult:
     """Check one message. The sender passed `admit` first (the bot's router sees to that)."""
     if not _mark_update(session, sub.update_id):
         return _again(session, sub.update_id) if sub.replayed else IntakeResult("duplicate")
@@ -186,7 +185,7 @@ def submit(session: Session, index: ClaimIndex, sub: Submission) -> IntakeResult
         citizens.learn_language(session, citizen, lang)
     reply_lang = citizen.lang or lang
 
-    result = index.match(session, text)
+    result = index.match(text, session)
     request = Request(
         citizen_id=citizen.id,
         update_id=sub.update_id,
@@ -206,8 +205,8 @@ def submit(session: Session, index: ClaimIndex, sub: Submission) -> IntakeResult
         lang=lang,
         score=result.score,
         decision=result.decision,
-        confident_threshold=index.matcher.thresholds.confident,
-        maybe_threshold=index.matcher.thresholds.maybe,
+        confident_threshold=index.thresholds.confident,
+        maybe_threshold=index.thresholds.maybe,
         word_count=len(normalized.split()),
     )
     session.add(match_log)
@@ -325,7 +324,7 @@ def _attach(
 
 def _new_claim(
     session: Session,
-    index: ClaimIndex,
+    index: Matcher,
     citizen: Citizen,
     request: Request,
     text: str,
@@ -350,7 +349,7 @@ def _new_claim(
     request.claim_id = claim.id
     session.add(request)
     citizens.subscribe(session, citizen, claim.id)  # type: ignore[arg-type]
-    index.add(claim)
+    index.add(claim.id, claim.text)  # type: ignore[arg-type]
     return IntakeResult(
         "new_claim", lang=reply_lang, claim=claim, request_id=request.id, citizen_id=citizen.id
     )
@@ -390,7 +389,7 @@ def offered_claims(session: Session, request_id: int) -> list[int]:
 
 
 def pick_candidate(
-    session: Session, user_id: int, request_id: int, claim_id: int | None, index: ClaimIndex
+    session: Session, user_id: int, request_id: int, claim_id: int | None, index: Matcher
 ) -> IntakeResult:
     """The citizen chose one of the offered claims (or None: "none of these").
 
@@ -420,7 +419,7 @@ def pick_candidate(
     )
 
 
-def not_my_message(session: Session, user_id: int, request_id: int, index: ClaimIndex) -> IntakeResult:
+def not_my_message(session: Session, user_id: int, request_id: int, index: Matcher) -> IntakeResult:
     """The citizen says the answer was about something else: their message becomes a new claim.
 
     Once per request: pressed again, it makes no second claim ("duplicate").

@@ -90,7 +90,7 @@ class Claim(SQLModel, table=True):
 @event.listens_for(Claim.text, "set", propagate=True)
 def _keep_normalized(claim: Claim, value: str, _old: object, _initiator: object) -> None:
     # `normalized` must stay normalize(text): the match index is built from it at start-up
-    # (factdb/claim_index.py) and the public search reads it, so an edited text updates it.
+    # (factdb/matching/matcher.py) and the public search reads it, so an edited text updates it.
     if isinstance(value, str):
         claim.normalized = normalize(value)
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from factdb import intake, review
-from factdb.claim_index import ClaimIndex
 from factdb.db import Database
+from factdb.matching import Matcher
 from factdb.models import Claim, ClaimStatus
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,14 +20,14 @@ HOAX = "Petrol stations will run dry this weekend because the refinery workers a
 OTHER = "The refinery strike means petrol stations run dry this weekend, fill up your car now"
 
 
-def _submit(db: Database, index: ClaimIndex, user: int, text: str) -> intake.IntakeResult:
+def _submit(db: Database, index: Matcher, user: int, text: str) -> intake.IntakeResult:
     return db.transaction(
         lambda s: intake.submit(s, index, intake.Submission(user_id=user, chat_id=user, text=text))
     )
 
 
 def test_a_claim_made_by_one_worker_is_found_by_another_and_forgotten_when_merged(db: Database) -> None:
-    worker_a, worker_b = ClaimIndex(), ClaimIndex()
+    worker_a, worker_b = Matcher(), Matcher()
     with db.session() as s:
         worker_a.refresh(s)
         worker_b.refresh(s)
@@ -40,17 +40,17 @@ def test_a_claim_made_by_one_worker_is_found_by_another_and_forgotten_when_merge
     db.transaction(lambda s: review.merge(s, second.claim.id, first.claim.id, 9001))  # type: ignore[union-attr]
     with db.session() as s:
         worker_b.refresh(s)
-        assert second.claim.id not in worker_b.index  # type: ignore[union-attr]
-        assert first.claim.id in worker_b.index  # type: ignore[union-attr]
+        assert second.claim.id not in worker_b  # type: ignore[union-attr]
+        assert first.claim.id in worker_b  # type: ignore[union-attr]
 
 
 def test_spam_leaves_the_index_and_a_retracted_claim_stays_matchable(db: Database) -> None:
-    index = ClaimIndex()
+    index = Matcher()
     with db.session() as s:
         index.refresh(s)
     spam = _submit(db, index, 1, "Buy cheap followers at my shop, best prices for everyone today")
     db.transaction(lambda s: review.mark_spam(s, spam.claim.id, 9001))  # type: ignore[union-attr]
-    other = ClaimIndex()
+    other = Matcher()
     with db.session() as s:
         index.refresh(s)
         other.refresh(s)
@@ -68,7 +68,7 @@ def test_spam_leaves_the_index_and_a_retracted_claim_stays_matchable(db: Databas
 def test_a_second_process_sees_the_claims_the_first_one_made(db: Database) -> None:
     if not db.is_postgres:
         pytest.skip("several worker processes are a PostgreSQL deployment")
-    index = ClaimIndex()
+    index = Matcher()
     with db.session() as s:
         index.refresh(s)
     made = _submit(db, index, 1, HOAX)

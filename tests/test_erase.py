@@ -99,7 +99,7 @@ async def test_forget_leaves_no_byte_of_the_citizen_in_any_file(tipline: Tipline
     with tipline.db.session() as s:
         assert s.exec(select(Claim)).all() == []  # only they asked and no reviewer touched it
         assert s.exec(select(Request)).all() == []
-    assert tipline.runtime.svc.index.matcher.match(ALSO).decision == "new"  # unmatchable now
+    assert tipline.runtime.svc.index.match(ALSO).decision == "new"  # unmatchable now
     await until(
         lambda: not any("chemical factory" in m.text for m in emu.bot_messages(REVIEW_CHAT)),
         "the moderators' card quoting the text to be deleted",
@@ -129,7 +129,7 @@ async def test_a_claim_someone_else_asked_stays_without_the_forgotten_person(tip
         )
         requests = s.exec(select(Request).where(Request.claim_id == claim.id)).all()
         assert sorted(r.citizen_id is None for r in requests) == [False, True]  # theirs: a count
-    assert tipline.runtime.svc.index.matcher.match(ALSO).decision == "match"
+    assert tipline.runtime.svc.index.match(ALSO).decision == "match"
     assert_in_no_row(tipline.db, QUILL, SECRET, NAME)
     if not tipline.db.is_postgres:
         assert_in_no_file(tipline.db, QUILL, SECRET, NAME)

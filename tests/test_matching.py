@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench._data import load_dataset, shared_data_dir
-from factdb.matching import Matcher, MatchIndex, what_changed
+from factdb.matching import Matcher, what_changed
 
 WATER = "明天起全台自來水將停水三天，請大家趕快儲水並轉傳給親友！！"
 CLAIMS = {
@@ -25,7 +25,7 @@ CLAIMS = {
 
 @pytest.fixture(scope="module")
 def matcher() -> Matcher:
-    return Matcher(MatchIndex.from_items(CLAIMS.items()))
+    return Matcher.from_items(CLAIMS.items())
 
 
 def test_a_hoax_with_invisible_characters_look_alikes_and_boilerplate_still_matches(
@@ -83,7 +83,7 @@ def test_a_4000_character_message_quoting_a_hoax_is_handled(matcher: Matcher) ->
 
 
 def test_the_index_stays_consistent_after_remove_and_re_add() -> None:
-    index = MatchIndex.from_items(CLAIMS.items())
+    index = Matcher.from_items(CLAIMS.items())
     assert len(index) == len(CLAIMS) and 3 in index
     index.remove(3)
     assert 3 not in index and len(index) == len(CLAIMS) - 1
@@ -102,7 +102,7 @@ def test_the_index_stays_consistent_after_remove_and_re_add() -> None:
 
 
 def test_claims_added_one_by_one_match_like_a_bulk_build() -> None:
-    index = MatchIndex()
+    index = Matcher()
     for cid, text in CLAIMS.items():
         index.add(cid, text)
     for cid, text in CLAIMS.items():
@@ -127,11 +127,11 @@ claim_text = st.text(alphabet=st.characters(categories=["L", "N"]), min_size=1, 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(claim_text, min_size=1, max_size=8, unique=True), st.data())
 def test_a_claim_always_matches_itself(texts: list[str], data: st.DataObject) -> None:
-    index = MatchIndex.from_items(enumerate(texts))
+    index = Matcher.from_items(enumerate(texts))
     i = data.draw(st.integers(0, len(texts) - 1))
     if not index.search(texts[i]):
         return  # the text normalises to nothing indexable (e.g. only a share request)
-    result = Matcher(index).match(texts[i])
+    result = index.match(texts[i])
     assert result.decision == "match"
     assert result.score == 100
     assert i in [c.claim_id for c in result.candidates if c.score == 100]
@@ -140,9 +140,9 @@ def test_a_claim_always_matches_itself(texts: list[str], data: st.DataObject) ->
 @settings(max_examples=150, deadline=None)
 @given(st.text(max_size=300), st.integers(-3, 10))
 def test_search_and_match_never_raise(text: str, limit: int) -> None:
-    index = MatchIndex.from_items(CLAIMS.items())
+    index = Matcher.from_items(CLAIMS.items())
     assert len(index.search(text, limit)) <= max(limit, 0)
-    result = Matcher(index).match(text)
+    result = index.match(text)
     assert result.decision in {"match", "maybe", "new"}
 
 
@@ -157,7 +157,7 @@ needs_data = pytest.mark.skipif(
 @needs_data
 def test_dev_paraphrases_are_found_better_than_bm25_and_without_wrong_auto_answers() -> None:
     ds = load_dataset()
-    matcher = Matcher(MatchIndex.from_items(ds.claims))
+    matcher = Matcher.from_items(ds.claims)
     dev = ds.split("dev")
     hits = wrong_auto = positives = 0
     for q in dev:
@@ -174,9 +174,7 @@ def test_dev_paraphrases_are_found_better_than_bm25_and_without_wrong_auto_answe
 
 def test_same_frame_other_words_is_asked_about_not_answered() -> None:
     bridge = "They are closing the bridge forever because of a secret deal, tell everyone you know"
-    matcher = Matcher(
-        MatchIndex.from_items([(1, bridge), (2, "The harbour ferry is cancelled until spring")])
-    )
+    matcher = Matcher.from_items([(1, bridge), (2, "The harbour ferry is cancelled until spring")])
     swapped = matcher.match(
         "They are closing the library forever because of foreign spies, tell everyone you know"
     )
@@ -188,8 +186,6 @@ def test_same_frame_other_words_is_asked_about_not_answered() -> None:
 
 
 def test_a_young_database_does_not_offer_claims_that_only_share_little_words() -> None:
-    matcher = Matcher(
-        MatchIndex.from_items([(1, "A lion escaped from the zoo and is hiding in the central station")])
-    )
+    matcher = Matcher.from_items([(1, "A lion escaped from the zoo and is hiding in the central station")])
     result = matcher.match("Tap water in the east district is contaminated with lead, says a nurse")
     assert result.decision == "new" and result.offered == []

@@ -7,9 +7,8 @@ import random
 from click.testing import CliRunner
 
 from bot.cli import main
-from factdb import tuning
 from factdb.db import Database
-from factdb.matching import Thresholds
+from factdb.matching import Thresholds, tuning
 from factdb.models import MatchLog
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from factdb.matching import Thresholds
+from factdb.matching.decision import Thresholds
 from factdb.models import MatchLog
 
 MIN_LABELLED = 30

@@ -1,4 +1,4 @@
-"""Decision thresholds for the matcher (scores 0..100 from factdb/matching.py).
+"""Decision thresholds for the matcher (scores 0..100 from factdb/matching/scoring.py).
 
 Derived from data, not chosen by feel: `python -m bench.match_quality --tune` re-derives them
 on the *train* side of ../shared/data and reports the dev side. How (see docs/matching.md):
@@ -15,7 +15,7 @@ on the *train* side of ../shared/data and reports the dev side. How (see docs/ma
   three) for 66 % of the dev paraphrases (52 % at 32, 78 % at 22.5). Only candidates scoring at
   least MAYBE are offered.
 - A CONFIDENT match is still downgraded to MAYBE when the citizen's text swaps several of the
-  claim's words for others (`matching.substitutes`): same frame, likely another claim. Measured:
+  claim's words for others (`matching.words.substitutes`): same frame, likely another claim. Measured:
   mutated forwards answered at once 100 % → 98.7 %; claims with 30 % of their words swapped
   auto-answered ~100 % → 5 %; CLEF dev auto-answers 47 right / 1 wrong → 10 right / 0 wrong
   (the rest are offered as candidates).

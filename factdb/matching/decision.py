@@ -1,0 +1,94 @@
+"""The decision: answer at once ("match"), offer candidates as buttons ("maybe"), or "new".
+
+`decide` takes a ranking of (claim_id, score) pairs, best first, scores 0..100, and the
+thresholds (factdb/matching/thresholds.py). Today the ranking comes from the lexical index
+(factdb/matching/scoring.py); a second candidate source (e.g. a semantic index) plugs in by
+fusing its candidates into that one ranking before `decide` — the rules below then apply to
+every answer alike, and every decision keeps its ranking as the explanation of how it came.
+
+Rules on top of the thresholds:
+1. A short message (≤ `short_text_words` words) needs `short_text_confident`: it shares its
+   few words with many claims, so only a near-verbatim short claim is answered.
+2. Same frame, other words → ask, don't answer: a confident score is downgraded to "maybe"
+   when the message swaps several of the claim's words for others (words.substitutes) in
+   every wording of the claim.
+3. Offer only candidates worth asking about: score ≥ `maybe` and sharing content words with
+   the message (words.shares_content).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from factdb.matching import thresholds as _defaults
+from factdb.matching.text import word_count
+from factdb.matching.words import shares_content, substitutes
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    claim_id: int
+    score: float  # 0..100
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    decision: Literal["match", "maybe", "new"]
+    claim_id: int | None  # best candidate unless decision == "new"
+    score: float  # best candidate's score, 0 when there is none
+    candidates: list[Candidate]  # best first: the ranking, whatever the decision
+    # "maybe": the candidates worth showing the citizen (score ≥ maybe, sharing real words)
+    offered: list[Candidate] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Score cut-offs (0..100). See factdb/matching/thresholds.py for how the defaults were
+    chosen."""
+
+    confident: float = _defaults.CONFIDENT  # at or above: answer at once
+    maybe: float = _defaults.MAYBE  # at or above: offer the top candidates as buttons
+    short_text_confident: float = _defaults.SHORT_TEXT_CONFIDENT  # for short messages
+    short_text_words: int = _defaults.SHORT_TEXT_WORDS  # "short" is at most this many words
+
+
+def decide(
+    text: str,
+    prepared: str,
+    ranking: Sequence[tuple[int, float]],
+    wordings: Callable[[int], list[str]],
+    thresholds: Thresholds,
+    limit: int = 5,
+) -> MatchResult:
+    """Decide whether the message `text` (`prepared`: its prepared form) is a known claim.
+
+    `ranking`: (claim_id, score) best first; `wordings(claim_id)`: the claim's indexed texts
+    (its text and, if a reviewer set one, its public wording).
+    """
+    candidates = [Candidate(cid, s) for cid, s in ranking[:limit]]
+    if not ranking:
+        return MatchResult("new", None, 0.0, candidates)
+    best_id, best = ranking[0]
+    t = thresholds
+    # A short text shares its few words with many claims; only a near-exact hit answers.
+    short = word_count(prepared) <= t.short_text_words
+    confident = t.short_text_confident if short else t.confident
+    if best >= confident:
+        worded = wordings(best_id)
+        if not worded or any(not substitutes(text, w) for w in worded):
+            return MatchResult("match", best_id, best, candidates)
+        # Same frame, other words ("closing the library because of spies" vs "closing the
+        # bridge because of a deal"): likely a different claim. Ask instead of answering.
+    if best >= t.maybe:
+        # Offer only candidates that share real words with the message: in a young database
+        # with few claims, "the", "in", "is" look rare and lift unrelated claims.
+        offered = [
+            c
+            for c in candidates
+            if c.score >= t.maybe and any(shares_content(text, w) for w in wordings(c.claim_id))
+        ]
+        if offered:
+            return MatchResult("maybe", offered[0].claim_id, offered[0].score, candidates, offered)
+    return MatchResult("new", None, best, candidates)
