@@ -30,7 +30,8 @@ from rapidfuzz import fuzz
 
 from bench._data import CJK_THAI_CLAIMS, Query, load_dataset, make_forwards
 from factdb.groups import GROUP_CONFIDENT
-from factdb.matching import Matcher, MatchIndex, _prepare
+from factdb.matching import Matcher
+from factdb.matching.text import prepare
 
 DUPLICATE = 95.0  # rapidfuzz ratio of two claims' prepared texts at which they are one claim
 CANDIDATES = (40.5, 45.0, 50.0, 55.0, 60.0, 65.0, 70.0, 75.0, 80.0, 85.0, 90.0)
@@ -46,7 +47,7 @@ def outcomes(
     same claim twice with other quote marks: that answer would be right).
     """
     out: list[tuple[bool | None, float]] = []
-    index = matcher.index
+    index = matcher
     for q in queries:
         removed: str | None = None
         if leave_out and q.claim_id is not None:
@@ -69,7 +70,7 @@ def outcomes(
 
 
 def duplicate(a: str | None, b: str | None) -> bool:
-    return a is not None and b is not None and fuzz.ratio(_prepare(a), _prepare(b)) >= DUPLICATE
+    return a is not None and b is not None and fuzz.ratio(prepare(a), prepare(b)) >= DUPLICATE
 
 
 def tally(rows: list[tuple[bool | None, float]], threshold: float) -> tuple[int, int]:
@@ -88,13 +89,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"skipped: {e}")
         return 0
     claims = ds.claims + [(100_000 + i, t) for i, t in enumerate(CJK_THAI_CLAIMS)]
-    prepared = {cid: _prepare(t) for cid, t in claims}
+    prepared = {cid: prepare(t) for cid, t in claims}
 
     def same(pred: int | None, truth: int | None) -> bool:
         return pred is not None and truth is not None and prepared.get(pred) == prepared.get(truth)
 
     t0 = time.perf_counter()
-    matcher = Matcher(MatchIndex.from_items(claims))
+    matcher = Matcher.from_items(claims)
     sides = {
         "tuning (CLEF train + forwards seed A)": ds.split("train")
         + make_forwards(claims, args.forwards, seed=1),
