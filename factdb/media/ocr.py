@@ -1,0 +1,184 @@
+"""Read the text in a picture with Tesseract, or say clearly that we cannot.
+
+Tesseract is a Debian package (tesseract-ocr plus one package per language: -eng, -spa, -lit,
+-chi-tra), not a Python one; pytesseract runs it as a subprocess with a time limit. When it is
+missing, `ocr_status()` says so and how to install it (for `crowdcheck doctor` and the start-up
+log), `read_text` returns None, and pictures are still matched by their hash.
+
+Pre-processing, measured in bench/media.py: grey; light text on a dark background (dark mode)
+inverted; small pictures upscaled so that chat-size text is about 30 px tall, where
+Tesseract's LSTM reads best.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from dataclasses import dataclass
+from functools import cache
+
+from PIL import Image, ImageOps
+
+from factdb.media.chat_furniture import clean_ocr_lines
+from factdb.media.trim import content_box
+
+log = logging.getLogger(__name__)
+# Tesseract's OpenMP threads fight each other and the other pool threads on a small machine:
+# one thread per picture, and as many pictures at once as the pool allows, is faster.
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+__all__ = ["OcrResult", "OcrStatus", "ocr_status", "read_text"]
+
+# Our languages and Tesseract's names for them.
+TESSERACT_LANGS = {"en": "eng", "es": "spa", "lt": "lit", "zh-TW": "chi_tra"}
+DEBIAN_PACKAGES = (
+    "tesseract-ocr",
+    "tesseract-ocr-eng",
+    "tesseract-ocr-spa",
+    "tesseract-ocr-lit",
+    "tesseract-ocr-chi-tra",
+)
+LATIN = ("eng", "spa", "lit")
+TIMEOUT_S = 20  # a pathological picture must not hold a pool thread for ever
+MIN_WIDTH = 900  # upscale narrower text areas to about this width (at most 3x)
+MIN_CONFIDENCE = 60  # below this mean word confidence the other script is tried
+
+
+@dataclass(frozen=True)
+class OcrStatus:
+    available: bool
+    version: str | None
+    languages: tuple[str, ...]  # ours that Tesseract can read here
+    missing: tuple[str, ...]  # ours that it cannot
+    advice: str  # one line for the log and `crowdcheck doctor`
+
+
+@dataclass(frozen=True)
+class OcrResult:
+    text: str  # the message, chat furniture removed
+    raw: str  # what Tesseract read, line by line
+    script: str  # "latin" or "han"
+    confidence: float  # mean word confidence, 0-100
+
+
+@cache
+def ocr_status() -> OcrStatus:
+    """Whether OCR works here, and if not, how to turn it on. Cached: call it freely."""
+    install = "apt-get install " + " ".join(DEBIAN_PACKAGES)
+    try:
+        import pytesseract
+    except ImportError:
+        return OcrStatus(
+            False,
+            None,
+            (),
+            tuple(TESSERACT_LANGS),
+            f"OCR is off: pytesseract is not installed (pip install pytesseract; {install})",
+        )
+    if shutil.which(pytesseract.pytesseract.tesseract_cmd) is None:
+        return OcrStatus(
+            False,
+            None,
+            (),
+            tuple(TESSERACT_LANGS),
+            f"OCR is off: Tesseract is not installed ({install}); pictures are matched by hash only",
+        )
+    try:
+        version = str(pytesseract.get_tesseract_version())
+        installed = set(pytesseract.get_languages(config=""))
+    except Exception as exc:  # a broken install: say what it said
+        return OcrStatus(
+            False, None, (), tuple(TESSERACT_LANGS), f"OCR is off: Tesseract does not run ({exc}); {install}"
+        )
+    have = tuple(lang for lang, code in TESSERACT_LANGS.items() if code in installed)
+    missing = tuple(lang for lang in TESSERACT_LANGS if lang not in have)
+    if not have:
+        return OcrStatus(
+            False,
+            version,
+            (),
+            missing,
+            f"OCR is off: Tesseract {version} has none of our languages ({install})",
+        )
+    advice = f"OCR is on: Tesseract {version}, languages {', '.join(have)}"
+    if missing:
+        advice += f"; missing {', '.join(missing)} ({install})"
+    return OcrStatus(True, version, have, missing, advice)
+
+
+def prepare(image: Image.Image) -> Image.Image:
+    """The content box (a screenshot's bars and header carry no claim), grey, dark mode
+    inverted, small text upscaled."""
+    left, top, right, bottom = content_box(image)
+    pad = max(4, (right - left) // 50)  # glyphs that touch the box's edge still read whole
+    box = (
+        max(0, left - pad),
+        max(0, top - pad),
+        min(image.width, right + pad),
+        min(image.height, bottom + pad),
+    )
+    grey = image.crop(box).convert("L")
+    # Dark mode: Tesseract is trained on dark text on light paper.
+    if sum(i * n for i, n in enumerate(grey.histogram())) / (grey.width * grey.height) < 110:
+        grey = ImageOps.invert(grey)
+    if grey.width < MIN_WIDTH:
+        factor = min(3.0, MIN_WIDTH / grey.width)
+        grey = grey.resize(
+            (round(grey.width * factor), round(grey.height * factor)), Image.Resampling.LANCZOS
+        )
+    return grey
+
+
+def _run(image: Image.Image, langs: tuple[str, ...]) -> tuple[list[str], float]:
+    import pytesseract
+
+    data = pytesseract.image_to_data(
+        image,
+        lang="+".join(langs),
+        config="--psm 3",  # automatic page layout: screenshots have a header, bubbles, a footer
+        timeout=TIMEOUT_S,
+        output_type=pytesseract.Output.DICT,
+    )
+    lines: dict[tuple[int, int, int], list[str]] = {}
+    confidences = []
+    for i, word in enumerate(data["text"]):
+        if not word.strip():
+            continue
+        lines.setdefault((data["block_num"][i], data["par_num"][i], data["line_num"][i]), []).append(word)
+        confidences.append(float(data["conf"][i]))
+    mean = sum(confidences) / len(confidences) if confidences else 0.0
+    return [" ".join(words) for _, words in sorted(lines.items())], mean
+
+
+def read_text(image: Image.Image, *, lang_hint: str | None = None) -> OcrResult | None:
+    """The text in `image`, or None when OCR is off or reads nothing.
+
+    Latin script (English, Spanish, Lithuanian together) first, unless the hint is Chinese; the
+    other script is tried when the first reads little or with low confidence, and the better
+    reading wins. Blocking (a second or two): call it from a worker thread.
+    """
+    status = ocr_status()
+    if not status.available:
+        return None
+    codes = {TESSERACT_LANGS[lang] for lang in status.languages}
+    latin = tuple(c for c in LATIN if c in codes)
+    han = ("chi_tra",) if "chi_tra" in codes else ()
+    order = [(han, "han"), (latin, "latin")] if lang_hint == "zh-TW" else [(latin, "latin"), (han, "han")]
+    prepared = prepare(image)
+    best: OcrResult | None = None
+    for langs, script in order:
+        if not langs:
+            continue
+        try:
+            lines, confidence = _run(prepared, langs)
+        except RuntimeError as exc:  # pytesseract's timeout
+            log.warning("OCR gave up on a picture: %s", exc)
+            continue
+        text = clean_ocr_lines(lines)
+        result = OcrResult(text, "\n".join(lines), script, confidence)
+        if best is None or confidence > best.confidence:
+            best = result
+        if confidence >= MIN_CONFIDENCE and len(text) >= 8:
+            break
+    return best if best is not None and best.text else None
