@@ -24,7 +24,7 @@ from PIL import Image
 
 __all__ = ["content_box", "trimmed"]
 
-WORK_SIDE = 384
+WORK_SIDE = 512
 TOLERANCE = 22  # per channel, of 255: JPEG noise and anti-aliasing stay "the same colour"
 # share of a row in the edge colour for the row to be a uniform border: high, so that a row
 # with a small line of text (about 0.95) is never uniform by a hair in one copy and not another
@@ -34,7 +34,10 @@ BAR_DROP = 0.40  # the share must fall by this much within EDGE_ROWS rows at the
 EDGE_ROWS = 3
 MAX_BAR = 0.22  # a bar is at most this share of what is left...
 EMPTY_BAND = 0.7  # ...unless this share of its rows are uniform: space with a few overlays
-MIN_KEEP = 0.25  # never keep less than this share of the width or height
+SEAM = 2  # rows at an edge that may be a blend of two colours (resampling, JPEG)
+# never keep less than this share of the long side, in either direction: a picture can be a
+# small part of a tall phone screenshot
+MIN_KEEP = 0.06
 
 
 def content_box(image: Image.Image) -> tuple[int, int, int, int]:
@@ -47,8 +50,7 @@ def content_box(image: Image.Image) -> tuple[int, int, int, int]:
         small = small.resize(size, Image.Resampling.BOX)
     pixels = np.asarray(small, dtype=np.int16)
     top, bottom, left, right = 0, pixels.shape[0], 0, pixels.shape[1]
-    min_h = max(8, int(pixels.shape[0] * MIN_KEEP))
-    min_w = max(8, int(pixels.shape[1] * MIN_KEEP))
+    min_h = min_w = max(8, int(max(pixels.shape[:2]) * MIN_KEEP))
     for _ in range(12):
         before = (top, bottom, left, right)
         top += _peel(pixels[top:bottom, left:right], min_h)
@@ -75,9 +77,11 @@ def trimmed(image: Image.Image) -> Image.Image:
 def _peel(rows: np.ndarray, min_keep: int) -> int:
     """How many rows to remove from the top of `rows` (h, w, 3): a uniform border, else a bar."""
     height = rows.shape[0]
-    if height <= min_keep:
+    if height <= min_keep + SEAM:
         return 0
-    edge = np.median(rows[0], axis=0)
+    # The colour of the border or bar: the median over its first rows, since the very first
+    # row of a resized or recompressed copy is often a blend with whatever was beyond it.
+    edge = np.median(rows[: SEAM + 1].reshape(-1, 3), axis=0)
     share = (np.abs(rows - edge).max(axis=2) <= TOLERANCE).mean(axis=1)
     uniform = _run(share, UNIFORM)
     if uniform:
@@ -94,6 +98,10 @@ def _peel(rows: np.ndarray, min_keep: int) -> int:
 
 
 def _run(share: np.ndarray, at_least: float) -> int:
-    """Length of the run of leading rows whose share is at least `at_least`."""
-    below = np.flatnonzero(share < at_least)
-    return int(below[0]) if below.size else int(share.size)
+    """Length of the run of leading rows whose share is at least `at_least`, where up to
+    SEAM blended rows at the very edge may fall short (0 when the run never starts)."""
+    start = next((i for i in range(SEAM + 1) if share[i] >= at_least), None)
+    if start is None:
+        return 0
+    below = np.flatnonzero(share[start:] < at_least)
+    return start + (int(below[0]) if below.size else int(share.size - start))
