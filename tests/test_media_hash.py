@@ -34,30 +34,32 @@ def _index(pictures: list) -> HashIndex:
     return index
 
 
-# Copies of photos and memes that must be recognised (every one of them, for these seeds).
-PICTURE_COPIES = ["re-encode", "shrink", "crop", "brightness", "phone viewer", "phone chat", "several steps"]
+# How many of the 6 photos and memes each kind of copy must find (these seeds). All, where the
+# benchmark finds >= 93 % of held-out copies; most, for a phone's chat view (60-93 %) and an
+# added caption bar (90-100 %). Any copy that matches must match its own original only.
+MUST_FIND = {
+    "re-encode": 6,
+    "shrink": 6,
+    "crop": 6,
+    "brightness": 6,
+    "phone viewer": 6,
+    "several steps": 6,
+    "phone chat": 4,
+    "caption bar": 4,
+}
 
 
-@pytest.mark.parametrize("variant", PICTURE_COPIES)
+@pytest.mark.parametrize("variant", list(MUST_FIND))
 def test_travelled_copies_of_photos_and_memes_find_their_original(variant: str) -> None:
     originals = MEMES + PHOTOS
     index = _index(originals)
     rng = random.Random(41)
+    found = 0
     for i, original in enumerate(originals):
-        copy = VARIANTS[variant](original, rng)
-        hits = index.search(picture_hash(copy))
-        assert hits and hits[0].key == i, (variant, i, hits)
-        assert [h.key for h in hits] == [i], "an unrelated picture matched too"
-
-
-def test_a_caption_bar_above_a_meme_is_peeled() -> None:
-    index = _index(MEMES)
-    rng = random.Random(3)
-    found = sum(
-        [h.key for h in index.search(picture_hash(VARIANTS["caption bar"](m, rng)))] == [i]
-        for i, m in enumerate(MEMES)
-    )
-    assert found >= 2  # bench/media.py: 8 in 10 on the held-out half
+        hits = index.search(picture_hash(VARIANTS[variant](original, rng)))
+        assert [h.key for h in hits] in ([i], []), f"{variant} of picture {i} matched another: {hits}"
+        found += bool(hits)
+    assert found >= MUST_FIND[variant]
 
 
 def test_recompressed_and_shrunk_screenshots_match_and_other_screenshots_do_not() -> None:

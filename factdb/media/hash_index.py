@@ -24,11 +24,13 @@ __all__ = ["HashIndex", "Hit", "Thresholds"]
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Largest Hamming distances that still mean "the same picture", measured by
-    bench/media.py on its tuning split (docs/media.md has the figures)."""
+    """Largest Hamming distances that still mean "the same picture", chosen by bench/media.py
+    on its tuning half with a safety margin (docs/media.md has the figures: no false match on
+    either half at these values, and none 3 coarse / 8 fine bits above them on the tuning half)."""
 
-    coarse: int = 14  # of 64 bits, pictures that are not flat
-    fine_flat: int = 40  # of 256 bits, when either picture is flat
+    coarse: int = 16  # of 64 bits, pictures that are not flat
+    fine_flat: int = 16  # of 256 bits, when either picture is flat...
+    flat_prefilter: int = 16  # ...and their coarse hashes are at most this far apart
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +80,9 @@ class HashIndex:
         """Stored pictures that count as the same as `h`, nearest first."""
         keys, coarse, fine, flat = self._keys, self._coarse, self._fine, self._flat
         t = self.thresholds
-        # Flat pictures are judged on the fine hash alone: let their coarse radius be wide.
-        radius = 64 if h.flat else t.coarse
+        # Flat pictures are judged on the fine hash, among those the coarse one lets through:
+        # the pre-filter keeps the fine comparison to a few per cent of the collection.
+        radius = max(t.coarse, t.flat_prefilter)
         dist = np.bitwise_count(coarse ^ np.uint64(_word(h.coarse)))
         near = np.flatnonzero(dist <= radius)
         if near.size == 0:
@@ -87,7 +90,10 @@ class HashIndex:
         fine_dist = np.bitwise_count(fine[near] ^ np.array(_words(h.fine), dtype=np.uint64)).sum(axis=1)
         # If either side is flat (a borderline picture can be flat in one copy and not in
         # another), the fine hash decides; otherwise the coarse one.
-        ok = np.where(flat[near] | h.flat, fine_dist <= t.fine_flat, dist[near] <= t.coarse)
+        either_flat = flat[near] | h.flat
+        ok = np.where(
+            either_flat, (fine_dist <= t.fine_flat) & (dist[near] <= t.flat_prefilter), dist[near] <= t.coarse
+        )
         found = near[ok]
         order = np.lexsort((fine_dist[ok], dist[found]))[:limit]
         return [Hit(int(keys[found[i]]), int(dist[found[i]]), int(fine_dist[ok][i])) for i in order]

@@ -148,7 +148,9 @@ def pictures_of_claim(session: Session, claim_id: int, *, public_only: bool = Tr
 def erase_citizen_pictures(session: Session, citizen_id: int, index: HashIndex | None = None) -> list[int]:
     """Delete every picture a citizen sent (for /forget); returns their ids. Publishable ones
     too: a reviewer's consent to show a picture is not the sender's consent to keep it."""
-    ids = [pid for pid in session.exec(select(Picture.id).where(Picture.citizen_id == citizen_id)).all() if pid]
+    ids = [
+        pid for pid in session.exec(select(Picture.id).where(Picture.citizen_id == citizen_id)).all() if pid
+    ]
     if ids:
         session.execute(delete(Picture).where(col(Picture.id).in_(ids)))
         if index is not None:

@@ -25,7 +25,9 @@ from PIL import Image
 __all__ = ["content_box", "trimmed"]
 
 WORK_SIDE = 512
-TOLERANCE = 22  # per channel, of 255: JPEG noise and anti-aliasing stay "the same colour"
+# per channel, of 255: JPEG noise in flat areas stays "the same colour", while a dark-mode
+# header (#1f2c34) is not the same as the chat background below it (#0b141a): 22 made them one
+TOLERANCE = 12
 # share of a row in the edge colour for the row to be a uniform border: high, so that a row
 # with a small line of text (about 0.95) is never uniform by a hair in one copy and not another
 UNIFORM = 0.995
