@@ -23,7 +23,12 @@ def bomb_png(side: int = 60_000) -> bytes:
     ihdr = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
     # the first rows of zeros; a real bomb goes on for gigabytes, this one need not
     idat = zlib.compress(b"\x00" * (side + 1) * 4, 9)
-    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", ihdr)
+        + _png_chunk(b"IDAT", idat)
+        + _png_chunk(b"IEND", b"")
+    )
 
 
 def test_a_decompression_bomb_is_refused_before_it_is_expanded() -> None:
