@@ -97,7 +97,7 @@ def reach_of(session: Session, claim_id: int) -> ClaimReach:
 
 
 # A group answer needs the private chat's "answer at once" decision and at least this score
-# (0..100, factdb/matching.py). Measured with `python -m bench.group_threshold` (docs/reach.md):
+# (0..100, factdb/matching/). Measured with `python -m bench.group_threshold` (docs/reach.md):
 # the lowest score at which no wrong answer is left on the tuning side but the same claim in
 # other words; on the unseen side it answers 84 % of known claims at once, with 0 wrong
 # (private chat's 40.5: 90 %, and 25 wrong of 1,698 once the right claim is taken away).
