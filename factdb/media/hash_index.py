@@ -29,7 +29,7 @@ class Thresholds:
     either half at these values, and none 3 coarse / 8 fine bits above them on the tuning half)."""
 
     coarse: int = 16  # of 64 bits, pictures that are not flat
-    fine_flat: int = 16  # of 256 bits, when either picture is flat...
+    fine_flat: int = 14  # of 256 bits, when either picture is flat...
     flat_prefilter: int = 16  # ...and their coarse hashes are at most this far apart
 
 
