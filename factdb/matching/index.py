@@ -91,6 +91,7 @@ class TermIndex:
         self._base_rows = np.zeros(0, dtype=np.int64)
         self._late_rows: dict[int, int] = {}
         self._live = 0
+        self._factor: tuple[float, np.ndarray] | None = None  # (average length, BM25 factors)
 
     # -- bulk build ----------------------------------------------------------------------------
 
@@ -160,6 +161,7 @@ class TermIndex:
         self._base_rows = order_ids.astype(np.int64)
         self._late_rows = {}
         self._live = n_docs
+        self._factor = None
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
@@ -188,6 +190,24 @@ class TermIndex:
         if late is not None:
             return late
         return self._blob[self._offsets[row] : self._offsets[row + 1]].decode("utf-8")
+
+    def texts_at(self, rows: np.ndarray, limit: int) -> list[str]:
+        """The first `limit` characters of the prepared texts of many rows (one slice each of
+        the blob, positions read in one go: per-row numpy indexing cost more than the rest of
+        a query's scoring)."""
+        n_base = len(self._offsets) - 1  # rows after these were added later, texts in a dict
+        starts = self._offsets[np.minimum(rows, n_base)].tolist()
+        ends = self._offsets[np.minimum(rows + 1, n_base)].tolist()
+        blob, late = self._blob, self._late_text
+        out = []
+        for row, lo, hi in zip(rows.tolist(), starts, ends, strict=True):
+            if row >= n_base:
+                text = late[row]
+            else:
+                # UTF-8 takes at most 4 bytes a character: cut before decoding a long text.
+                text = blob[lo : min(hi, lo + 4 * limit)].decode("utf-8", errors="ignore")
+            out.append(text[:limit])
+        return out
 
     def text_of(self, claim_id: int) -> str | None:
         """The normalised text indexed for `claim_id`, or None."""
@@ -261,19 +281,27 @@ class TermIndex:
         """Rows with the highest binary BM25 for the query terms, best first, and the IDF
         mass each shares with the query."""
         n_base = len(self._indptr) - 1
+        in_base = q_tids < n_base
+        # Terms added after the bulk build have no CSR postings (index 0 reads an empty range).
+        lo = self._indptr[np.where(in_base, q_tids, 0)]
+        count = self._indptr[np.where(in_base, q_tids + 1, 0)] - lo
+        # Rarest first, a term is used while fewer than the budget's postings came before it.
+        before = np.concatenate(([0], np.cumsum(count)[:-1]))
+        used = int(np.count_nonzero(before <= _POSTINGS_BUDGET))
         id_parts: list[np.ndarray] = []
         w_parts: list[np.ndarray] = []
-        gathered = 0
-        for tid, w in zip(q_tids.tolist(), q_idf.tolist(), strict=True):  # rarest first
-            if gathered > _POSTINGS_BUDGET:
-                break
-            if tid < n_base:
-                lo, hi = self._indptr[tid], self._indptr[tid + 1]
-                if hi > lo:
-                    id_parts.append(self._postings[lo:hi])
-                    w_parts.append(np.full(hi - lo, w))
-                    gathered += int(hi - lo)
-            late = self._delta.get(tid)
+        postings, delta = self._postings, self._delta
+        for tid, w, a, n in zip(
+            q_tids[:used].tolist(),
+            q_idf[:used].tolist(),
+            lo[:used].tolist(),
+            count[:used].tolist(),
+            strict=True,
+        ):
+            if n:
+                id_parts.append(postings[a : a + n])
+                w_parts.append(np.full(n, w))
+            late = delta.get(tid) if delta else None
             if late:
                 id_parts.append(np.asarray(late, dtype=np.int32))
                 w_parts.append(np.full(len(late), w))
@@ -281,17 +309,27 @@ class TermIndex:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         ids = np.concatenate(id_parts)
         acc = np.bincount(ids, weights=np.concatenate(w_parts))
-        # Scanning the accumulator (one pass over N floats) beat np.unique on the postings.
-        rows = np.flatnonzero(acc)
+        # Scanning the accumulator (one pass over N values) beat np.unique on the postings;
+        # a comparison first makes it a scan of booleans, several times faster than of floats.
+        rows = np.flatnonzero(acc > 0)
         rows = rows[self._row_alive.data[rows]]
-        avg_len = self._len_sum / max(self._live, 1)
-        norm = 1.0 + _K1 * (1.0 - _B + _B * self._row_len.data[rows] / max(avg_len, 1e-9))
-        score = acc[rows] * ((_K1 + 1.0) / norm)
+        score = acc[rows] * self._bm25_factor()[rows]
         if len(rows) > limit:
             top = np.argpartition(score, -limit)[-limit:]
             rows, score = rows[top], score[top]
         order = np.argsort(-score, kind="stable")
         return rows[order], acc[rows[order]]
+
+    def _bm25_factor(self) -> np.ndarray:
+        """BM25's length normalisation, (k1 + 1) / norm, for every row, computed again only
+        when the average length has changed (claims added or removed)."""
+        avg_len = self._len_sum / max(self._live, 1)
+        cached = self._factor
+        if cached is None or cached[0] != avg_len or len(cached[1]) < self._row_len.size:
+            lengths = self._row_len.data[: self._row_len.size]
+            norm = 1.0 + _K1 * (1.0 - _B + _B * lengths / max(avg_len, 1e-9))
+            cached = self._factor = (avg_len, (_K1 + 1.0) / norm)
+        return cached[1]
 
     def candidates(self, query: str, limit: int) -> Found:
         """Up to `limit` rows sharing the query's rarest terms, best BM25 first (none for an
@@ -322,6 +360,7 @@ class TermIndex:
             shared=shared,
             claim_mass=self._row_mass.data[rows].astype(np.float64),
             query_mass=q_mass,
+            query_terms=len(uniq),
         )
 
 
@@ -334,11 +373,23 @@ class Found:
     shared: np.ndarray  # IDF mass of the terms each shares with the query
     claim_mass: np.ndarray  # IDF mass of each row's own terms
     query_mass: float  # IDF mass of the query's terms (unknown terms at the rarest weight)
+    query_terms: int = 0  # distinct terms in the query
 
     @classmethod
     def none(cls) -> Found:
         empty = np.zeros(0, dtype=np.int64)
         return cls(empty, empty, np.zeros(0), np.zeros(0), 0.0)
+
+    def best(self, n: int) -> Found:
+        """The first `n` candidates (the best by BM25)."""
+        return Found(
+            self.rows[:n],
+            self.keys[:n],
+            self.shared[:n],
+            self.claim_mass[:n],
+            self.query_mass,
+            self.query_terms,
+        )
 
     def __len__(self) -> int:
         return len(self.rows)

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 
 from rapidfuzz import fuzz
 
@@ -46,14 +47,16 @@ def _swap_tokens(text: str) -> list[str]:
     return out
 
 
-def content_terms(text: str) -> set[str]:
+@functools.lru_cache(maxsize=256)
+def content_terms(text: str) -> frozenset[str]:
+    # Cached: a message is compared with each offered candidate's wordings in turn.
     terms: set[str] = set()
     for tok in _swap_tokens(text[:MAX_COMPARE]):
         if HAN_OR_SEA_RE.match(tok):
             terms.add(tok)
         elif len(tok) >= 3 and tok not in FUNCTION_WORDS:
             terms.add(tok[:6])  # a light stem: "closing"/"closed", "vaccines"/"vaccine"
-    return terms
+    return frozenset(terms)
 
 
 def shares_content(query: str, claim_text: str | None) -> bool:
