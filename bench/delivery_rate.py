@@ -20,8 +20,8 @@ from bench._report import pg_schema, print_table
 from bench._seed import claim_with_subscribers, publish_ready
 from bot.app import BotRuntime
 from bot.config import Config
-from bot.emulator import BotApiEmulator
 from factdb.db import Database
+from tests.emulator import BotApiEmulator
 
 FIRST_ID = 700_000
 

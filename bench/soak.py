@@ -27,7 +27,6 @@ from sqlmodel import func, select
 from bench._seed import publish_ready
 from bot.app import BotRuntime
 from bot.config import Config
-from bot.emulator.emulator import BotApiEmulator
 from factdb.db import Database
 from factdb.models import (
     AuditLog,
@@ -40,6 +39,7 @@ from factdb.models import (
     Request,
 )
 from factdb.normalize import normalize
+from tests.emulator import BotApiEmulator
 
 REVIEW_CHAT = -1001000000001
 ADMIN = 9001

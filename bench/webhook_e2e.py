@@ -35,10 +35,10 @@ import aiohttp
 from bench._report import pg_schema, print_table
 from bot.app import BotRuntime
 from bot.config import Config
-from bot.emulator import BotApiEmulator
 from bot.web import SECRET_HEADER, WebServer, webhook_secret
 from factdb.db import Database
 from factdb.interchange import importer
+from tests.emulator import BotApiEmulator
 
 FIRST_USER = 3_000_000
 HOAX = "Banks will close all accounts with less than 100 euros on Monday, withdraw your money now!"

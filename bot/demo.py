@@ -31,13 +31,16 @@ import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.app import BotRuntime
 from bot.config import Config
-from bot.emulator import BotApiEmulator, ChatMessage
 from factdb import outbox
 from factdb.db import Database
 from factdb.interchange import importer
+
+if TYPE_CHECKING:
+    from tests.emulator import BotApiEmulator, ChatMessage
 
 SAMPLE_CLAIMS = Path(__file__).with_name("demo_data") / "claims.jsonl"
 CITIZEN, REVIEWER, GROUP = 2001, 1001, -1001000000999
@@ -54,6 +57,29 @@ _FORWARD = re.compile(r"^/forward(?:@\w+)?\s+(.+?):\s*(\S.*)$", re.IGNORECASE)
 # How a label may be typed differently from how it is shown: typographic quotes and the ellipsis
 # as ASCII, and emoji or invisible direction marks left out.
 _TYPOGRAPHY = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "…": "..."})
+
+
+NO_EMULATOR = (
+    "The demo runs from a source checkout: the Bot API emulator it plays against lives in the "
+    "repository's tests/emulator/ and is not part of the installed package. Clone the "
+    "repository and run `crowdcheck demo` (or `python bot.py demo`) there."
+)
+
+
+def load_emulator() -> type[BotApiEmulator]:
+    """The emulator, a test double that lives beside the tests, not in the product package.
+
+    A console script's sys.path does not hold the checkout, so put the checkout that holds this
+    `bot` package there first; an installed wheel has no tests/ beside it and gets a clear exit.
+    """
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "tests" / "emulator" / "__init__.py").is_file() and str(checkout) not in sys.path:
+        sys.path.append(str(checkout))
+    try:
+        from tests.emulator import BotApiEmulator
+    except ImportError:
+        raise SystemExit(NO_EMULATOR) from None
+    return BotApiEmulator
 
 
 class ScriptError(ValueError):
@@ -215,13 +241,14 @@ class Demo:
 
 async def run_demo(config: Config, *, script: Path | None, database_url: str | None = None) -> list[str]:
     """Run the demo; returns the transcript lines (also printed as they happen)."""
+    emulator = load_emulator()
     logging.getLogger().setLevel(logging.WARNING)  # the transcript is the output
     tmp = tempfile.TemporaryDirectory(prefix="crowdcheck-demo-")
     url = database_url or f"sqlite:///{tmp.name}/demo.sqlite3"
     db = Database(url)
     db.ensure_schema()
     importer.import_file(db, SAMPLE_CLAIMS, fmt="jsonl")
-    emu = BotApiEmulator()
+    emu = emulator()
     await emu.start()
     emu.user(CITIZEN, "Mei", language_code="en")
     emu.user(REVIEWER, "Ana", language_code="en")

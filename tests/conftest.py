@@ -12,8 +12,8 @@ from sqlalchemy import create_engine, text
 
 from bot.app import BotRuntime
 from bot.config import Config
-from bot.emulator.emulator import BotApiEmulator
 from factdb.db import Database
+from tests.emulator import BotApiEmulator
 from tests.harness import Tipline
 
 PG_URL = os.environ.get("CROWDCHECK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

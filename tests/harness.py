@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.app import BotRuntime
-from bot.emulator.emulator import BotApiEmulator
-from bot.emulator.objects import ChatMessage
 from factdb.db import Database
 from factdb.models import Claim, ClaimStatus, Clarification, utcnow
+from tests.emulator import BotApiEmulator, ChatMessage
 
 REVIEW_CHAT = -1001000000001
 

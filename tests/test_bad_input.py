@@ -17,12 +17,12 @@ import pytest
 from sqlmodel import func, select
 
 from bot.app import BotRuntime
-from bot.emulator.emulator import BotApiEmulator
 from factdb import review
 from factdb.db import Database
 from factdb.models import Claim, ClaimStatus, Request
 from tests import conftest
 from tests.conftest import ADMIN
+from tests.emulator import BotApiEmulator
 from tests.harness import REVIEW_CHAT, Tipline, shown
 
 HOAX = "The central bank will freeze every savings account on Monday, withdraw all your cash today"

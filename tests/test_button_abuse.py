@@ -15,10 +15,10 @@ import pytest
 from sqlmodel import Session, func, select
 
 from bot import callbacks as cb
-from bot.emulator.objects import ChatMessage
 from factdb import intake
 from factdb.models import Claim, Feedback, MatchLog, Request
 from tests.conftest import ADMIN
+from tests.emulator import ChatMessage
 from tests.harness import Tipline, shown
 
 BANKS = "Banks will close all accounts with less than 100 euros on Monday, withdraw your money now before it is too late"

@@ -16,9 +16,9 @@ import pytest
 from sqlmodel import func, select
 
 from bench._seed import claim_with_subscribers, publish_ready
-from bot.emulator.emulator import BotApiEmulator
 from factdb.db import Database
 from factdb.models import Outbox, OutboxStatus
+from tests.emulator import BotApiEmulator
 
 SUBSCRIBERS = 1000
 FIRST_ID = 500_000

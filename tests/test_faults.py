@@ -24,7 +24,6 @@ from sqlmodel import col, func, select
 from bench._seed import publish_ready
 from bot.app import BotRuntime
 from bot.delivery import DeliveryLoop
-from bot.emulator.emulator import BotApiEmulator
 from factdb import citizens, clarifications, outbox, review
 from factdb.db import Database
 from factdb.models import (
@@ -39,6 +38,7 @@ from factdb.models import (
 )
 from tests import conftest
 from tests.conftest import ADMIN, REVIEW_CHAT
+from tests.emulator import BotApiEmulator
 from tests.harness import Tipline
 
 ANSWER = "There's an answer"

@@ -13,12 +13,12 @@ import pytest
 from sqlmodel import Session, func, select
 
 from bot.app import BotRuntime
-from bot.emulator.emulator import BotApiEmulator
 from factdb import intake
 from factdb.db import Database
 from factdb.models import Citizen, RateEvent, Request
 from tests import conftest
 from tests.conftest import REVIEW_CHAT
+from tests.emulator import BotApiEmulator
 from tests.harness import Tipline
 
 SLOW_DOWN = "slow down"

@@ -22,12 +22,12 @@ from sqlalchemy.engine import make_url
 from sqlmodel import func, select
 
 from bot import inbox as bot_inbox
-from bot.emulator.emulator import BotApiEmulator
 from bot.inbox import BURST_HOLD, PRESSURE, DurableInbox, inbox_database
 from factdb import inbox as ib
 from factdb.db import Database
 from factdb.inbox import HEARTBEAT_TIMEOUT
 from factdb.models import Claim, InboxUpdate, InboxWorker, Request
+from tests.emulator import BotApiEmulator
 
 CITIZENS = list(range(7001, 7007))
 STUCK = CITIZENS[:2]  # their replies hang on the wire when the bot is killed

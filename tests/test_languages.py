@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from bot.emulator.objects import ChatMessage
 from factdb import outbox
 from factdb.models import Citizen, Request
 from tests.conftest import ADMIN
+from tests.emulator import ChatMessage
 from tests.harness import REVIEW_CHAT, Tipline, add_translation, shown
 
 FSI, PDI = "\u2068", "\u2069"  # first-strong isolate … pop directional isolate

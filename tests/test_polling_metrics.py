@@ -13,9 +13,9 @@ import aiohttp
 import pytest
 
 from bot.app import BotRuntime
-from bot.emulator.emulator import BotApiEmulator
 from factdb.db import Database
 from tests import conftest
+from tests.emulator import BotApiEmulator
 from tests.harness import Tipline
 
 CITIZEN = 4242

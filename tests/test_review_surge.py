@@ -15,12 +15,12 @@ import pytest
 from sqlmodel import col, func, select
 
 from bot.app import BotRuntime
-from bot.emulator.emulator import BotApiEmulator
 from factdb import cards, outbox
 from factdb.db import Database
 from factdb.models import Claim, ClaimStatus, Outbox, OutboxStatus
 from tests import conftest
 from tests.conftest import ADMIN, REVIEW_CHAT
+from tests.emulator import BotApiEmulator
 from tests.harness import Tipline
 
 DIGEST = "arrived faster than cards can be posted"

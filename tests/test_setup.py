@@ -19,11 +19,11 @@ import pytest
 from sqlmodel import select
 
 from bot.app import BotRuntime
-from bot.emulator.emulator import BotApiEmulator
 from factdb.db import Database
 from factdb.models import Citizen, Claim, Request, SeenUser
 from tests import conftest
 from tests.conftest import ADMIN
+from tests.emulator import BotApiEmulator
 from tests.harness import REVIEW_CHAT, Tipline, shown
 from tests.test_cli import run_cli
 

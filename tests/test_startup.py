@@ -17,11 +17,11 @@ import pytest
 from sqlmodel import func, select
 
 from bot.app import BotRuntime
-from bot.emulator.emulator import BotApiEmulator
 from bot.inbox import inbox_database
 from factdb.db import Database
 from factdb.models import InboxUpdate
 from tests import conftest
+from tests.emulator import BotApiEmulator
 
 CITIZEN = 8101
 RUMOUR = "The harbour bridge will be closed for three years starting next Monday"

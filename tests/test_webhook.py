@@ -15,12 +15,12 @@ import pytest
 from sqlmodel import select
 
 from bot.app import BotRuntime
-from bot.emulator.emulator import BotApiEmulator
 from bot.web import SECRET_HEADER, SECURITY_HEADERS, WebServer, webhook_path, webhook_secret
 from factdb.db import Database
 from factdb.models import Request
 from tests import conftest
 from tests.conftest import REVIEW_CHAT
+from tests.emulator import BotApiEmulator
 from tests.harness import shown
 
 CLAIM = "The city will switch off all mobile networks tonight at 22:00 for a secret test, tell everyone"

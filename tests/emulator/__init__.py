@@ -7,13 +7,17 @@ Typical use::
         ...
         emu.send_text(42, "/start")
         reply = await emu.wait_for_bot_message(42)
+
+It lives beside the tests, not in the product package: the bot's wheel does not ship it.
 """
 
-from bot.emulator.emulator import BotApiEmulator, UploadedFile
-from bot.emulator.errors import ApiError, EntityParseError
-from bot.emulator.html_entities import ParsedText, parse_html, to_html, utf16_len
-from bot.emulator.markdown import parse_markdown, parse_markdown_v2
-from bot.emulator.objects import ChatMessage, DocumentView
+from tests.emulator.emulator import BotApiEmulator
+from tests.emulator.entities import ParsedText, utf16_len
+from tests.emulator.errors import ApiError, EntityParseError
+from tests.emulator.html_entities import parse_html
+from tests.emulator.html_render import to_html
+from tests.emulator.objects import ChatMessage, DocumentView
+from tests.emulator.state import UploadedFile
 
 __all__ = [
     "ApiError",
@@ -24,8 +28,6 @@ __all__ = [
     "ParsedText",
     "UploadedFile",
     "parse_html",
-    "parse_markdown",
-    "parse_markdown_v2",
     "to_html",
     "utf16_len",
 ]

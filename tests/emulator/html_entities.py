@@ -21,11 +21,11 @@ Behaviour mirrored from tdlib (and therefore from the real Bot API):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
-from bot.emulator.errors import EntityParseError
+from tests.emulator.entities import ParsedText, check_link, sort_entities
+from tests.emulator.errors import EntityParseError
 
 _SUPPORTED_TAGS = frozenset(
     {
@@ -61,79 +61,7 @@ _SIMPLE_TAG_TYPES = {
     "tg-spoiler": "spoiler",
 }
 
-# tdlib orders entities sharing a start offset and length by this priority, so
-# nested tags come back in the same order as from the real server.
-_TYPE_PRIORITY = {
-    "blockquote": 0,
-    "expandable_blockquote": 0,
-    "pre": 11,
-    "code": 20,
-    "text_link": 49,
-    "text_mention": 49,
-    "mention": 50,
-    "hashtag": 50,
-    "cashtag": 50,
-    "bot_command": 50,
-    "url": 50,
-    "email": 50,
-    "phone_number": 50,
-    "bold": 90,
-    "italic": 91,
-    "underline": 92,
-    "strikethrough": 93,
-    "spoiler": 94,
-    "custom_emoji": 99,
-}
-
 _SPACE_BYTES = frozenset(b" \t\r\n\v\f\0")
-
-
-@dataclass
-class ParsedText:
-    """Plain text plus Bot API ``MessageEntity`` dicts."""
-
-    text: str
-    entities: list[dict[str, Any]] = field(default_factory=list)
-
-
-def utf16_len(text: str) -> int:
-    """Length in UTF-16 code units, the unit Telegram uses for offsets and limits."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def sort_entities(entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(
-        entities,
-        key=lambda e: (e["offset"], -e["length"], _TYPE_PRIORITY.get(e["type"], 50)),
-    )
-
-
-def check_link(url: str) -> str | None:
-    """Normalise a link like tdlib's ``get_checked_link``; None means "drop it"."""
-    url = url.strip()
-    if not url or any(ord(ch) <= 0x20 for ch in url):
-        return None
-    if "://" not in url and not url.lower().startswith(("tg:", "ton:", "tonsite:")):
-        url = "http://" + url
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    if scheme in ("tg", "ton", "tonsite"):
-        return url
-    if scheme not in ("http", "https"):
-        return None
-    host = parts.hostname or ""
-    if not host or ("." not in host and host != "localhost"):
-        return None
-    path = parts.path or "/"
-    rebuilt = f"{scheme}://{parts.netloc}{path}"
-    if parts.query or url.endswith("?"):
-        rebuilt += "?" + parts.query
-    if parts.fragment:
-        rebuilt += "#" + parts.fragment
-    return rebuilt
 
 
 def _mention_user_id(url: str) -> int | None:
@@ -425,86 +353,3 @@ def _close_entity(entities: list[dict[str, Any]], opened: _Open, utf16_end: int,
     elif tag == "blockquote":
         kind = "expandable_blockquote" if opened.argument else "blockquote"
         entities.append({"type": kind, "offset": offset, "length": length})
-
-
-def strip_text(text: str, entities: list[dict[str, Any]]) -> ParsedText:
-    """Trim surrounding whitespace like Telegram does, clipping entities to what is left."""
-    stripped = text.strip()
-    if stripped == text:
-        return ParsedText(text, entities)
-    lead = utf16_len(text[: len(text) - len(text.lstrip())])
-    new_len = utf16_len(stripped)
-    result: list[dict[str, Any]] = []
-    for entity in entities:
-        start = max(entity["offset"] - lead, 0)
-        end = min(entity["offset"] + entity["length"] - lead, new_len)
-        if end > start:
-            result.append({**entity, "offset": start, "length": end - start})
-    return ParsedText(stripped, result)
-
-
-def utf16_slice(text: str, offset: int, length: int) -> str:
-    data = text.encode("utf-16-le")
-    return data[offset * 2 : (offset + length) * 2].decode("utf-16-le", "replace")
-
-
-_ESCAPES = {"<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;"}
-
-
-def escape_html(text: str) -> str:
-    return "".join(_ESCAPES.get(ch, ch) for ch in text)
-
-
-def to_html(text: str, entities: list[dict[str, Any]]) -> str:
-    """Render text+entities back to HTML so tests can assert on formatting compactly."""
-    units = text.encode("utf-16-le")
-    opens: dict[int, list[str]] = {}
-    closes: dict[int, list[str]] = {}
-    for entity in sort_entities(entities):
-        open_tag, close_tag = _tags_for(entity)
-        if not open_tag:
-            continue
-        opens.setdefault(entity["offset"], []).append(open_tag)
-        closes.setdefault(entity["offset"] + entity["length"], []).insert(0, close_tag)
-    pieces: list[str] = []
-    total = len(units) // 2
-    pos = 0
-    while pos <= total:
-        pieces.extend(closes.get(pos, []))
-        pieces.extend(opens.get(pos, []))
-        if pos == total:
-            break
-        unit = int.from_bytes(units[pos * 2 : pos * 2 + 2], "little")
-        width = 2 if 0xD800 <= unit <= 0xDBFF else 1
-        pieces.append(escape_html(units[pos * 2 : (pos + width) * 2].decode("utf-16-le")))
-        pos += width
-    return "".join(pieces)
-
-
-def _tags_for(entity: dict[str, Any]) -> tuple[str, str]:
-    kind = entity["type"]
-    simple = {
-        "bold": "b",
-        "italic": "i",
-        "underline": "u",
-        "strikethrough": "s",
-        "spoiler": "tg-spoiler",
-        "code": "code",
-        "blockquote": "blockquote",
-    }
-    if kind in simple:
-        return f"<{simple[kind]}>", f"</{simple[kind]}>"
-    if kind == "expandable_blockquote":
-        return "<blockquote expandable>", "</blockquote>"
-    if kind == "pre":
-        if entity.get("language"):
-            lang = escape_html(entity["language"])
-            return f'<pre><code class="language-{lang}">', "</code></pre>"
-        return "<pre>", "</pre>"
-    if kind == "text_link":
-        return f'<a href="{escape_html(entity["url"])}">', "</a>"
-    if kind == "text_mention":
-        return f'<a href="tg://user?id={entity["user"]["id"]}">', "</a>"
-    if kind == "custom_emoji":
-        return f'<tg-emoji emoji-id="{entity["custom_emoji_id"]}">', "</tg-emoji>"
-    return "", ""

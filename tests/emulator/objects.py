@@ -2,56 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.emulator.html_entities import to_html, utf16_len
-
-JSON = dict[str, Any]
-
-# Telegram detects these in every text it stores, bot and user alike; PTB's
-# CommandHandler in particular only fires when a bot_command entity is present.
-_DETECTORS: list[tuple[str, re.Pattern[str]]] = [
-    ("email", re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")),
-    (
-        "url",
-        re.compile(
-            r"(?<![\w@/.])(?:https?://[^\s<>\"]+|(?:[A-Za-z0-9-]+\.)+"
-            r"(?:com|org|net|io|info|gov|edu|me|co|uk|de|fr|ru|tv|app|dev|news|ly|in|es|it|int)"
-            r"(?:/[^\s<>\"]*)?(?![\w.]))",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        "bot_command",
-        re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,64}(?:@[A-Za-z][A-Za-z0-9_]{2,31})?(?![\w@/])"),
-    ),
-    ("mention", re.compile(r"(?<![\w@])@[A-Za-z][A-Za-z0-9_]{3,31}(?![\w@])")),
-    ("hashtag", re.compile(r"(?<![\w#])#(?=\w*[^\W\d_])\w+")),
-]
-_TRAILING_URL_PUNCTUATION = ".,;:!?)]}'\""
-_NO_DETECTION_INSIDE = {"code", "pre", "text_link", "text_mention", "custom_emoji"}
-
-
-def detect_entities(text: str, existing: list[JSON]) -> list[JSON]:
-    """Return auto-detected entities (url, mention, ...) not overlapping markup ones."""
-    taken: list[tuple[int, int]] = [
-        (e["offset"], e["offset"] + e["length"]) for e in existing if e["type"] in _NO_DETECTION_INSIDE
-    ]
-    found: list[JSON] = []
-    for kind, pattern in _DETECTORS:
-        for match in pattern.finditer(text):
-            chunk = match.group(0)
-            if kind == "url":
-                chunk = chunk.rstrip(_TRAILING_URL_PUNCTUATION)
-            start = utf16_len(text[: match.start()])
-            end = start + utf16_len(chunk)
-            if end <= start or any(s < end and start < e for s, e in taken):
-                continue
-            taken.append((start, end))
-            found.append({"type": kind, "offset": start, "length": end - start})
-    return found
+from tests.emulator.entities import JSON
+from tests.emulator.html_render import to_html
 
 
 def photo_sizes(file_id: str, unique: str, size: int = 0) -> list[JSON]:
