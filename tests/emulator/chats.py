@@ -108,7 +108,16 @@ class Chats(EmulatorCore):
                 chat.bot_status = status
             return dict(data)
 
-    def create_channel(self, chat_id: int, title: str = "Test channel", username: str | None = None) -> JSON:
+    def create_channel(
+        self,
+        chat_id: int,
+        title: str = "Test channel",
+        username: str | None = None,
+        *,
+        bot_is_admin: bool = True,
+    ) -> JSON:
+        """Create a channel; the bot is one of its administrators (a bot can be nothing else in a
+        channel) unless ``bot_is_admin=False``. ``add_bot_to_channel`` adds it with the update."""
         if chat_id >= 0:
             raise ValueError("channel ids are negative")
         data: JSON = {"id": chat_id, "type": "channel", "title": title}
@@ -116,7 +125,8 @@ class Chats(EmulatorCore):
             data["username"] = username
         with self._lock:
             if chat_id not in self._chats:
-                self._chats[chat_id] = Chat(data)
+                status = "administrator" if bot_is_admin else "left"
+                self._chats[chat_id] = Chat(data, bot_status=status)
             return dict(self._chats[chat_id].data)
 
     def _user_chat(self, user_id: int, chat_id: int | None) -> tuple[JSON, Chat]:
@@ -164,6 +174,8 @@ class Chats(EmulatorCore):
         self._check_in_chat(chat)
         if chat.bot_status == "restricted" and not chat.bot_can_send:
             raise bad_request("not enough rights to send text messages to the chat")
+        if chat_type == "channel" and (chat.bot_status != "administrator" or not chat.bot_can_post):
+            raise bad_request("need administrator rights in the channel chat")
 
     @staticmethod
     def _check_in_chat(chat: Chat) -> None:
@@ -232,9 +244,12 @@ class Chats(EmulatorCore):
                     "can_post_stories": False,
                     "can_edit_stories": False,
                     "can_delete_stories": False,
-                    "can_pin_messages": True,
                 }
             )
+            if chat.data["type"] == "channel":
+                body.update({"can_post_messages": chat.bot_can_post, "can_edit_messages": True})
+            else:
+                body["can_pin_messages"] = True
         elif status == "restricted":
             send = chat.bot_can_send
             body.update(

@@ -8,13 +8,13 @@ import time
 from typing import Any
 
 from tests.emulator.entities import detect_entities
-from tests.emulator.files import Files
+from tests.emulator.media import MEDIA_FILE_KINDS, Media
 from tests.emulator.objects import JSON, MEDIA_KINDS, media_default
 from tests.emulator.state import StoredMessage
 from tests.emulator.updates import Updates
 
 
-class Citizens(Files, Updates):
+class Citizens(Media, Updates):
     """``send_text``, ``send_message``, ``forward``, ``edit_text`` and ``channel_post``."""
 
     def _user_message(self, user_id: int, chat_id: int | None, content: JSON) -> JSON:
@@ -89,8 +89,12 @@ class Citizens(Files, Updates):
         content: JSON = {}
         for key, value in fields.items():
             if key in MEDIA_KINDS:
-                number = next(self._file_ids)
-                default = media_default(key, f"AgACAgIAAxkBAAI{number:06d}", f"AQAD{number:06d}")
+                default: Any
+                if key == "photo" or key in MEDIA_FILE_KINDS:
+                    default = self._default_media(key)  # a real file: getFile works on it
+                else:
+                    number = next(self._file_numbers)
+                    default = media_default(key, f"CAACAgIAAxkBAAI{number:06d}", f"AQAD{number:06d}")
                 if isinstance(value, dict) and isinstance(default, dict):
                     default.update(value)
                 elif isinstance(value, list):
@@ -135,6 +139,7 @@ class Citizens(Files, Updates):
         return message
 
     def channel_post(self, chat_id: int, text: str, *, title: str = "Test channel") -> JSON:
+        """Someone posts in a channel; the bot gets ``channel_post`` if it administers it."""
         with self._lock:
             if chat_id not in self._chats:
                 self.create_channel(chat_id, title)
@@ -143,7 +148,8 @@ class Citizens(Files, Updates):
                 raise ValueError(f"chat {chat_id} is not a channel")
             message = self._new_message(chat, None, self._text_content(text))
             chat.messages[message["message_id"]] = StoredMessage(message, from_bot=False)
-            self._enqueue_locked({"channel_post": json.loads(json.dumps(message))})
+            if chat.bot_status == "administrator":  # only admins (all a bot can be) see posts
+                self._enqueue_locked({"channel_post": json.loads(json.dumps(message))})
             self._chat_cursor[chat_id] = self._seq
         self._notify()
         return json.loads(json.dumps(message))

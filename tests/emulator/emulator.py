@@ -11,8 +11,10 @@ plain Python calls and read back what the bot sent.
 ``chats``          users, groups, channels; who the bot may write to; getChat(Member)
 ``membership``     the bot's standing in chats and the ``my_chat_member`` updates
 ``messages``       sendMessage, edits, deleteMessage, strict HTML (``html_entities``)
-``files``          documents and photos, getFile and downloads, sendChatAction
+``files``          the file store, getFile (20 MB limit for bots) and downloads
+``media``          photos, videos, voice, documents sent by people and by the bot
 ``buttons``        pressing inline buttons, answerCallbackQuery
+``inline``         inline queries, answerInlineQuery, choosing a result (``via_bot``)
 ``profile``        getMe and the command menus
 ``updates``        the update queue, getUpdates long polling, webhooks
 ``limits``         flood limits (429), injected and random faults, held calls
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 from tests.emulator.buttons import Buttons
 from tests.emulator.citizens import Citizens
+from tests.emulator.inline import Inline
 from tests.emulator.limits import LimitsAndFaults
 from tests.emulator.membership import Membership
 from tests.emulator.profile import Profile
@@ -34,7 +37,7 @@ from tests.emulator.reading import Reading
 from tests.emulator.server import TOKEN_RE, HttpServer
 
 
-class BotApiEmulator(Citizens, Membership, Buttons, Profile, Reading, LimitsAndFaults, HttpServer):
+class BotApiEmulator(Citizens, Inline, Membership, Buttons, Profile, Reading, LimitsAndFaults, HttpServer):
     """Telegram Bot API look-alike on 127.0.0.1; see the module docstring."""
 
     def __init__(
@@ -48,6 +51,7 @@ class BotApiEmulator(Citizens, Membership, Buttons, Profile, Reading, LimitsAndF
         webhook_retry_delay: float = 0.05,
         webhook_max_retry_delay: float = 2.0,
         callback_query_ttl: float | None = None,
+        inline_query_ttl: float | None = None,
         max_log_entries: int = 200_000,
         latency: float = 0.0,
     ) -> None:
@@ -61,7 +65,9 @@ class BotApiEmulator(Citizens, Membership, Buttons, Profile, Reading, LimitsAndF
         self._init_server(port)
         self._init_chats()
         self._init_files()
+        self._init_media()
         self._init_buttons(callback_query_ttl)
+        self._init_inline(inline_query_ttl)
         self._init_profile()
         self._init_updates(webhook_retry_delay, webhook_max_retry_delay)
         self._init_limits(fault_timeout_delay)

@@ -1,5 +1,5 @@
-"""Files: what users send (documents) and the bot sends (sendDocument, sendPhoto), getFile and
-downloads at ``/file/bot<token>/<file_path>``, and sendChatAction."""
+"""Files: the store behind every file_id, getFile with Telegram's limit for bots, and downloads at
+``/file/bot<token>/<file_path>`` as on Telegram."""
 
 from __future__ import annotations
 
@@ -8,58 +8,107 @@ import mimetypes
 
 from aiohttp import web
 
+from tests.emulator.core import EmulatorCore
 from tests.emulator.errors import bad_request
-from tests.emulator.messages import Messages
-from tests.emulator.objects import JSON, DocumentView, photo_sizes
-from tests.emulator.state import UploadedFile
+from tests.emulator.objects import JSON
+from tests.emulator.state import StoredFile, UploadedFile
 
-_CHAT_ACTIONS = frozenset(
-    {
-        "typing",
-        "upload_photo",
-        "record_video",
-        "upload_video",
-        "record_voice",
-        "upload_voice",
-        "upload_document",
-        "choose_sticker",
-        "find_location",
-        "record_video_note",
-        "upload_video_note",
-    }
-)
+# Bots may download files up to this size through getFile (larger ones: "file is too big").
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+
+# Where Telegram files each kind (the first part of file_path), its usual extension, and the start
+# of its file_ids (they encode the kind; a file_id of one kind cannot be sent as another).
+FOLDERS = {
+    "photo": ("photos", ".jpg", "AgACAgIAAxkBAAI"),
+    "document": ("documents", "", "BQACAgIAAxkBAAI"),
+    "animation": ("animations", ".mp4", "CgACAgIAAxkBAAI"),
+    "video": ("videos", ".mp4", "BAACAgIAAxkBAAI"),
+    "video_note": ("video_notes", ".mp4", "DQACAgIAAxkBAAI"),
+    "voice": ("voice", ".oga", "AwACAgIAAxkBAAI"),
+    "audio": ("music", ".mp3", "CQACAgIAAxkBAAI"),
+    "thumbnail": ("thumbnails", ".jpg", "AAMCAgADGQEAAI"),
+    "sticker": ("stickers", ".webp", "CAACAgIAAxkBAAI"),
+}
 
 
-class Files(Messages):
-    _file_ids: itertools.count[int]
-    _files: dict[str, DocumentView]
+class Files(EmulatorCore):
+    _file_numbers: itertools.count[int]
+    _files: dict[str, StoredFile]
+    _file_paths: dict[str, str]
+    _file_kinds: dict[str, str]
 
     def _init_files(self) -> None:
-        self._file_ids = itertools.count(1)
+        self._file_numbers = itertools.count(1)
         self._files = {}
+        self._file_paths = {}  # file_path -> file_id
+        self._file_kinds = {}  # file_id -> photo, document, video, …
 
-    def _take_file(self, params: JSON, name: str) -> tuple[str, bytes, str, str]:
-        """Return (filename, bytes, mime type, file_id) for an uploaded or reused file."""
+    def _store_file(
+        self,
+        kind: str,
+        data: bytes,
+        *,
+        mime_type: str = "",
+        file_name: str = "",
+        size: int | None = None,
+    ) -> StoredFile:
+        """Keep a file under a new file_id; the caller holds the lock or is the only writer."""
+        folder, extension, prefix = FOLDERS[kind]
+        number = next(self._file_numbers)
+        if kind == "document":
+            extension = (
+                "." + file_name.rsplit(".", 1)[-1]
+                if "." in file_name
+                else mimetypes.guess_extension(mime_type) or ""
+            )
+        stored = StoredFile(
+            file_id=f"{prefix}{number:06d}",
+            unique_id=f"AgAD{number:06d}",
+            data=data,
+            mime_type=mime_type,
+            file_name=file_name,
+            file_path=f"{folder}/file_{number}{extension}",
+            size=len(data) if size is None else size,
+        )
+        with self._lock:
+            self._files[stored.file_id] = stored
+            self._file_paths[stored.file_path] = stored.file_id
+            self._file_kinds[stored.file_id] = kind
+        return stored
+
+    @staticmethod
+    def _file_object(stored: StoredFile, **fields: object) -> JSON:
+        """The Bot API object for a file (PhotoSize, Document, Video, …) with its own fields."""
+        body: JSON = {"file_id": stored.file_id, "file_unique_id": stored.unique_id}
+        body.update({key: value for key, value in fields.items() if value is not None})
+        body["file_size"] = max(stored.size, 1)
+        return body
+
+    def _take_file(self, params: JSON, name: str, kind: str) -> tuple[StoredFile, bool]:
+        """The file a send method names: an upload (new) or a known file_id of the same kind.
+        Returns the file and whether it is a new upload."""
         value = params.get(name)
         if isinstance(value, str) and value.startswith("attach://"):
             value = params.get(value[len("attach://") :])
         if isinstance(value, UploadedFile):
             if not value.data:
                 raise bad_request("file must be non-empty")
-            file_id = f"BQACAgIAAxkDAAI{next(self._file_ids):06d}"
             mime = value.content_type
             if mime in ("application/octet-stream", ""):
                 mime = mimetypes.guess_type(value.filename)[0] or "application/octet-stream"
-            return value.filename, value.data, mime, file_id
+            return self._store_file(kind, value.data, mime_type=mime, file_name=value.filename), True
         if isinstance(value, str) and value:
-            known = self._files.get(value)
+            with self._lock:
+                known = self._files.get(value)
+                known_kind = self._file_kinds.get(value)
             if known is not None:
-                return known.filename, known.data, known.mime_type, known.file_id
+                if known_kind != kind:
+                    raise bad_request("type of file mismatch")
+                return known, False
             if value.startswith(("http://", "https://")):
                 filename = value.rstrip("/").rsplit("/", 1)[-1] or "file"
-                file_id = f"BQACAgIAAxkDAAI{next(self._file_ids):06d}"
                 mime = mimetypes.guess_type(filename)[0] or "application/octet-stream"
-                return filename, b"", mime, file_id
+                return self._store_file(kind, b"", mime_type=mime, file_name=filename), True
             raise bad_request("wrong file identifier/HTTP URL specified")
         raise bad_request(f"there is no {name} in the request")
 
@@ -69,98 +118,22 @@ class Files(Messages):
             known = self._files.get(file_id)
         if known is None:
             raise bad_request("invalid file_id")
+        if known.size > MAX_DOWNLOAD_BYTES:
+            raise bad_request("file is too big")
         return {
             "file_id": known.file_id,
-            "file_unique_id": "AgAD" + known.file_id[-6:],
-            "file_size": len(known.data),
-            "file_path": f"documents/{known.file_id}/{known.filename}",
+            "file_unique_id": known.unique_id,
+            "file_size": known.size,
+            "file_path": known.file_path,
         }
 
     async def _serve_file(self, request: web.Request) -> web.Response:
         """Bot API file downloads: /file/bot<token>/<file_path from getFile>."""
         if request.match_info["token"] != self.token:
             return web.Response(status=401, text="Unauthorized")
-        parts = request.match_info["path"].split("/")
         with self._lock:
-            known = self._files.get(parts[1]) if len(parts) >= 2 else None
-        if known is None:
+            file_id = self._file_paths.get(request.match_info["path"])
+            known = self._files.get(file_id) if file_id else None
+        if known is None or known.size > MAX_DOWNLOAD_BYTES:
             return web.Response(status=404, text="Not Found")
-        return web.Response(body=known.data, content_type=known.mime_type)
-
-    def send_document(
-        self,
-        user_id: int,
-        filename: str,
-        data: bytes,
-        *,
-        chat_id: int | None = None,
-        caption: str | None = None,
-        mime_type: str | None = None,
-    ) -> JSON:
-        """The user sends a file; the bot can fetch its bytes with getFile and a download."""
-        file_id = f"BQACAgIAAxkBAAI{next(self._file_ids):06d}"
-        mime = mime_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
-        with self._lock:
-            self._files[file_id] = DocumentView(filename=filename, data=data, mime_type=mime, file_id=file_id)
-        content: JSON = {
-            "document": {
-                "file_id": file_id,
-                "file_unique_id": "AgAD" + file_id[-6:],
-                "file_name": filename,
-                "mime_type": mime,
-                "file_size": len(data),
-            }
-        }
-        if caption:
-            content.update(self._text_content(caption, "caption"))
-        return self._user_message(user_id, chat_id, content)
-
-    async def _m_send_document(self, params: JSON) -> JSON:
-        return await self._send_file(params, "document", "sendDocument")
-
-    async def _m_send_photo(self, params: JSON) -> JSON:
-        return await self._send_file(params, "photo", "sendPhoto")
-
-    async def _send_file(self, params: JSON, kind: str, method: str) -> JSON:
-        with self._lock:
-            caption = self._parse_formatted(
-                params.get("caption"),
-                params.get("parse_mode"),
-                params.get("caption_entities"),
-                caption=True,
-            )
-            markup = self._check_markup(params.get("reply_markup"))
-            chat = self._resolve_chat(params)
-            filename, data, mime, file_id = self._take_file(params, kind)
-            document = DocumentView(filename=filename, data=data, mime_type=mime, file_id=file_id)
-            self._files[file_id] = document
-            unique = "AgAD" + file_id[-6:]
-            content: JSON = {}
-            if kind == "photo":
-                content["photo"] = photo_sizes(file_id, unique, len(data))
-            else:
-                content["document"] = {
-                    "file_id": file_id,
-                    "file_unique_id": unique,
-                    "file_name": filename,
-                    "mime_type": mime,
-                    "file_size": len(data),
-                }
-            if caption.text:
-                content["caption"] = caption.text
-            if caption.entities:
-                content["caption_entities"] = caption.entities
-            content.update(self._reply_content(chat, params))
-            if markup is not None:
-                content["reply_markup"] = markup
-            self._check_rate(chat.data["id"])
-            return self._store_bot_message(chat, method, content, document)
-
-    async def _m_send_chat_action(self, params: JSON) -> bool:
-        with self._lock:
-            action = params.get("action")
-            if action not in _CHAT_ACTIONS:
-                raise bad_request("wrong parameter action in request")
-            chat = self._resolve_chat(params)
-            self._record_sent("sendChatAction", chat.data["id"], None)
-            return True
+        return web.Response(body=known.data, content_type=known.mime_type or "application/octet-stream")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from tests.emulator.core import EmulatorCore
 from tests.emulator.errors import ApiError, too_many_requests
 from tests.emulator.objects import JSON
+from tests.emulator.state import Chat
 
 # Methods random faults hit by default: the ones whose failure a bot must survive.
 _DEFAULT_FAULT_METHODS = frozenset(
@@ -65,6 +66,7 @@ class _Limits:
     per_chat_per_second: float
     overall_per_second: float
     group_per_minute: float
+    channel_per_minute: float
 
 
 class LimitsAndFaults(EmulatorCore):
@@ -76,6 +78,7 @@ class LimitsAndFaults(EmulatorCore):
     _holds: set[tuple[str, int | None]]
     _random_faults: _RandomFaults | None
     _limits: _Limits | None
+    _chats: dict[int, Chat]  # the chats mixin's
 
     def _init_limits(self, fault_timeout_delay: float) -> None:
         self.fault_timeout_delay = fault_timeout_delay
@@ -210,10 +213,13 @@ class LimitsAndFaults(EmulatorCore):
         per_chat_per_second: float = 1,
         overall_per_second: float = 30,
         group_per_minute: float = 20,
+        channel_per_minute: float = 20,
     ) -> None:
         """Answer 429 like Telegram when the bot sends faster than these limits."""
         with self._lock:
-            self._limits = _Limits(per_chat_per_second, overall_per_second, group_per_minute)
+            self._limits = _Limits(
+                per_chat_per_second, overall_per_second, group_per_minute, channel_per_minute
+            )
 
     def disable_limits(self) -> None:
         with self._lock:
@@ -229,7 +235,13 @@ class LimitsAndFaults(EmulatorCore):
             (1.0, limits.overall_per_second, lambda r: True),
         ]
         if chat_id < 0:
-            checks.append((60.0, limits.group_per_minute, lambda r: r["chat_id"] == chat_id))
+            chat = self._chats.get(chat_id)
+            per_minute = (
+                limits.channel_per_minute
+                if chat is not None and chat.data["type"] == "channel"
+                else limits.group_per_minute
+            )
+            checks.append((60.0, per_minute, lambda r: r["chat_id"] == chat_id))
         for window, allowed, matches in checks:
             recent: list[float] = []
             # The log is in time order: walk back only through the window (soak tests

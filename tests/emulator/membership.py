@@ -67,21 +67,52 @@ class Membership(Chats):
             self._chats[chat_id].members.add(user_id)
         return self.set_bot_status(chat_id, status, by=user_id)
 
-    def set_bot_status(self, chat_id: int, status: str, *, by: int, can_send_messages: bool = True) -> JSON:
+    def add_bot_to_channel(
+        self,
+        user_id: int,
+        chat_id: int,
+        title: str = "Test channel",
+        *,
+        username: str | None = None,
+        can_post_messages: bool = True,
+    ) -> JSON:
+        """The channel's owner ``user_id`` makes the bot an administrator of a channel (the only
+        way a bot joins one); returns the my_chat_member update."""
+        with self._lock:
+            if user_id not in self._users:
+                self.user(user_id)
+            if chat_id not in self._chats:
+                self.create_channel(chat_id, title, username, bot_is_admin=False)
+        return self.set_bot_status(chat_id, "administrator", by=user_id, can_post_messages=can_post_messages)
+
+    def set_bot_status(
+        self,
+        chat_id: int,
+        status: str,
+        *,
+        by: int,
+        can_send_messages: bool = True,
+        can_post_messages: bool = True,
+    ) -> JSON:
         """A group member ``by`` changes the bot's standing in a group: adds it ("member",
         "administrator"), restricts it ("restricted", optionally without the right to post),
-        removes ("left") or bans ("kicked") it. Enqueues and returns the my_chat_member update."""
+        removes ("left") or bans ("kicked") it; in a channel only "administrator" (optionally
+        without can_post_messages), "left" and "kicked" exist for bots. Enqueues and returns the
+        my_chat_member update."""
         if status not in BOT_STATUSES:
             raise ValueError(f"status must be one of {BOT_STATUSES}")
         with self._lock:
             chat = self._chats.get(chat_id)
             if chat is None or chat.data["type"] == "private":
-                raise ValueError(f"no group {chat_id}")
+                raise ValueError(f"no group or channel {chat_id}")
+            if chat.data["type"] == "channel" and status in ("member", "restricted"):
+                raise ValueError("a bot in a channel can only be an administrator")
             if by not in self._users:
                 self.user(by)
             old = self._bot_member(chat)
             chat.bot_status = status
             chat.bot_can_send = can_send_messages if status == "restricted" else True
+            chat.bot_can_post = can_post_messages
             update = self._enqueue_locked(
                 {
                     "my_chat_member": self._chat_member_update(

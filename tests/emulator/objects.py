@@ -9,25 +9,6 @@ from tests.emulator.entities import JSON
 from tests.emulator.html_render import to_html
 
 
-def photo_sizes(file_id: str, unique: str, size: int = 0) -> list[JSON]:
-    return [
-        {
-            "file_id": f"{file_id}-s",
-            "file_unique_id": f"{unique}s",
-            "width": 90,
-            "height": 67,
-            "file_size": max(size // 20, 1),
-        },
-        {
-            "file_id": file_id,
-            "file_unique_id": unique,
-            "width": 1280,
-            "height": 960,
-            "file_size": max(size, 1),
-        },
-    ]
-
-
 def media_default(kind: str, file_id: str, unique: str) -> Any:
     """A plausible, PTB-deserialisable object for a user-sent message of this kind."""
     base = {"file_id": file_id, "file_unique_id": unique}
@@ -41,25 +22,6 @@ def media_default(kind: str, file_id: str, unique: str) -> Any:
             "is_video": False,
             "emoji": "👍",
         },
-        "voice": {**base, "duration": 3, "mime_type": "audio/ogg", "file_size": 4200},
-        "video_note": {**base, "length": 240, "duration": 5, "file_size": 90000},
-        "video": {
-            **base,
-            "width": 640,
-            "height": 360,
-            "duration": 5,
-            "mime_type": "video/mp4",
-            "file_size": 300000,
-        },
-        "audio": {**base, "duration": 30, "mime_type": "audio/mpeg", "title": "Audio"},
-        "animation": {**base, "width": 320, "height": 240, "duration": 2},
-        "document": {
-            **base,
-            "file_name": "document.pdf",
-            "mime_type": "application/pdf",
-            "file_size": 1024,
-        },
-        "photo": photo_sizes(file_id, unique, 50000),
         "location": {"latitude": 51.5007, "longitude": -0.1246},
         "contact": {"phone_number": "+10000000000", "first_name": "Contact"},
         "dice": {"emoji": "🎲", "value": 3},

@@ -14,6 +14,7 @@ _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 
 class Profile(EmulatorCore):
     _commands: dict[str, list[JSON]]
+    _inline_mode: bool  # set_inline_mode (the inline mixin)
 
     def _init_profile(self) -> None:
         self._commands = {}
@@ -29,7 +30,7 @@ class Profile(EmulatorCore):
             **self.bot_user,
             "can_join_groups": True,
             "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
+            "supports_inline_queries": self._inline_mode,
             "can_connect_to_business": False,
             "has_main_web_app": False,
         }

@@ -37,6 +37,8 @@ _JSON_FIELDS = frozenset(
         "scope",
         "allowed_updates",
         "media",
+        "results",
+        "button",
     }
 )
 

@@ -36,6 +36,8 @@ class Chat:
     bot_status: str = "member"
     # Only meaningful while restricted: an admin may take away the right to post.
     bot_can_send: bool = True
+    # Only meaningful for a channel admin: can_post_messages.
+    bot_can_post: bool = True
     members: set[int] = field(default_factory=set)
     # A basic group upgraded to a supergroup lives on under this id; the old id answers 400.
     migrated_to: int | None = None
@@ -54,3 +56,17 @@ class PendingUpdate:
 
 def update_type(update: JSON) -> str:
     return next((key for key in update if key != "update_id"), "")
+
+
+@dataclass
+class StoredFile:
+    """A file the emulator holds: its ids, bytes, and the path getFile gives for downloading."""
+
+    file_id: str
+    unique_id: str
+    data: bytes
+    mime_type: str
+    file_name: str
+    file_path: str
+    # What Telegram reports; may exceed len(data), so a test can send a "25 MB video" cheaply.
+    size: int

@@ -25,7 +25,7 @@ async def emu() -> AsyncIterator[BotApiEmulator]:
 
 @pytest.fixture
 async def bot(emu: BotApiEmulator) -> AsyncIterator[Bot]:
-    async with Bot(TOKEN, base_url=emu.base_url) as ptb_bot:
+    async with Bot(TOKEN, base_url=emu.base_url, base_file_url=emu.base_file_url) as ptb_bot:
         yield ptb_bot
 
 
