@@ -10,12 +10,14 @@ from typing import Any
 from tests.emulator.entities import detect_entities
 from tests.emulator.media import MEDIA_FILE_KINDS, Media
 from tests.emulator.objects import JSON, MEDIA_KINDS, media_default
-from tests.emulator.state import StoredMessage
+from tests.emulator.state import Chat, StoredMessage
 from tests.emulator.updates import Updates
 
 
 class Citizens(Media, Updates):
     """``send_text``, ``send_message``, ``forward``, ``edit_text`` and ``channel_post``."""
+
+    _privacy_mode: bool  # the profile mixin's set_privacy_mode
 
     def _user_message(self, user_id: int, chat_id: int | None, content: JSON) -> JSON:
         with self._lock:
@@ -24,11 +26,33 @@ class Citizens(Media, Updates):
                 self._not_started.discard(user_id)  # writing to the bot starts it
             message = self._new_message(chat, sender, content)
             chat.messages[message["message_id"]] = StoredMessage(message, from_bot=False)
-            self._enqueue_locked({"message": json.loads(json.dumps(message))})
+            if self._bot_sees(chat, message):
+                self._enqueue_locked({"message": json.loads(json.dumps(message))})
             self._chat_cursor[chat.data["id"]] = self._seq
             result = json.loads(json.dumps(message))
         self._notify()
         return result
+
+    def _bot_sees(self, chat: Chat, message: JSON) -> bool:
+        """Whether a person's message reaches the bot: in a group with privacy mode on (and the
+        bot no admin), only commands (bare ones too: the bot is the only bot in test groups),
+        replies to the bot, messages via the bot, and service messages."""
+        if not self._privacy_mode or chat.data["type"] not in ("group", "supergroup"):
+            return True
+        if chat.bot_status == "administrator":
+            return True
+        text = message.get("text") or message.get("caption")
+        if text is None and not any(key in message for key in MEDIA_KINDS):
+            return True  # a service message: members joining, a title change, …
+        me = self.bot_user["id"]
+        if message.get("via_bot", {}).get("id") == me:
+            return True
+        if message.get("reply_to_message", {}).get("from", {}).get("id") == me:
+            return True
+        command = (text or "").split(maxsplit=1)[0] if (text or "").startswith("/") else ""
+        return bool(command) and (
+            "@" not in command or command.lower().endswith("@" + self.bot_user["username"].lower())
+        )
 
     @staticmethod
     def _text_content(text: str, key: str = "text") -> JSON:

@@ -15,9 +15,18 @@ _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 class Profile(EmulatorCore):
     _commands: dict[str, list[JSON]]
     _inline_mode: bool  # set_inline_mode (the inline mixin)
+    _privacy_mode: bool
+
+    def set_privacy_mode(self, enabled: bool = True) -> None:
+        """BotFather's /setprivacy. On (Telegram's default for new bots), a bot that is not an
+        admin sees in groups only commands, replies to its messages, messages sent via it and
+        service messages. Off (the emulator's default), it sees every message."""
+        with self._lock:
+            self._privacy_mode = enabled
 
     def _init_profile(self) -> None:
         self._commands = {}
+        self._privacy_mode = False
 
     async def _m_log_out(self, params: JSON) -> bool:
         return True
@@ -29,7 +38,7 @@ class Profile(EmulatorCore):
         return {
             **self.bot_user,
             "can_join_groups": True,
-            "can_read_all_group_messages": False,
+            "can_read_all_group_messages": not self._privacy_mode,
             "supports_inline_queries": self._inline_mode,
             "can_connect_to_business": False,
             "has_main_web_app": False,

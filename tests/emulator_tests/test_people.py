@@ -169,3 +169,23 @@ def test_thread_mode_with_blocking_calls() -> None:
         )
     finally:
         emu.stop_thread()
+
+
+async def test_privacy_mode_limits_what_the_bot_sees_in_groups(emu: BotApiEmulator, bot: Bot) -> None:
+    group = -100888
+    emu.add_bot_to_group(USER, group, "Neighbours")
+    assert (await bot.get_me()).can_read_all_group_messages
+    emu.set_privacy_mode(True)
+    assert not (await bot.get_me()).can_read_all_group_messages
+    before = len(emu.pending_updates)
+    emu.send_text(USER, "the water is poisoned tonight", chat_id=group)  # unseen
+    emu.send_text(USER, "/check@crowdcheck_test_bot water", chat_id=group)
+    emu.send_text(USER, "/start@other_bot", chat_id=group)  # unseen: for another bot
+    ours = await bot.send_message(group, "Hello")
+    emu.send_text(USER, "thanks", chat_id=group, reply_to_message_id=ours.message_id)
+    seen = [u["message"].get("text") for u in emu.pending_updates[before:]]
+    assert seen == ["/check@crowdcheck_test_bot water", "thanks"]
+    assert next(m.text for m in emu.chat(group)) == "the water is poisoned tonight"  # still in the chat
+    emu.set_bot_status(group, "administrator", by=USER)  # admins see everything
+    emu.send_text(USER, "now seen", chat_id=group)
+    assert emu.pending_updates[-1]["message"]["text"] == "now seen"
