@@ -1,0 +1,47 @@
+"""Embeddings for the benchmarks, cached on disk by text (embedding 3,000 claims takes minutes
+on this shared box; the cache only saves re-runs, it changes no figure)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from factdb.semantic.embedder import DIM, shared_embedder
+
+CACHE = Path(os.environ.get("CROWDCHECK_VECTOR_CACHE", "/tmp/crowdcheck-vectors"))
+
+
+def _key(kind: str, text: str, model: str) -> str:
+    return hashlib.blake2b(f"{model}\0{kind}\0{text}".encode(), digest_size=12).hexdigest()
+
+
+def embed_cached(texts: Sequence[str], kind: str) -> np.ndarray:
+    """(len(texts), DIM) float32: kind "passage" (claims) or "query" (messages)."""
+    embedder = shared_embedder()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    store = CACHE / f"{kind}.npz"
+    cached: dict[str, np.ndarray] = dict(np.load(store)) if store.exists() else {}
+    keys = [_key(kind, t, embedder.model_id) for t in texts]
+    todo = sorted({i: k for i, k in enumerate(keys) if k not in cached}.items())
+    if todo:
+        start = time.perf_counter()
+        missing = [texts[i] for i, _ in todo]
+        if kind == "query":
+            vectors = np.stack([embedder.query(t) for t in missing])
+        else:
+            vectors = embedder.passages(missing, progress=None)
+        for (_, key), vector in zip(todo, vectors, strict=True):
+            cached[key] = vector
+        np.savez(store, **cached)
+        took = time.perf_counter() - start
+        print(f"  embedded {len(todo)} {kind} texts in {took:.1f} s", file=sys.stderr)
+    out = np.empty((len(texts), DIM), dtype=np.float32)
+    for i, key in enumerate(keys):
+        out[i] = cached[key]
+    return out

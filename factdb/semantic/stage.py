@@ -1,0 +1,64 @@
+"""The semantic stage as the matcher uses it: vectors loaded from the database at start, kept
+up to date as claims change, and queried for a message's nearest claims.
+
+Start-up costs what the database holds, not the model: vectors are read back (float16 → float32;
+bench/semantic.py), and only claims without a current vector are embedded (sync_vectors).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import numpy as np
+from sqlalchemy.engine import Engine
+
+from factdb.normalize import normalize
+from factdb.semantic.embedder import DIM, Embedder, shared_embedder
+from factdb.semantic.index import VectorIndex, build_index
+from factdb.semantic.store import load_vectors, sync_vectors
+
+__all__ = ["SemanticStage"]
+
+
+class SemanticStage:
+    """An embedder and a vector index over the matchable claims."""
+
+    def __init__(self, embedder: Embedder | None = None, index: VectorIndex | None = None) -> None:
+        self.embedder = embedder or shared_embedder()
+        self.index: VectorIndex = index if index is not None else build_index([], np.zeros((0, DIM)), DIM)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_database(
+        cls,
+        engine: Engine,
+        embed_missing: bool = True,
+        progress: Callable[[int, int], None] | None = None,
+        embedder: Embedder | None = None,
+    ) -> SemanticStage:
+        """Embed what lacks a current vector (in batches, with progress), then load them all."""
+        embedder = embedder or shared_embedder()
+        if embed_missing:
+            sync_vectors(engine, embedder, progress)
+        ids, vectors = load_vectors(engine, embedder.model_id)
+        return cls(embedder, build_index(ids, vectors, DIM))
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def add(self, claim_id: int, text: str) -> None:
+        """(Re-)embed one claim, e.g. after publication or an edit (~35 ms of CPU)."""
+        vector = self.embedder.passages([normalize(text)])
+        with self._lock:
+            self.index.add([claim_id], vector)
+
+    def remove(self, claim_id: int) -> None:
+        with self._lock:
+            self.index.remove([claim_id])
+
+    def candidates(self, text: str, k: int = 20) -> list[tuple[int, float]]:
+        """(claim id, cosine) of the k nearest claims, best first."""
+        if len(self.index) == 0:
+            return []
+        return self.index.search(self.embedder.query(normalize(text)), k)

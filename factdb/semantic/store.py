@@ -1,0 +1,111 @@
+"""Claim vectors in the database (table claim_vector, migration 0007): computed once, in
+batches, when claims are imported or published, and read back at start.
+
+One row per claim: the model that made it, a hash of the text it was made from (an edited or
+re-normalised claim is re-embedded, an unchanged one never is) and the vector as float16
+(768 bytes; cosine similarities move by < 0.001). Claims that are not matchable (merged,
+retracted, deleted) have no vector.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+import numpy as np
+from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, delete, insert, select
+from sqlalchemy.engine import Engine
+
+from factdb.models import MATCHABLE_STATUSES, Claim
+from factdb.semantic.embedder import DIM, Embedder
+
+__all__ = ["claim_vector", "load_vectors", "stale_claims", "sync_vectors", "text_hash"]
+
+# Its own metadata: the table is created by its migration, and the ORM models stay as they are.
+claim_vector = Table(
+    "claim_vector",
+    MetaData(),
+    Column("claim_id", Integer, primary_key=True),
+    Column("model", String(64), nullable=False),
+    Column("text_hash", String(16), nullable=False),
+    Column("vector", LargeBinary, nullable=False),
+)
+
+BATCH = 64  # texts embedded and committed together: an interrupted run keeps what it did
+
+
+def text_hash(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
+
+
+def _matchable(engine: Engine) -> dict[int, str]:
+    statuses = [str(s) for s in MATCHABLE_STATUSES]
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Claim.id, Claim.normalized).where(Claim.status.in_(statuses))  # type: ignore[attr-defined]
+        )
+        return {int(claim_id): text for claim_id, text in rows}
+
+
+def stale_claims(engine: Engine, model: str) -> tuple[dict[int, str], list[int]]:
+    """(claims to embed: id -> text, vectors to drop): what is missing, edited or made by
+    another model, and what belongs to claims no longer matchable."""
+    claims = _matchable(engine)
+    with engine.connect() as conn:
+        stored = {
+            int(cid): (m, h)
+            for cid, m, h in conn.execute(
+                select(claim_vector.c.claim_id, claim_vector.c.model, claim_vector.c.text_hash)
+            )
+        }
+    todo = {cid: text for cid, text in claims.items() if stored.get(cid) != (model, text_hash(text))}
+    gone = [cid for cid in stored if cid not in claims]
+    return todo, gone
+
+
+def sync_vectors(
+    engine: Engine,
+    embedder: Embedder,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Embed every matchable claim that lacks a current vector; drop vectors of claims gone.
+    `progress(done, total)` after each batch. Returns the number of claims embedded."""
+    todo, gone = stale_claims(engine, embedder.model_id)
+    with engine.begin() as conn:
+        for start in range(0, len(gone), 500):
+            conn.execute(delete(claim_vector).where(claim_vector.c.claim_id.in_(gone[start : start + 500])))
+    ids = sorted(todo)
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        texts = [todo[cid] for cid in chunk]
+        vectors = embedder.passages(texts, batch_size=len(chunk)).astype(np.float16)
+        with engine.begin() as conn:
+            conn.execute(delete(claim_vector).where(claim_vector.c.claim_id.in_(chunk)))
+            conn.execute(
+                insert(claim_vector),
+                [
+                    {
+                        "claim_id": cid,
+                        "model": embedder.model_id,
+                        "text_hash": text_hash(t),
+                        "vector": v.tobytes(),
+                    }
+                    for cid, t, v in zip(chunk, texts, vectors, strict=True)
+                ],
+            )
+        if progress is not None:
+            progress(start + len(chunk), len(ids))
+    return len(ids)
+
+
+def load_vectors(engine: Engine, model: str) -> tuple[list[int], np.ndarray]:
+    """Every stored vector made by `model`: (claim ids, (n, DIM) float32)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(claim_vector.c.claim_id, claim_vector.c.vector).where(claim_vector.c.model == model)
+        ).all()
+    ids = [int(r[0]) for r in rows]
+    if not rows:
+        return ids, np.zeros((0, DIM), dtype=np.float32)
+    blob = b"".join(bytes(r[1]) for r in rows)
+    return ids, np.frombuffer(blob, dtype=np.float16).reshape(len(rows), DIM).astype(np.float32)

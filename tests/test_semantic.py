@@ -1,0 +1,180 @@
+"""The semantic stage: fusion and decision rules, vector indexes, stored vectors (SQLite and
+PostgreSQL), and the real multilingual model when the optional extra is installed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from factdb.db import Database
+from factdb.models import Claim, ClaimStatus
+from factdb.semantic import embedder as emb
+from factdb.semantic.fusion import SemanticThresholds, decide, reciprocal_rank_fusion, word_count
+from factdb.semantic.index import ApproximateIndex, ExactIndex, build_index
+from factdb.semantic.store import claim_vector, load_vectors, sync_vectors
+
+needs_model = pytest.mark.skipif(not emb.available(), reason="the semantic extra is not installed")
+
+LONG = "They say the water company will cut the water in the whole city for three days next week"
+TH = SemanticThresholds(answer=0.93, margin=0.03, offer=0.86, cross_lingual_answer=None)
+
+
+# --- fusion and decisions ----------------------------------------------------------------------
+
+
+def test_rrf_rewards_agreement_and_keeps_either_list() -> None:
+    fused = reciprocal_rank_fusion([(1, 80.0), (2, 50.0), (3, 30.0)], [(3, 0.95), (4, 0.90), (1, 0.85)])
+    order = [c.claim_id for c in fused]
+    assert order[0] in (1, 3) and set(order) == {1, 2, 3, 4}
+    first = fused[0]
+    assert first.lexical_rank is not None and first.semantic_rank is not None  # in both lists
+    four = next(c for c in fused if c.claim_id == 4)
+    assert four.lexical_score is None and four.similarity == pytest.approx(0.90)
+
+
+def test_rrf_is_deterministic_on_ties() -> None:
+    a = reciprocal_rank_fusion([(5, 1.0)], [(7, 1.0)])
+    b = reciprocal_rank_fusion([(5, 1.0)], [(7, 1.0)])
+    assert [c.claim_id for c in a] == [c.claim_id for c in b] == [5, 7]  # lexical order wins a tie
+
+
+def test_word_count_counts_two_cjk_characters_as_a_word() -> None:
+    assert word_count("the water is off") == 4
+    assert word_count("明天停水三天") == 3
+    assert word_count("WHO 說疫苗有毒") == 1 + 3
+
+
+def test_semantic_evidence_never_answers_a_short_message() -> None:
+    d = decide("water cut three days", "new", None, [(1, 0.99), (2, 0.5)], set(), TH)
+    assert d.decision == "maybe" and d.offered == (1,)
+    assert any("short message" in r for r in d.reasons)
+
+
+def test_a_long_message_with_a_clear_lead_is_answered() -> None:
+    d = decide(LONG, "maybe", None, [(1, 0.95), (2, 0.80)], set(), TH)
+    assert (d.decision, d.claim_id) == ("match", 1)
+    # ... but not when another claim is nearly as close
+    d = decide(LONG, "maybe", None, [(1, 0.95), (2, 0.94)], set(), TH)
+    assert d.decision == "maybe" and d.offered == (1, 2)
+
+
+def test_cross_lingual_hits_are_offered_unless_a_calibrated_threshold_allows() -> None:
+    d = decide(LONG, "new", None, [(1, 0.97), (2, 0.70)], {1}, TH)
+    assert d.decision == "maybe" and d.offered == (1,)
+    assert "cross-lingual" in d.reasons
+    calibrated = SemanticThresholds(answer=0.93, offer=0.86, cross_lingual_answer=0.96)
+    assert decide(LONG, "new", None, [(1, 0.97), (2, 0.70)], {1}, calibrated).decision == "match"
+
+
+def test_a_lexical_answer_is_kept_and_weak_evidence_is_new() -> None:
+    d = decide(LONG, "match", 9, [(1, 0.99)], set(), TH)
+    assert (d.decision, d.claim_id) == ("match", 9)
+    assert decide(LONG, "new", None, [(1, 0.80)], set(), TH).decision == "new"
+    assert decide(LONG, "new", None, [], set(), TH).decision == "new"
+
+
+# --- vector indexes ----------------------------------------------------------------------------
+
+
+def _unit(rng: np.random.Generator, n: int, dim: int = 32) -> np.ndarray:
+    v = rng.standard_normal((n, dim)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("kind", [ExactIndex, ApproximateIndex])
+def test_index_add_replace_remove_search(kind: type) -> None:
+    rng = np.random.default_rng(1)
+    vectors = _unit(rng, 500)
+    index = kind(32)
+    index.add(range(500), vectors)
+    assert len(index) == 500 and 7 in index
+    assert index.search(vectors[7], 1)[0][0] == 7
+    assert index.search(vectors[7], 1)[0][1] == pytest.approx(1.0, abs=0.02)
+    index.add([7], vectors[8:9])  # replaced: 7 now sits where 8 is
+    assert {cid for cid, _ in index.search(vectors[8], 2)} == {7, 8}
+    index.remove([7, 8, 12345])
+    assert 7 not in index and len(index) == 498
+    assert all(cid not in (7, 8) for cid, _ in index.search(vectors[8], 5))
+
+
+def test_approximate_index_agrees_with_exact_search() -> None:
+    rng = np.random.default_rng(2)
+    vectors = _unit(rng, 3000, 64)
+    exact, approx = (
+        build_index(list(range(3000)), vectors, 64, approximate=False),
+        build_index(list(range(3000)), vectors, 64, approximate=True),
+    )
+    queries = vectors[:200] + 0.3 * _unit(rng, 200, 64)
+    agree = sum(exact.search(q, 1)[0][0] == approx.search(q, 1)[0][0] for q in queries)
+    assert agree >= 190  # ≥ 95 % recall@1 against the exact answer
+
+
+def test_exact_index_on_an_empty_index() -> None:
+    assert ExactIndex(8).search(np.ones(8, dtype=np.float32), 3) == []
+
+
+# --- stored vectors ----------------------------------------------------------------------------
+
+
+def _claim(session: Session, text: str, status: str = ClaimStatus.NEW) -> int:
+    claim = Claim(text=text, status=status)
+    session.add(claim)
+    session.commit()
+    assert claim.id is not None
+    return claim.id
+
+
+@needs_model
+def test_vectors_are_computed_once_stored_and_reloaded(db: Database) -> None:
+    model = emb.shared_embedder()
+    with db.session() as s:
+        water = _claim(s, "The water company will cut the water for three days")
+        _claim(s, "A celebrity was arrested for smuggling exotic birds")
+        _claim(s, "Merged duplicate", status=ClaimStatus.MERGED)
+    seen: list[tuple[int, int]] = []
+    assert sync_vectors(db.engine, model, progress=lambda done, total: seen.append((done, total))) == 2
+    assert seen[-1] == (2, 2)
+    assert sync_vectors(db.engine, model) == 0  # nothing re-embedded at the next start
+    ids, vectors = load_vectors(db.engine, model.model_id)
+    assert sorted(ids) == sorted({water, water + 1}) and vectors.shape == (2, emb.DIM)
+    # the stored float16 vector is the model's vector, to within rounding
+    fresh = model.passages(["the water company will cut the water for three days"])[0]
+    assert float(vectors[ids.index(water)] @ fresh) > 0.99
+
+    with db.session() as s:
+        claim = s.get(Claim, water)
+        assert claim is not None
+        claim.text = "The water company will cut the water for a week"
+        s.add(claim)
+        s.commit()
+    assert sync_vectors(db.engine, model) == 1  # only the edited claim
+    with db.session() as s:
+        claim = s.get(Claim, water)
+        assert claim is not None
+        claim.status = ClaimStatus.SPAM
+        s.add(claim)
+        s.commit()
+    sync_vectors(db.engine, model)
+    with db.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(claim_vector)).scalar() == 1
+
+
+@needs_model
+def test_a_translation_finds_its_english_claim_first() -> None:
+    model = emb.shared_embedder()
+    claims = [
+        "the water company will cut the water supply for three days",
+        "drinking hot water cures the virus",
+        "the president was seen at a football match",
+        "the bridge will be closed because of a secret deal",
+    ]
+    index = ExactIndex(emb.DIM)
+    index.add(range(4), model.passages(claims))
+    for text in [
+        "la compañía de agua cortará el suministro durante tres días",  # es
+        "vandens bendrovė tris dienas nutrauks vandens tiekimą",  # lt
+        "自來水公司將停水三天",  # zh-TW
+    ]:
+        assert index.search(model.query(text), 1)[0][0] == 0, text
