@@ -45,3 +45,15 @@ def embed_cached(texts: Sequence[str], kind: str) -> np.ndarray:
     for i, key in enumerate(keys):
         out[i] = cached[key]
     return out
+
+
+def lexical_matcher(items):  # type: ignore[no-untyped-def]
+    """The lexical Matcher over (id, text) items, before and after factdb/matching/ was split."""
+    try:
+        from factdb.matching import MatchIndex, Matcher  # type: ignore[attr-defined]
+
+        return Matcher(MatchIndex.from_items(items))
+    except ImportError:
+        from factdb.matching import Matcher
+
+        return Matcher.from_items(items)

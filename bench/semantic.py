@@ -26,7 +26,7 @@ from sqlalchemy import create_engine, insert
 
 from bench._data import load_dataset, make_forwards, shared_data_dir
 from bench._report import print_table
-from bench._vectors import embed_cached
+from bench._vectors import embed_cached, lexical_matcher
 from bench.match_latency import percentiles, rss_mb, synthetic_claims
 from factdb.normalize import normalize
 from factdb.semantic.embedder import DIM, shared_embedder
@@ -130,10 +130,8 @@ def main() -> None:
         print(f"approximate recall@10 against exact: {agree:.3f}")
 
     if args.lexical:
-        from factdb.matching import Matcher, MatchIndex
-
         start = time.perf_counter()
-        lexical = Matcher(MatchIndex.from_items(synthetic_claims([t for _, t in ds.claims], n)))
+        lexical = lexical_matcher(synthetic_claims([t for _, t in ds.claims], n))
         print(f"lexical index built in {time.perf_counter() - start:.1f} s", flush=True)
         lex = _timed(lexical.match, texts)
         rows.append(_row(n, "lexical match alone (baseline)", lex))

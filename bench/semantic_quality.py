@@ -22,8 +22,7 @@ import numpy as np
 from bench._crosslingual import build_cross_lingual
 from bench._data import load_dataset, shared_data_dir
 from bench._report import print_table
-from bench._vectors import embed_cached
-from factdb.matching import Matcher, MatchIndex
+from bench._vectors import embed_cached, lexical_matcher
 from factdb.normalize import normalize
 from factdb.semantic.embedder import DIM
 from factdb.semantic.fusion import SemanticThresholds, decide, reciprocal_rank_fusion
@@ -38,8 +37,7 @@ class Setup:
     def __init__(self, claims: Sequence[tuple[int, str, str]]) -> None:
         self.lang = {cid: lang for cid, _, lang in claims}
         self.text = {cid: normalize(text) for cid, text, _ in claims}
-        self.lexical = MatchIndex.from_items((cid, text) for cid, text, _ in claims)
-        self.matcher = Matcher(self.lexical)
+        self.matcher = lexical_matcher([(cid, text) for cid, text, _ in claims])
         ids = [cid for cid, _, _ in claims]
         self.vectors = ExactIndex(DIM)
         self.vectors.add(ids, embed_cached([self.text[c] for c in ids], "passage"))

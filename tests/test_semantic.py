@@ -178,3 +178,20 @@ def test_a_translation_finds_its_english_claim_first() -> None:
         "自來水公司將停水三天",  # zh-TW
     ]:
         assert index.search(model.query(text), 1)[0][0] == 0, text
+
+
+@needs_model
+def test_stage_loads_from_the_database_and_follows_changes(db: Database) -> None:
+    from factdb.semantic.stage import SemanticStage, sync_with_progress_bar
+
+    with db.session() as s:
+        water = _claim(s, "The water company will cut the water supply for three days")
+        birds = _claim(s, "A celebrity was arrested for smuggling exotic birds")
+    assert sync_with_progress_bar(db.engine) == 2
+    stage = SemanticStage.from_database(db.engine)  # nothing left to embed: only a read
+    assert len(stage) == 2
+    assert stage.candidates("la compañía cortará el agua durante tres días", 1)[0][0] == water
+    stage.remove(water)
+    assert [cid for cid, _ in stage.candidates("la compañía cortará el agua", 5)] == [birds]
+    stage.add(water, "El agua se cortará tres días")
+    assert stage.candidates("water cut for three days", 1)[0][0] == water

@@ -37,8 +37,8 @@ def test_status_says_lexical_only_and_matching_still_works() -> None:
         "from factdb.semantic import fusion, index, store\n"  # importable without the model
         "ok, words = semantic.status()\n"
         "print(ok); print(words)\n"
-        "from factdb.matching import Matcher, MatchIndex\n"
-        "m = Matcher(MatchIndex.from_items([(1, 'the water company will cut the water for three days')]))\n"
+        "from bench._vectors import lexical_matcher\n"
+        "m = lexical_matcher([(1, 'the water company will cut the water for three days')])\n"
         "print(m.match('The water company will cut the water for three days!!').decision)\n"
     ).splitlines()
     assert out[0] == "False"
