@@ -37,8 +37,8 @@ class CrossSet:
 def build_cross_lingual(
     heldout: bool,
     direction: str,
-    per_lang: int = 100,
-    distractors: int = 150,
+    per_lang: int = 60,
+    distractors: int = 60,
     first_id: int = 1_000_000,
     seed: int = 15,
 ) -> CrossSet:

@@ -50,7 +50,7 @@ def embed_cached(texts: Sequence[str], kind: str) -> np.ndarray:
 def lexical_matcher(items):  # type: ignore[no-untyped-def]
     """The lexical Matcher over (id, text) items, before and after factdb/matching/ was split."""
     try:
-        from factdb.matching import MatchIndex, Matcher  # type: ignore[attr-defined]
+        from factdb.matching import Matcher, MatchIndex  # type: ignore[attr-defined]
 
         return Matcher(MatchIndex.from_items(items))
     except ImportError:

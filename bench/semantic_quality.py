@@ -159,6 +159,12 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--heldout", action="store_true", help="cross-lingual held-out catalogs")
+    parser.add_argument(
+        "--cross-answer",
+        type=float,
+        default=None,
+        help="with --heldout: the dev run's cross-lingual threshold",
+    )
     args = parser.parse_args()
     os.environ.setdefault("CROWDCHECK_SHARED_DATA", str(shared_data_dir() or "/work/shared/data"))
     ds = load_dataset()

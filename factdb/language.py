@@ -141,11 +141,19 @@ def _langdetect_guess(clean: str, letters: int) -> str | None:
 
 def _load_lingua() -> None:
     global _lingua
+    import time
+
     from lingua import IsoCode639_1, LanguageDetectorBuilder
 
     codes = [getattr(IsoCode639_1, code.upper()) for code in LATIN_LANGUAGES]
-    detector = LanguageDetectorBuilder.from_iso_codes_639_1(*codes).with_preloaded_language_models().build()
-    _lingua = detector
+    # lingua holds the GIL while it reads a language's models (0.5-7 s each here, depending on
+    # the load), so the event loop would freeze for the whole set at once. Its model cache is
+    # shared by all detectors: loading one language at a time, with a pause in between, turns
+    # one long freeze into eight short ones.
+    for code in codes[1:]:
+        LanguageDetectorBuilder.from_iso_codes_639_1(codes[0], code).with_preloaded_language_models().build()
+        time.sleep(0.05)
+    _lingua = LanguageDetectorBuilder.from_iso_codes_639_1(*codes).with_preloaded_language_models().build()
 
 
 def wait_for_models(timeout: float | None = None) -> bool:
