@@ -14,6 +14,7 @@ import gettext
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 __all__ = ["CATALOG_DIRS", "Message", "is_heldout_domain", "load_messages"]
@@ -77,6 +78,7 @@ def _catalog(path: Path) -> dict[object, object]:
         return {}
 
 
+@lru_cache(maxsize=16)  # English comes from the es catalogs: read once
 def load_messages(lang: str, min_letters: int = 3) -> list[Message]:
     """Every distinct translated prose message of `lang` (one of CATALOG_DIRS), sorted."""
     seen: set[str] = set()

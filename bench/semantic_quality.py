@@ -29,6 +29,7 @@ from factdb.semantic.fusion import SemanticThresholds, decide, reciprocal_rank_f
 from factdb.semantic.index import ExactIndex
 
 DEPTH = 20  # candidates each stage hands to the fusion
+MIN_EVIDENCE = 100  # semantic answers a cross-lingual threshold must have made, all right
 
 
 class Setup:
@@ -87,7 +88,7 @@ def _mrr(setup: Setup, runs: list[dict], key: str) -> float:
 
 def decisions(setup: Setup, runs: list[dict], th: SemanticThresholds) -> dict[str, float]:
     """Answered at once and right / wrong (÷ all messages), offers holding the right claim."""
-    right = wrong = wrong_semantic = offered_right = offered = 0
+    right = wrong = wrong_semantic = right_semantic = offered_right = offered = 0
     for r in runs:
         res = r["result"]
         cross = {cid for cid, _ in r["semantic"] if setup.lang.get(cid) != r["lang"]}
@@ -97,6 +98,7 @@ def decisions(setup: Setup, runs: list[dict], th: SemanticThresholds) -> dict[st
             right += ok
             wrong += not ok
             wrong_semantic += not ok and res.decision != "match"
+            right_semantic += ok and res.decision != "match"
         elif d.decision == "maybe":
             offered += 1
             offered_right += any(_same(setup, c, r["right"]) for c in d.offered)
@@ -104,6 +106,8 @@ def decisions(setup: Setup, runs: list[dict], th: SemanticThresholds) -> dict[st
     return {
         "auto_right": right / n,
         "wrong_auto": wrong,
+        "of_them_semantic": wrong_semantic,
+        "semantic_right": right_semantic,
         "offered": offered / n,
         "offers_hold_right": offered_right / max(1, offered),
     }
@@ -121,6 +125,8 @@ def calibrate(setup: Setup, runs: list[dict]) -> SemanticThresholds:
     offer = 0.99
     for cos in np.arange(0.99, 0.75, -0.005):
         stats = decisions(setup, runs, SemanticThresholds(answer=None, offer=round(float(cos), 3)))
+        if stats["offered"] == 0:
+            continue
         if stats["offers_hold_right"] < 0.6:
             break
         offer = round(float(cos), 3)
@@ -129,7 +135,8 @@ def calibrate(setup: Setup, runs: list[dict]) -> SemanticThresholds:
 
 def calibrate_cross(pairs: list[tuple[Setup, list[dict]]], same: SemanticThresholds) -> float | None:
     """Lowest cosine (step 0.005) at which answering cross-lingual hits at once makes 0 wrong
-    answers on these (dev) runs; None when even 0.99 makes one, or none would be answered."""
+    answers on these (dev) runs, trusted only if it answered ≥ MIN_EVIDENCE of them (0 wrong
+    in n bounds the error rate under 3/n at 95 %); otherwise None: offer only."""
     best = None
     for cos in np.arange(0.99, 0.80, -0.005):
         th = SemanticThresholds(
@@ -138,9 +145,36 @@ def calibrate_cross(pairs: list[tuple[Setup, list[dict]]], same: SemanticThresho
         stats = [decisions(setup, runs, th) for setup, runs in pairs]
         if any(st["of_them_semantic"] > 0 for st in stats):
             break
-        if sum(st["auto_right"] for st in stats) > 0:
+        if sum(st["semantic_right"] for st in stats) >= MIN_EVIDENCE:
             best = round(float(cos), 3)
     return best
+
+
+def tune_fusion(clef: Setup, train: list[dict], cross: list[tuple[Setup, list[dict]]]) -> None:
+    """Print CLEF train r@5 and cross-lingual r@3 for a grid of fusion settings (dev data)."""
+    print("\nfusion grid (tuning data: CLEF train r@5, cross-lingual dev r@3 per direction):")
+    for weight in (1.0, 1.5, 2.0, 3.0):
+        for floor in (0.0, 15.0, 25.0, 35.0):
+            scores = []
+            for setup, runs, k in [(clef, train, 5)] + [(s, r, 3) for s, r in cross]:
+                refused = [
+                    dict(
+                        r,
+                        fused=[
+                            (c.claim_id, c.fused)
+                            for c in reciprocal_rank_fusion(
+                                r["lexical"], r["semantic"], semantic_weight=weight, lexical_floor=floor
+                            )
+                        ],
+                    )
+                    for r in runs
+                ]
+                scores.append(_recall(setup, refused, "fused", k))
+            print(
+                f"  weight {weight} floor {floor}: "
+                + " ".join(f"{x:.3f}" for x in scores)
+                + f"  mean {sum(scores) / len(scores):.3f}"
+            )
 
 
 def _rows(name: str, setup: Setup, runs: list[dict], k_list: Sequence[int]) -> list[dict]:
@@ -159,6 +193,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--heldout", action="store_true", help="cross-lingual held-out catalogs")
+    parser.add_argument("--tune", action="store_true", help="print a grid of fusion settings (dev data)")
     parser.add_argument(
         "--cross-answer",
         type=float,
@@ -187,6 +222,8 @@ def main() -> None:
     print_table(rows)
     print()
     print_table(cross_rows)
+    if args.tune:
+        tune_fusion(clef, train, [(s, r) for _, s, r in cross_runs])
     th = calibrate(clef, train)
     dev_cross = [(setup, runs) for _, setup, runs in cross_runs]
     if args.heldout:  # calibrate on the dev catalogs, measure on the held-out ones

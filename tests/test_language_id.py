@@ -72,6 +72,7 @@ def test_other_scripts_still_use_langdetect() -> None:
 
 
 @pytest.mark.skipif(not Path(LOCALE_ROOT / "lt").is_dir(), reason="no gettext catalogs here")
+@pytest.mark.timeout(600)  # reading ~200,000 catalog messages: ~10 s idle, minutes on a busy box
 def test_on_real_short_texts_lingua_is_right_more_often_and_wrong_less_than_langdetect() -> None:
     """Translators' messages (≤ 60 characters) from the machine's catalogs, dev split, 20 per
     language and length bucket: the same measure as bench/language_id.py, on fewer texts."""

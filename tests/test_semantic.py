@@ -40,6 +40,17 @@ def test_rrf_is_deterministic_on_ties() -> None:
     assert [c.claim_id for c in a] == [c.claim_id for c in b] == [5, 7]  # lexical order wins a tie
 
 
+def test_rrf_weight_and_lexical_floor() -> None:
+    lexical, semantic = [(1, 12.0), (2, 40.0)], [(3, 0.9), (1, 0.8)]
+    # under the floor, lexical candidate 1 adds nothing; 2 still counts
+    floored = reciprocal_rank_fusion(lexical, semantic, lexical_floor=20.0)
+    assert {c.claim_id for c in floored} == {1, 2, 3}
+    assert floored[0].claim_id == 3
+    # a heavier semantic list puts its first claim first
+    heavy = reciprocal_rank_fusion([(2, 90.0), (3, 10.0)], [(3, 0.9)], semantic_weight=2.0)
+    assert heavy[0].claim_id == 3
+
+
 def test_word_count_counts_two_cjk_characters_as_a_word() -> None:
     assert word_count("the water is off") == 4
     assert word_count("明天停水三天") == 3
