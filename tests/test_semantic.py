@@ -35,8 +35,8 @@ def test_rrf_rewards_agreement_and_keeps_either_list() -> None:
 
 
 def test_rrf_is_deterministic_on_ties() -> None:
-    a = reciprocal_rank_fusion([(5, 1.0)], [(7, 1.0)])
-    b = reciprocal_rank_fusion([(5, 1.0)], [(7, 1.0)])
+    a = reciprocal_rank_fusion([(5, 1.0)], [(7, 1.0)], semantic_weight=1.0)
+    b = reciprocal_rank_fusion([(5, 1.0)], [(7, 1.0)], semantic_weight=1.0)
     assert [c.claim_id for c in a] == [c.claim_id for c in b] == [5, 7]  # lexical order wins a tie
 
 
