@@ -1,4 +1,4 @@
-"""Claim vectors in the database (table claim_vector, migration 0007): computed once, in
+"""Claim vectors in the database (table claim_vector, migration 0008): computed once, in
 batches, when claims are imported or published, and read back at start.
 
 One row per claim: the model that made it, a hash of the text it was made from (an edited or
