@@ -194,12 +194,6 @@ def main() -> None:
     )
     parser.add_argument("--heldout", action="store_true", help="cross-lingual held-out catalogs")
     parser.add_argument("--tune", action="store_true", help="print a grid of fusion settings (dev data)")
-    parser.add_argument(
-        "--cross-answer",
-        type=float,
-        default=None,
-        help="with --heldout: the dev run's cross-lingual threshold",
-    )
     args = parser.parse_args()
     os.environ.setdefault("CROWDCHECK_SHARED_DATA", str(shared_data_dir() or "/work/shared/data"))
     ds = load_dataset()
