@@ -20,11 +20,11 @@ from telegram.ext import Application, ApplicationBuilder
 from bot.config import Config
 from bot.delivery import DeliveryLoop
 from bot.inbox import DurableInbox, DurableUpdateQueue, SettlingRequest
-from bot.services import Services
 from bot.updates import PerChatUpdateProcessor
 from factdb.db import Database
 from factdb.language import detect_language
 from handlers.router import register
+from handlers.services import Services
 
 if TYPE_CHECKING:
     from bot.web import MetricsServer

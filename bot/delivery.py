@@ -24,13 +24,13 @@ from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot import review_texts
-from bot.notices import render_job
-from bot.services import Services
 from factdb import cards, citizens
 from factdb import outbox as ob
 from factdb.models import Claim, utcnow
-from handlers.common import markup
+from handlers.services import Services
+from handlers.views import review_texts
+from handlers.views.keyboards import markup
+from handlers.views.notices import render_job
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +187,7 @@ class DeliveryLoop:
                 if rendered is not None:
                     job = dataclasses.replace(job, kind="digest")
                 else:
-                    rendered = render_job(self.svc, session, job)
+                    rendered = render_job(session, job, self.svc.config, self.svc.index)
             if rendered is None:  # nothing to say any more (claim gone, citizen forgotten)
                 await asyncio.to_thread(self._with_session, ob.mark_failed, job.id, "nothing to render")
                 return
@@ -290,7 +290,7 @@ class DeliveryLoop:
                 # The claim may have moved on while this card was on its way (a new request
                 # between render and send): if it would read differently now, edit it again,
                 # unless that change already queued an edit (one is enough, it renders late).
-                fresh = render_job(self.svc, session, job)
+                fresh = render_job(session, job, self.svc.config, self.svc.index)
                 claim = session.get(Claim, job.claim_id)
                 if fresh is not None and fresh[0] != sent_text and claim is not None:
                     session.flush()

@@ -3,7 +3,7 @@
 `?lang=` first, so a reader can override a browser set to a language they do not read; then
 the browser's Accept-Language; then English. A language picked with `?lang=` is carried on
 every internal link (the header will not say it again); one from the header needs no carrying.
-The words come from the same gettext catalogs as the bot's, through `bot.i18n.Translator`.
+The words come from the same gettext catalogs as the bot's, through `handlers.views.i18n.Translator`.
 """
 
 from __future__ import annotations
@@ -16,21 +16,12 @@ from urllib.parse import urlencode
 
 from yarl import URL
 
-from bot import i18n, texts
-from bot.i18n import N_, Translator
-from factdb.models import ClaimStatus
+from handlers.views import i18n, texts
+from handlers.views.i18n import Translator
+from handlers.views.texts import STATUS_LABELS
 
 # Longer than any language tag a person would type; a long one is junk, not a language.
 MAX_TAG_CHARS = 35
-
-STATUS_LABELS: dict[str, str] = {
-    ClaimStatus.NEW: N_("New"),
-    ClaimStatus.IN_REVIEW: N_("In review"),
-    ClaimStatus.PUBLISHED: N_("Published"),
-    ClaimStatus.RETRACTED: N_("Withdrawn"),
-    ClaimStatus.SPAM: N_("Spam"),
-    ClaimStatus.MERGED: N_("Merged"),
-}
 
 
 @dataclass(frozen=True)

@@ -42,12 +42,12 @@ from bot.config import Config, ConfigError
 from bot.inbox import InboxFull
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.page_language import PageLanguage, helpers, linker, pick
-from bot.services import Services
 from factdb import clarifications as clar_db
 from factdb.models import Claim, ClaimStatus, Clarification
 from factdb.privacy import mask_personal
 from factdb.public import WaitingClaim, public_wording, waiting_for_review
 from factdb.stats import Stats, stats
+from handlers.services import Services
 
 if TYPE_CHECKING:
     from telegram.ext import Application
@@ -292,7 +292,7 @@ def _load_claim(session: Session, claim_id: int, lang: str) -> _ClaimPage | _Wit
         return _Withdrawn(last.retracted_at if last else None, last.retract_reason if last else None)
     if claim.status != ClaimStatus.PUBLISHED:
         return None  # new, in review, spam: not public
-    # The same choice a citizen's notice makes (bot/notices.py), so the link in the notice
+    # The same choice a citizen's notice makes (handlers/views/notices.py), so the link in the notice
     # opens on the clarification the notice quoted.
     chosen = clar_db.for_language(session, claim_id, lang)
     return _ClaimPage(claim, chosen, clar_db.current(session, claim_id)) if chosen else None

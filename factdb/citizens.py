@@ -10,7 +10,7 @@ from sqlalchemy import delete, exists, or_, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from factdb import cards, outbox
+from factdb import audit, cards, outbox
 from factdb.models import (
     AuditLog,
     ChannelPost,
@@ -106,6 +106,15 @@ def told_condition(claim_id: int) -> ColumnElement[bool]:
     return or_(col(Subscription.told_at).is_not(None), answered)
 
 
+def latest_request(session: Session, citizen_id: int, claim_id: int) -> int | None:
+    """The citizen's last request about this claim: where the buttons under its answer point."""
+    return session.exec(
+        select(Request.id)
+        .where(Request.citizen_id == citizen_id, Request.claim_id == claim_id)
+        .order_by(col(Request.id).desc())
+    ).first()
+
+
 def was_told(session: Session, citizen_id: int, claim_id: int) -> bool:
     return (
         session.exec(
@@ -137,6 +146,20 @@ class Forgotten:
 
     claims_deleted: int
     claims_kept: int
+
+
+def erase(
+    session: Session, telegram_user_id: int, *, admin_id: int | None = None, audited: bool = False
+) -> Forgotten | None:
+    """`forget`, and with `audited` (an admin or the shell asked) an audit line of counts only:
+    the audit log must not become the place where the person is remembered."""
+    result = forget(session, telegram_user_id)
+    if audited:
+        what = (
+            f"{result.claims_deleted} claims deleted, {result.claims_kept} kept" if result else "nothing held"
+        )
+        audit.record(session, admin_id, "erase_citizen", None, None, what)
+    return result
 
 
 def forget(session: Session, telegram_user_id: int) -> Forgotten | None:

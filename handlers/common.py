@@ -4,27 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import ContextTypes
 
-from bot.i18n import Translator
-from bot.services import Services, services
 from factdb import citizens, reviewers
+from handlers.services import Services, services
+from handlers.views.i18n import Translator
+from handlers.views.keyboards import Buttons, markup
 
 log = logging.getLogger(__name__)
-Buttons = Sequence[Sequence[tuple[str, str]]]  # rows of (label, callback data)
-
-
-def markup(rows: Buttons | None) -> InlineKeyboardMarkup | None:
-    if not rows:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
-    )
 
 
 def citizen_translator(svc: Services, update: Update) -> Translator:
@@ -111,12 +102,10 @@ def is_admin(svc: Services, user_id: int) -> bool:
 
 
 __all__ = [
-    "Buttons",
     "alert",
     "citizen_translator",
     "is_admin",
     "is_reviewer",
-    "markup",
     "reply",
     "send",
     "services",

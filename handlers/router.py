@@ -17,7 +17,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks as cb
 from factdb import review as rv
 from factdb import reviewers
 from handlers.admin import erase, figures, imports
@@ -27,6 +26,7 @@ from handlers.citizen.gate import gate
 from handlers.common import citizen_translator, is_reviewer, services
 from handlers.review import citizens, draft_steps, moderation, publish, queue, take
 from handlers.setup import on_group_upgraded, on_my_chat_member, whoami
+from handlers.views import callbacks as cb
 
 log = logging.getLogger(__name__)
 CallbackFn = Callable[[Update, ContextTypes.DEFAULT_TYPE, cb.Callback], Awaitable[None]]

@@ -20,11 +20,11 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden
 from telegram.ext import ContextTypes
 
-from bot import texts
-from bot.i18n import Translator
-from bot.services import Services
 from factdb import citizens
 from handlers.common import citizen_translator, reply, services
+from handlers.services import Services
+from handlers.views import texts
+from handlers.views.i18n import Translator
 
 log = logging.getLogger(__name__)
 REVIEW_CHAT_SETTING = "CROWDCHECK_REVIEW_CHAT_ID"

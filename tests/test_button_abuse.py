@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from sqlmodel import Session, func, select
 
-from bot import callbacks as cb
 from factdb import intake
 from factdb.models import Claim, Feedback, MatchLog, Request
+from handlers.views import callbacks as cb
 from tests.conftest import ADMIN
 from tests.emulator import ChatMessage
 from tests.harness import Tipline, shown

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import func, select
 
-from bot import texts
 from factdb.models import AuditLog, Citizen, Claim, Feedback, MatchLog, Request, Subscription, utcnow
 from handlers.citizen import account
+from handlers.views import texts
 from tests.conftest import ADMIN
 from tests.harness import REVIEW_CHAT, Tipline, shown
 

@@ -20,12 +20,12 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from bot import i18n
 from bot.config import Config
-from bot.i18n import LANGUAGE_NAMES, Translator, negotiate
+from handlers.views import i18n
+from handlers.views.i18n import LANGUAGE_NAMES, Translator, negotiate
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCALES = ROOT / "bot" / "locales"
+LOCALES = ROOT / "handlers" / "views" / "locales"
 TEMPLATE = LOCALES / "crowdcheck.pot"
 # The same keywords as scripts/i18n: t._("…"), N_("…"), t.ngettext("…", "…", n).
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
@@ -89,7 +89,7 @@ def forms(message: Message) -> list[str]:
 def test_the_source_has_strings_to_translate() -> None:
     found = source_messages()
     assert "Done! I'll write to you in English from now on." in found
-    assert "False" in found  # N_() in bot/texts.py
+    assert "False" in found  # N_() in handlers/views/texts.py
     assert found["{n} request"] == "{n} requests"  # ngettext keeps both forms
 
 
@@ -163,7 +163,7 @@ def test_plural_forms_header_is_right(lang: str) -> None:
 
 @pytest.mark.parametrize("lang", CATALOGS)
 def test_the_running_bot_picks_the_right_plural_form(lang: str) -> None:
-    """Through bot.i18n, which compiles the .po at start-up: the header reaches gettext."""
+    """Through handlers.views.i18n, which compiles the .po at start-up: the header reaches gettext."""
     t = Translator(lang.replace("_", "-"), tuple(c.replace("_", "-") for c in CATALOGS))
     message = catalog(lang).get("{n} request")
     rule = gettext.c2py(catalog(lang).plural_expr)
@@ -237,7 +237,7 @@ def test_every_catalog_can_be_chosen_in_slash_language(lang: str) -> None:
     by default (docs/i18n.md, "Adding a language")."""
     tag = lang.replace("_", "-")
     assert tag in i18n.available()
-    assert tag in LANGUAGE_NAMES, f"add {tag!r} with its own name to bot.i18n.LANGUAGE_NAMES"
+    assert tag in LANGUAGE_NAMES, f"add {tag!r} with its own name to handlers.views.i18n.LANGUAGE_NAMES"
     assert tag in Config.locales, f"add {tag!r} to the default locales in bot/config.py"
 
 

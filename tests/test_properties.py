@@ -9,10 +9,10 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import callbacks as cb
-from bot.texts import excerpt, isolate
 from factdb.matching import what_changed
 from factdb.privacy import mask_personal
+from handlers.views import callbacks as cb
+from handlers.views.texts import excerpt, isolate
 
 ids = st.integers(min_value=0, max_value=2**31 - 1)  # database integer ids
 words = st.from_regex(r"[A-Za-z_-]{1,12}", fullmatch=True)

@@ -18,12 +18,12 @@ from aiohttp import web
 from sqlmodel import select
 
 from bot.config import Config
-from bot.services import Services
 from bot.web import make_web_app
 from factdb import review
 from factdb.interchange.importer import import_file
 from factdb.models import Claim, ClaimStatus
 from factdb.privacy import mask_personal
+from handlers.services import Services
 from tests.harness import Tipline
 
 PRIVATE = "Ona from flat 4 cheats on her husband, call her on +370 612 34567 and tell him"

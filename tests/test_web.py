@@ -19,12 +19,12 @@ from aiohttp import web
 from sqlmodel import Session
 
 from bot.config import Config
-from bot.i18n import Translator
-from bot.services import Services
 from bot.web import make_web_app, script_json
 from factdb.db import Database
 from factdb.models import Claim, ClaimStatus, Clarification, utcnow
 from factdb.normalize import normalize
+from handlers.services import Services
+from handlers.views.i18n import Translator
 from tests.harness import add_translation
 
 PUBLIC = "https://checks.example.org"

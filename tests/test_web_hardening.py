@@ -15,10 +15,10 @@ from aiohttp import web
 from sqlmodel import Session
 
 from bot.config import Config
-from bot.services import Services
 from bot.web import FEED, SECURITY_HEADERS, make_web_app
 from factdb.db import Database
 from factdb.models import Claim, ClaimStatus, Clarification, utcnow
+from handlers.services import Services
 
 PUBLIC = "https://checks.example.org"
 

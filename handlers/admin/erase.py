@@ -9,7 +9,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import erase
+from handlers import erasure
 from handlers.common import reply, services
 from handlers.review.guard import require_admin
 
@@ -43,7 +43,7 @@ async def erase_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     svc = services(context)
     admin = update.effective_user.id if update.effective_user else None
-    result = await erase.erase(svc, user_id, admin_id=admin, audited=True)
+    result = await erasure.erase(svc, user_id, admin_id=admin, audited=True)
     if result is None:
         await reply(
             update,

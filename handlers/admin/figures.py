@@ -8,12 +8,12 @@ import io
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import texts
-from bot.page_language import STATUS_LABELS
 from factdb import stats as st
 from factdb.interchange import exporter
 from handlers.common import reply, services
 from handlers.review.guard import require_admin, require_reviewer
+from handlers.views import texts
+from handlers.views.texts import STATUS_LABELS
 
 FORMATS = {
     "csv": "crowdcheck-claims.csv",

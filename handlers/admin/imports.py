@@ -8,10 +8,10 @@ import io
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import texts
 from factdb.interchange import importer
 from handlers.common import is_admin, reply, services
 from handlers.review.guard import require_admin
+from handlers.views import texts
 
 MAX_BYTES = 20 * 1024 * 1024  # what the Bot API lets a bot download
 

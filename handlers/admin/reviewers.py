@@ -5,10 +5,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import texts
 from factdb import reviewers
 from handlers.common import reply, services
 from handlers.review.guard import require_admin
+from handlers.views import texts
 
 
 def _target(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[int | None, str | None, str | None]:

@@ -6,12 +6,13 @@ from sqlmodel import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import callbacks as cb
-from bot import erase, texts
-from bot.i18n import Translator, language_name
 from factdb import citizens
+from handlers import erasure
 from handlers.citizen.feedback import wait_text
 from handlers.common import citizen_translator, reply, services
+from handlers.views import callbacks as cb
+from handlers.views import texts
+from handlers.views.i18n import Translator, language_name
 
 STATUS_LABELS = {
     "new": "⏳",
@@ -81,7 +82,7 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     assert user is not None
     t = citizen_translator(svc, update)  # before the data (and the chosen language) is gone
-    forgotten = await erase.erase(svc, user.id)
+    forgotten = await erasure.erase(svc, user.id)
     if forgotten:
         await reply(
             update,

@@ -8,13 +8,14 @@ from sqlmodel import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import callbacks as cb
-from bot.services import Services
 from factdb import intake
 from factdb import queue as claim_queue
 from factdb.models import Claim, ClaimStatus
 from handlers.citizen.submit import after_intake, render
-from handlers.common import Buttons, citizen_translator, reply, services
+from handlers.common import citizen_translator, reply, services
+from handlers.services import Services
+from handlers.views import callbacks as cb
+from handlers.views.keyboards import Buttons
 
 
 async def _intake_followup(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
@@ -99,7 +100,7 @@ async def on_wait(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb
 
 
 def wait_text(svc: Services, t: object, claim_id: int) -> str:
-    from bot.i18n import Translator
+    from handlers.views.i18n import Translator
 
     assert isinstance(t, Translator)
     with svc.db.session() as session:

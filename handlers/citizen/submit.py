@@ -17,12 +17,12 @@ from telegram import (
 )
 from telegram.ext import ContextTypes
 
-from bot import callbacks as cb
-from bot import texts
-from bot.i18n import Translator
-from bot.services import Services
 from factdb import cards, clarifications, intake
-from handlers.common import Buttons, reply, services
+from handlers.common import reply, services
+from handlers.services import Services
+from handlers.views import callbacks as cb
+from handlers.views import texts
+from handlers.views.keyboards import Buttons, answer_buttons, wait_button
 
 log = logging.getLogger(__name__)
 
@@ -54,20 +54,6 @@ def submission_from(update: Update, message: Message, *, replayed: bool = False)
         forward_date=fwd_date,
         replayed=replayed,
     )
-
-
-def answer_buttons(t: Translator, request_id: int) -> Buttons:
-    return [
-        [
-            (t._("👍 Helpful"), cb.make("fb", "h", request_id)),
-            (t._("👎 Not helpful"), cb.make("fb", "n", request_id)),
-        ],
-        [(t._("This isn't my message"), cb.make("nm", request_id))],
-    ]
-
-
-def wait_button(t: Translator, claim_id: int) -> Buttons:
-    return [[(t._("How long will it take?"), cb.make("wt", claim_id))]]
 
 
 def render(

@@ -7,16 +7,16 @@ from sqlmodel import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import callbacks as cb
-from bot import review_texts, texts
-from bot.i18n import Translator
-from bot.services import Services
 from factdb import clarifications
 from factdb import review as rv
 from factdb.models import Draft
 from factdb.privacy import mask_personal
 from handlers.common import reply, send, services
 from handlers.review.guard import explain, require_reviewer
+from handlers.services import Services
+from handlers.views import callbacks as cb
+from handlers.views import review_texts, texts
+from handlers.views.i18n import Translator
 
 
 async def _show(

@@ -7,10 +7,10 @@ from datetime import datetime
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import texts
-from bot.i18n import Translator
 from factdb.review import ReviewError
 from handlers.common import alert, is_admin, is_reviewer, reply, reviewer_translator, services
+from handlers.views import texts
+from handlers.views.i18n import Translator
 
 
 async def require_reviewer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Translator | None:

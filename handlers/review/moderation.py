@@ -8,15 +8,15 @@ from sqlmodel import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import callbacks as cb
-from bot import review_texts
-from bot.i18n import Translator
 from factdb import review as rv
 from factdb.models import Claim
 from factdb.privacy import mask_personal
 from handlers.common import reply, send, services
 from handlers.review.draft_steps import _show, reworded
 from handlers.review.guard import explain, require_reviewer
+from handlers.views import callbacks as cb
+from handlers.views import review_texts
+from handlers.views.i18n import Translator
 
 
 async def _act(update: Update, context: ContextTypes.DEFAULT_TYPE, fn, done: str) -> bool:

@@ -6,13 +6,13 @@ from sqlmodel import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import callbacks as cb
-from bot import review_texts, texts
 from factdb import clarifications
 from factdb import review as rv
 from factdb.models import Draft
 from handlers.common import reply, send, services
 from handlers.review.guard import explain, require_reviewer
+from handlers.views import callbacks as cb
+from handlers.views import review_texts, texts
 
 
 async def on_publish(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import callbacks as cb
-from bot import review_texts, texts
 from factdb import audit, clarifications, locks
 from factdb import queue as claim_queue
 from factdb.models import Claim, utcnow
-from handlers.common import markup, reply, services
+from handlers.common import reply, services
 from handlers.review.guard import require_reviewer
+from handlers.views import callbacks as cb
+from handlers.views import review_texts, texts
+from handlers.views.keyboards import markup
 
 
 async def queue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -7,12 +7,13 @@ from telegram import Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
-from bot import callbacks as cb
-from bot import review_texts, texts
 from factdb import review as rv
 from factdb import reviewers
-from handlers.common import markup, reply, services
+from handlers.common import reply, services
 from handlers.review.guard import explain, require_admin, require_reviewer
+from handlers.views import callbacks as cb
+from handlers.views import review_texts, texts
+from handlers.views.keyboards import markup
 
 
 async def _take(update: Update, context: ContextTypes.DEFAULT_TYPE, claim_id: int) -> None:

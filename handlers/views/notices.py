@@ -6,50 +6,58 @@ gets the notice in the new language, and a card shows the claim's latest state.
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, select
+from typing import Protocol
+
+from sqlmodel import Session
 from telegram import InlineKeyboardMarkup
 
-from bot import review_texts, texts
-from bot.services import Services
 from factdb import citizens, clarifications
-from factdb.models import Citizen, Claim, Request
+from factdb.matching import Matcher
+from factdb.models import Citizen, Claim
 from factdb.outbox import Job
 from factdb.public import public_wording
-from handlers.citizen.submit import answer_buttons
-from handlers.common import markup
+from handlers.views import review_texts, texts
+from handlers.views.i18n import Translator
+from handlers.views.keyboards import answer_buttons, markup
 
 
-def _latest_request(session: Session, citizen_id: int, claim_id: int) -> int | None:
-    return session.exec(
-        select(Request.id)
-        .where(Request.citizen_id == citizen_id, Request.claim_id == claim_id)
-        .order_by(col(Request.id).desc())
-    ).first()
+class NoticeSettings(Protocol):
+    """What rendering reads of the configuration (bot.config.Config has it)."""
+
+    @property
+    def public_url(self) -> str | None: ...
+    @property
+    def public_queue(self) -> bool: ...
+    @property
+    def locales(self) -> tuple[str, ...]: ...
 
 
-def render_job(svc: Services, session: Session, job: Job) -> tuple[str, InlineKeyboardMarkup | None] | None:
+def render_job(
+    session: Session, job: Job, config: NoticeSettings, index: Matcher
+) -> tuple[str, InlineKeyboardMarkup | None] | None:
     if job.kind in ("card", "card_edit"):
         claim = session.get(Claim, job.claim_id)
         if claim is None:
             return None
-        t = svc.t(None)
-        text, rows = review_texts.card(t, session, claim, svc.index, public_queue=svc.config.public_queue)
+        t = Translator(None, config.locales)
+        text, rows = review_texts.card(t, session, claim, index, public_queue=config.public_queue)
         return text, markup(rows)
     if job.kind == "text":
         return str(job.payload.get("text", "")), None
     if job.kind == "card_delete":  # the claim is gone (/forget): its card goes, or says so
-        return svc.t(None)._("(Erased: the person who sent this asked us to delete their data.)"), None
+        t = Translator(None, config.locales)
+        return t._("(Erased: the person who sent this asked us to delete their data.)"), None
 
     citizen = session.get(Citizen, job.citizen_id) if job.citizen_id else None
     claim = session.get(Claim, job.claim_id) if job.claim_id else None
     if citizen is None or claim is None:
         return None  # the person used /forget, or the claim is gone
-    t = svc.t(citizen.lang)
+    t = Translator(citizen.lang, config.locales)
     # the reviewers' public wording when there is one, as everywhere outside the reviewers' room
     asked = t._("You asked us about: {excerpt}").format(
         excerpt=texts.isolate(texts.excerpt(public_wording(claim), 120))
     )
-    link = f"{svc.config.public_url}/claims/{claim.id}" if svc.config.public_url else None
+    link = f"{config.public_url}/claims/{claim.id}" if config.public_url else None
 
     if job.kind == "retraction":
         if not citizens.was_told(session, citizen.id, claim.id):  # type: ignore[arg-type]
@@ -76,7 +84,7 @@ def render_job(svc: Services, session: Session, job: Job) -> tuple[str, InlineKe
         translated=chosen.translated,
         public_link=link,
     )
-    request_id = _latest_request(session, citizen.id, claim.id)  # type: ignore[arg-type]
+    request_id = citizens.latest_request(session, citizen.id, claim.id)  # type: ignore[arg-type]
     buttons = markup(answer_buttons(t, request_id)) if request_id else None
     if job.kind == "update":
         old = str(job.payload.get("old_verdict") or "")

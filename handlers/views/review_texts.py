@@ -7,13 +7,13 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot import callbacks as cb
-from bot import texts
-from bot.i18n import Translator, language_name
 from factdb import clarifications, reviewers
 from factdb.matching import Matcher
 from factdb.models import OPEN_STATUSES, Claim, ClaimStatus, Clarification, Draft, utcnow
 from factdb.privacy import mask_personal
+from handlers.views import callbacks as cb
+from handlers.views import texts
+from handlers.views.i18n import Translator, language_name
 
 Rows = list[list[tuple[str, str]]]
 

@@ -11,8 +11,8 @@ import re
 from html import escape
 from urllib.parse import urlsplit
 
-from bot.i18n import N_, Translator
-from factdb.models import Clarification
+from factdb.models import ClaimStatus, Clarification
+from handlers.views.i18n import N_, Translator
 
 VERDICT_LABELS = {
     "false": ("❌", N_("False")),
@@ -23,6 +23,15 @@ VERDICT_LABELS = {
     "unproven": ("❔", N_("Unproven")),
     "satire": ("🎭", N_("Satire")),
     "not_a_claim": ("💬", N_("Not a checkable claim")),
+}
+# A claim's status, as the public pages and /stats name it.
+STATUS_LABELS: dict[str, str] = {
+    ClaimStatus.NEW: N_("New"),
+    ClaimStatus.IN_REVIEW: N_("In review"),
+    ClaimStatus.PUBLISHED: N_("Published"),
+    ClaimStatus.RETRACTED: N_("Withdrawn"),
+    ClaimStatus.SPAM: N_("Spam"),
+    ClaimStatus.MERGED: N_("Merged"),
 }
 REVIEW_VERDICTS = ["false", "misleading", "missing_context", "true", "unproven", "satire", "not_a_claim"]
 EXCERPT = 300

@@ -1,6 +1,6 @@
 """gettext for every word people read, catalogs compiled from .po at start-up with Babel.
 
-Adding a language: put `bot/locales/<locale>/LC_MESSAGES/crowdcheck.po` in place and add the
+Adding a language: put `handlers/views/locales/<locale>/LC_MESSAGES/crowdcheck.po` in place and add the
 locale to `CROWDCHECK_LOCALES` (see docs/i18n.md). No build step: the .po is read directly.
 """
 
