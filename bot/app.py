@@ -20,6 +20,8 @@ from telegram.ext import Application, ApplicationBuilder
 from bot.config import Config
 from bot.delivery import DeliveryLoop
 from bot.inbox import DurableInbox, DurableUpdateQueue, SettlingRequest
+from bot.metrics import Metrics
+from bot.services import build_services
 from bot.updates import PerChatUpdateProcessor
 from factdb.db import Database
 from factdb.language import detect_language
@@ -79,15 +81,15 @@ class BotRuntime:
     ) -> None:
         self.config = config
         self.db = db or Database(config.database_url)
-        self.svc = Services(config, self.db)
+        self.inbox = DurableInbox(self.db)
+        self.metrics = Metrics()
+        self.svc = build_services(config, self.db, inbox=self.inbox, metrics=self.metrics)
         self.app = build_application(
             self.svc, token=token or config.require_token(), long_poll_timeout=long_poll_timeout
         )
         self.long_poll_timeout = long_poll_timeout
         self._index_task: asyncio.Task[None] | None = None
-        self.inbox = DurableInbox(self.db)
         self.inbox.on_adopted = self._replay
-        self.svc.inbox = self.inbox
         queue, processor = self.app.update_queue, self.app.update_processor
         assert isinstance(queue, DurableUpdateQueue) and isinstance(processor, PerChatUpdateProcessor)
         queue.inbox, processor.on_done = self.inbox, self.inbox.done
@@ -117,9 +119,8 @@ class BotRuntime:
         await self.app.initialize()
         await self.app.start()
         self._replay(await self.inbox.start())
-        if self.svc.metrics is not None:
-            self.svc.metrics.watch_inbox(lambda: self.inbox.backlog)
-            self.svc.metrics.watch_answering(ready.is_set)
+        self.metrics.watch_inbox(lambda: self.inbox.backlog)
+        self.metrics.watch_answering(ready.is_set)
         if polling:
             await self.app.bot.delete_webhook()
             assert self.app.updater is not None
@@ -140,14 +141,9 @@ class BotRuntime:
     async def _build_index(self, ready: asyncio.Event) -> None:
         """Load every matchable claim into the index, retrying while the database is away."""
         started, delay = time.monotonic(), 1.0
-
-        def build() -> None:
-            with self.db.session() as session:
-                self.svc.index.refresh(session)
-
         while True:
             try:
-                await asyncio.to_thread(build)
+                await self.db.run(self.svc.index.refresh)
                 break
             except Exception as exc:
                 log.warning(
@@ -202,7 +198,7 @@ class BotRuntime:
         from bot.web import MetricsServer
 
         server = MetricsServer(self.svc, host=self.config.metrics_host, port=self.config.metrics_port)
-        self.svc.metrics.install(self.app)
+        self.metrics.install(self.app)
         return server
 
     async def run_until_signal(self) -> None:

@@ -26,7 +26,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 from factdb import cards, citizens
 from factdb import outbox as ob
-from factdb.models import Claim, utcnow
+from factdb.models import Claim, OutboxKind, utcnow
 from handlers.services import Services
 from handlers.views import review_texts
 from handlers.views.keyboards import markup
@@ -86,6 +86,9 @@ class Pacer:
         self.paused_until = max(self.paused_until, time.monotonic() + seconds)
 
 
+Rendered = tuple[str, InlineKeyboardMarkup | None]
+
+
 class DeliveryLoop:
     def __init__(
         self,
@@ -114,10 +117,6 @@ class DeliveryLoop:
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
-        with self.svc.db.session() as session:
-            doubtful = ob.sweep_in_doubt(session, self.lease)
-        if doubtful:
-            log.warning("%d notices were mid-send when a worker stopped; not resending them", doubtful)
         self._tasks = [asyncio.create_task(self._run(i), name=f"outbox-{i}") for i in range(self.concurrency)]
 
     async def stop(self, timeout: float = 10.0) -> None:
@@ -132,13 +131,23 @@ class DeliveryLoop:
 
     # -- the loop -------------------------------------------------------------------------------
     async def _run(self, n: int) -> None:
+        if n == 0:
+            try:
+                doubtful = await self.svc.db.run(lambda s: ob.sweep_in_doubt(s, self.lease))
+            except Exception:
+                log.exception("outbox: could not look for sends a stopped worker left in doubt")
+            else:
+                if doubtful:
+                    log.warning(
+                        "%d notices were mid-send when a worker stopped; not resending them", doubtful
+                    )
         idle = 0
         while not self._stopping.is_set():
             await self.pacer.wait_global()
             if self._stopping.is_set():
                 break
             try:
-                job = await asyncio.to_thread(self._claim)
+                job = await self.svc.db.run(self._claim)
             except Exception:
                 log.exception("outbox: could not read the queue")
                 await self._sleep(1.0)
@@ -146,7 +155,7 @@ class DeliveryLoop:
             if job is None:
                 idle += 1
                 if n == 0 and idle % 300 == 0:
-                    await asyncio.to_thread(self._sweep)
+                    await self.svc.db.run(lambda s: ob.sweep_in_doubt(s, self.lease))
                 await self._sleep(0.2)
                 continue
             idle = 0
@@ -164,32 +173,29 @@ class DeliveryLoop:
             return
         wake.clear()
 
-    def _claim(self) -> ob.Job | None:
-        with self.svc.db.session() as session:
-            jobs = ob.claim_next(
-                session,
-                self.worker,
-                is_postgres=self.svc.db.is_postgres,
-                skip_chats=self.pacer.busy_chats(),
-                now=self.clock(),
-            )
+    def _claim(self, session: Session) -> ob.Job | None:
+        jobs = ob.claim_next(
+            session,
+            self.worker,
+            is_postgres=self.svc.db.is_postgres,
+            skip_chats=self.pacer.busy_chats(),
+            now=self.clock(),
+        )
         return jobs[0] if jobs else None
 
-    def _sweep(self) -> None:
-        with self.svc.db.session() as session:
-            ob.sweep_in_doubt(session, self.lease)
+    def _render(self, session: Session, job: ob.Job) -> tuple[ob.Job, Rendered | None]:
+        """The row's text and buttons as of now; a card in a surge becomes the digest."""
+        digest = self._as_digest(session, job) if job.kind == OutboxKind.CARD else None
+        if digest is not None:
+            return dataclasses.replace(job, kind=OutboxKind.DIGEST), digest
+        return job, render_job(session, job, self.svc.config, self.svc.index)
 
     async def _deliver(self, job: ob.Job) -> None:
         db = self.svc.db
         try:
-            with db.session() as session:
-                rendered = self._as_digest(session, job) if job.kind == "card" else None
-                if rendered is not None:
-                    job = dataclasses.replace(job, kind="digest")
-                else:
-                    rendered = render_job(session, job, self.svc.config, self.svc.index)
+            job, rendered = await db.run(lambda s: self._render(s, job))
             if rendered is None:  # nothing to say any more (claim gone, citizen forgotten)
-                await asyncio.to_thread(self._with_session, ob.mark_failed, job.id, "nothing to render")
+                await db.run(lambda s: ob.mark_failed(s, job.id, "nothing to render"))
                 return
             message = await self._send(job, *rendered)
             sent_text = rendered[0]
@@ -200,58 +206,55 @@ class DeliveryLoop:
                 else exc.retry_after.total_seconds()
             )
             self.pacer.pause(delay)
-            await asyncio.to_thread(self._retry, job.id, f"429 retry after {delay}", delay)
+            await self._retry(job.id, f"429 retry after {delay}", delay)
             self._count("retry_after")
             return
         except Forbidden:
-            await asyncio.to_thread(self._with_session, ob.mark_blocked, job.id, job.citizen_id, job.chat_id)
+            await db.run(lambda s: ob.mark_blocked(s, job.id, job.citizen_id, job.chat_id))
             self._count("blocked")
             return
         except BadRequest as exc:
             # PTB strips "Bad Request: " and capitalises what is left, so compare lowercased.
             if "message is not modified" in exc.message.lower():
-                await asyncio.to_thread(self._with_session, ob.mark_sent, job.id, None)
+                await db.run(lambda s: ob.mark_sent(s, job.id, None))
                 self._count("sent")
                 return
-            log.error("outbox: Telegram refused a %s: %s", job.kind, exc.message)
-            await asyncio.to_thread(self._with_session, ob.mark_failed, job.id, exc.message)
+            refused = exc.message
+            log.error("outbox: Telegram refused a %s: %s", job.kind, refused)
+            await db.run(lambda s: ob.mark_failed(s, job.id, refused))
             self._count("failed")
             return
         except CardNotPostedYet:
             # Usually the card is a few milliseconds from being posted; if it never is (its own
             # send failed), give up after the usual number of attempts instead of spinning.
             if job.attempts >= ob.MAX_ATTEMPTS:
-                await asyncio.to_thread(
-                    self._with_session, ob.mark_failed, job.id, "the card was never posted"
-                )
+                await db.run(lambda s: ob.mark_failed(s, job.id, "the card was never posted"))
             else:
                 delay = min(0.3 * 2 ** (job.attempts - 1), 30.0)
-                await asyncio.to_thread(self._retry, job.id, "card not posted yet", delay)
+                await self._retry(job.id, "card not posted yet", delay)
             return
         except (TimedOut, NetworkError) as exc:
-            await asyncio.to_thread(self._retry, job.id, f"{type(exc).__name__}: {exc}", None)
+            await self._retry(job.id, f"{type(exc).__name__}: {exc}", None)
             self._count("retry")
             return
         except Exception as exc:
             log.exception("outbox: unexpected error on a %s", job.kind)
-            await asyncio.to_thread(self._retry, job.id, repr(exc), None)
+            await self._retry(job.id, repr(exc), None)
             self._count("error")
             return
-        await asyncio.to_thread(self._finish, job, message, sent_text)
+        await db.run(lambda s: self._finish(s, job, message, sent_text))
         self.sent += 1
         self._count("sent")
 
     async def _send(self, job: ob.Job, text: str, markup: object) -> Message | bool:
-        if job.kind == "card_delete":
+        if job.kind == OutboxKind.CARD_DELETE:
             message_id = int(job.payload["message_id"])
             try:
                 return await self.bot.delete_message(job.chat_id, message_id)
             except BadRequest:  # a bot may delete its group messages for 48 hours only
                 return await self.bot.edit_message_text(text, chat_id=job.chat_id, message_id=message_id)
-        if job.kind == "card_edit":
-            with self.svc.db.session() as session:
-                claim = session.get(Claim, job.claim_id)
-                target = (claim.card_chat_id, claim.card_message_id) if claim else (None, None)
+        if job.kind == OutboxKind.CARD_EDIT:
+            target = await self.svc.db.run(lambda s: _card_of(s, job.claim_id))
             if target[1] is None:
                 raise CardNotPostedYet
             return await self.bot.edit_message_text(
@@ -278,35 +281,35 @@ class DeliveryLoop:
         text, rows = review_texts.digest(self.svc.t(None), claims)
         return text, markup(rows)
 
-    def _finish(self, job: ob.Job, message: Message | bool, sent_text: str) -> None:
+    def _finish(self, session: Session, job: ob.Job, message: Message | bool, sent_text: str) -> None:
         message_id = message.message_id if isinstance(message, Message) else None
-        with self.svc.db.session() as session:
-            if job.kind == "card" and message_id is not None:
-                claim = session.get(Claim, job.claim_id)
-                if claim is not None:
-                    claim.card_chat_id, claim.card_message_id = job.chat_id, message_id
-                    session.add(claim)
-            if job.kind in ("card", "card_edit"):
-                # The claim may have moved on while this card was on its way (a new request
-                # between render and send): if it would read differently now, edit it again,
-                # unless that change already queued an edit (one is enough, it renders late).
-                fresh = render_job(session, job, self.svc.config, self.svc.index)
-                claim = session.get(Claim, job.claim_id)
-                if fresh is not None and fresh[0] != sent_text and claim is not None:
-                    session.flush()
-                    cards.refresh(session, claim)
-            if job.kind == "notice" and job.citizen_id is not None and job.claim_id is not None:
-                citizens.mark_told(session, job.citizen_id, job.claim_id)
-            ob.mark_sent(session, job.id, message_id)
+        if job.kind == OutboxKind.CARD and message_id is not None:
+            claim = session.get(Claim, job.claim_id)
+            if claim is not None:
+                claim.card_chat_id, claim.card_message_id = job.chat_id, message_id
+                session.add(claim)
+        if job.kind in (OutboxKind.CARD, OutboxKind.CARD_EDIT):
+            # The claim may have moved on while this card was on its way (a new request
+            # between render and send): if it would read differently now, edit it again,
+            # unless that change already queued an edit (one is enough, it renders late).
+            fresh = render_job(session, job, self.svc.config, self.svc.index)
+            claim = session.get(Claim, job.claim_id)
+            if fresh is not None and fresh[0] != sent_text and claim is not None:
+                session.flush()
+                cards.refresh(session, claim)
+        if job.kind == OutboxKind.NOTICE and job.citizen_id is not None and job.claim_id is not None:
+            citizens.mark_told(session, job.citizen_id, job.claim_id)
+        ob.mark_sent(session, job.id, message_id)
 
-    def _retry(self, job_id: int, error: str, delay: float | None) -> None:
-        with self.svc.db.session() as session:
-            ob.mark_retry(session, job_id, error, delay, now=self.clock())
-
-    def _with_session(self, fn, *args) -> None:
-        with self.svc.db.session() as session:
-            fn(session, *args)
+    async def _retry(self, job_id: int, error: str, delay: float | None) -> None:
+        await self.svc.db.run(lambda s: ob.mark_retry(s, job_id, error, delay, now=self.clock()))
 
     def _count(self, result: str) -> None:
         if self.svc.metrics is not None:
             self.svc.metrics.delivery(result)
+
+
+def _card_of(session: Session, claim_id: int | None) -> tuple[int | None, int | None]:
+    """Where the claim's card stands in the moderators' group (None, None before it is posted)."""
+    claim = session.get(Claim, claim_id)
+    return (claim.card_chat_id, claim.card_message_id) if claim else (None, None)

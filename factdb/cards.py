@@ -8,7 +8,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from factdb import outbox
-from factdb.models import OPEN_STATUSES, Claim, Outbox, OutboxStatus, utcnow
+from factdb.models import OPEN_STATUSES, Claim, Outbox, OutboxKind, OutboxStatus, utcnow
 
 # Cards waiting for the moderators' group (Telegram lets a bot post 20 a minute there) at which
 # they are sent as one digest instead: in a surge, a wall of cards minutes behind the news
@@ -20,7 +20,11 @@ def post(session: Session, claim: Claim, review_chat_id: int | None) -> None:
     if review_chat_id is None or claim.id is None:
         return
     outbox.enqueue(
-        session, dedupe_key=f"card:{claim.id}", kind="card", chat_id=review_chat_id, claim_id=claim.id
+        session,
+        dedupe_key=f"card:{claim.id}",
+        kind=OutboxKind.CARD,
+        chat_id=review_chat_id,
+        claim_id=claim.id,
     )
 
 
@@ -36,7 +40,7 @@ def refresh(session: Session, claim: Claim) -> None:
         select(Outbox.id).where(
             Outbox.claim_id == claim.id,
             Outbox.status == OutboxStatus.PENDING,
-            Outbox.kind.in_(["card", "card_edit"]),  # type: ignore[attr-defined]
+            Outbox.kind.in_([OutboxKind.CARD, OutboxKind.CARD_EDIT]),  # type: ignore[attr-defined]
         )
     ).first()
     if pending is not None:
@@ -44,14 +48,14 @@ def refresh(session: Session, claim: Claim) -> None:
     card = session.exec(select(Outbox).where(Outbox.dedupe_key == f"card:{claim.id}")).first()
     if (
         card is None
-        or card.kind != "card"
+        or card.kind != OutboxKind.CARD
         or card.status in (OutboxStatus.FAILED, OutboxStatus.DROPPED, OutboxStatus.IN_DOUBT)
     ):
         return  # no card message to edit; /queue still shows the claim
     outbox.enqueue(
         session,
         dedupe_key=f"card_edit:{claim.id}:{uuid.uuid4().hex[:12]}",
-        kind="card_edit",
+        kind=OutboxKind.CARD_EDIT,
         chat_id=card.chat_id,
         claim_id=claim.id,
     )
@@ -69,7 +73,7 @@ def collapse(
     waiting = session.exec(
         select(Outbox).where(
             Outbox.chat_id == chat_id,
-            Outbox.kind == "card",
+            Outbox.kind == OutboxKind.CARD,
             Outbox.status == OutboxStatus.PENDING,
             col(Outbox.next_attempt_at) <= utcnow(),
         )
@@ -95,7 +99,7 @@ def collapse(
     if len(dropped) + 1 < at_least:
         session.rollback()
         return []
-    session.execute(update(Outbox).where(col(Outbox.id) == job_id).values(kind="digest"))
+    session.execute(update(Outbox).where(col(Outbox.id) == job_id).values(kind=OutboxKind.DIGEST))
     claims = session.exec(select(Claim).where(col(Claim.id).in_([*dropped, claim_id]))).all()
     session.commit()
     return sorted(claims, key=lambda c: (-c.request_count, c.id))

@@ -11,6 +11,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from factdb import audit, cards, outbox
+from factdb.merges import current_claim
 from factdb.models import (
     AuditLog,
     ChannelPost,
@@ -25,6 +26,7 @@ from factdb.models import (
     GroupAnswer,
     MatchLog,
     Outbox,
+    OutboxKind,
     OutboxStatus,
     RateEvent,
     Request,
@@ -36,6 +38,12 @@ from factdb.models import (
 
 def get(session: Session, telegram_user_id: int) -> Citizen | None:
     return session.exec(select(Citizen).where(Citizen.telegram_user_id == telegram_user_id)).first()
+
+
+def chosen_language(session: Session, telegram_user_id: int) -> str | None:
+    """The language the person chose (or we settled on) for them; None when we know none."""
+    citizen = get(session, telegram_user_id)
+    return citizen.lang if citizen and citizen.lang else None
 
 
 def get_or_create(
@@ -91,7 +99,7 @@ def mark_told(session: Session, citizen_id: int, claim_id: int) -> None:
 
 # An answer handed to Telegram counts as told even before its `sent` row commits: a retraction
 # or a changed verdict must also reach the people whose answer was on the wire, or in doubt.
-_ANSWER_KINDS = ("notice", "update")
+_ANSWER_KINDS = (OutboxKind.NOTICE, OutboxKind.UPDATE)
 _ON_THE_WAY = (OutboxStatus.SENDING, OutboxStatus.SENT, OutboxStatus.IN_DOUBT)
 
 
@@ -312,7 +320,7 @@ def _delete_claim(session: Session, claim: Claim) -> None:
         outbox.enqueue(
             session,
             dedupe_key=f"card_delete:{claim.card_chat_id}:{claim.card_message_id}",
-            kind="card_delete",
+            kind=OutboxKind.CARD_DELETE,
             chat_id=claim.card_chat_id,
             payload={"message_id": claim.card_message_id},
         )
@@ -340,12 +348,7 @@ def my_checks(session: Session, citizen: Citizen, limit: int = 10) -> list[MyChe
     seen: set[int] = set()
     checks: list[MyCheck] = []
     for request, claim in rows:
-        target = claim
-        while target.merged_into_id is not None:  # show where a merged claim went
-            nxt = session.get(Claim, target.merged_into_id)
-            if nxt is None:
-                break
-            target = nxt
+        target = current_claim(session, claim)  # show where a merged claim went
         if target.id in seen:
             continue
         seen.add(target.id)  # type: ignore[arg-type]

@@ -7,9 +7,13 @@ same code; the few places that differ (row locking) ask `Database.is_postgres`.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,6 +32,9 @@ from factdb import models  # noqa: F401  (registers the tables on SQLModel.metad
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).with_name("migrations")
+# `Database.run`'s threads: as many as asyncio's default executor has (most of the work waits on
+# the database, not the CPU), within SQLAlchemy's default pool of 5 + 10 SQLite connections.
+RUN_THREADS = min(15, (os.cpu_count() or 1) + 4)
 
 
 class SchemaOutdated(RuntimeError):
@@ -109,19 +116,31 @@ class Database:
         with Session(self.engine, expire_on_commit=False) as session:
             yield session
 
-    async def run(self, fn: Callable[[Session], T]) -> T:
+    async def run(self, fn: Callable[[Session], T], *, commit: bool = False) -> T:
         """Run `fn(session)` in a worker thread and return its result: the one door from async
         code to the database. The driver blocks, so a query on the event loop would stall every
         chat and web request while it waits. The session closes when `fn` returns: return plain
-        values or loaded objects (they stay readable, detached), not lazy relations. It does not
-        commit: `fn` commits its own writes.
+        values or loaded objects (they stay readable, detached), not lazy relations.
+
+        Without `commit` it does not commit (`fn` commits its own writes, if any); with it, `fn`
+        is one transaction (`transaction`: committed, retried while the database is busy).
+        The threads are this database's own and few (`RUN_THREADS`): a burst of updates queues
+        here instead of opening more connections than SQLite's single writer or PostgreSQL's
+        pool can use, and each session lives and dies in the one thread that made it.
         """
 
         def work() -> T:
+            if commit:
+                return self.transaction(fn)
             with self.session() as session:
                 return fn(session)
 
-        return await asyncio.to_thread(work)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._threads, contextvars.copy_context().run, work)
+
+    @functools.cached_property
+    def _threads(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=RUN_THREADS, thread_name_prefix="db")
 
     def transaction(self, fn: Callable[[Session], T], *, retries: int = 5) -> T:
         """Run `fn` in one transaction and commit, retrying when the database is briefly away.
@@ -164,6 +183,9 @@ class Database:
         log.warning("could not empty the SQLite write-ahead log: readers kept it busy")
 
     def dispose(self) -> None:
+        if "_threads" in self.__dict__:
+            self._threads.shutdown(wait=False)
+            del self.__dict__["_threads"]
         self.engine.dispose()
 
 

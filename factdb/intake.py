@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from factdb import citizens, clarifications, privacy
 from factdb.language import detect_language
 from factdb.matching import Matcher, what_changed
+from factdb.merges import current_claim
 from factdb.models import (
     MATCHABLE_STATUSES,
     Citizen,
@@ -83,17 +84,6 @@ class IntakeResult:
 class Limits:
     per_minute: int = 10
     per_day: int = 200
-
-
-def resolve(session: Session, claim: Claim) -> Claim:
-    """Follow merges to the claim that now holds the requests."""
-    hops = 0
-    while claim.merged_into_id is not None and hops < 20:
-        target = session.get(Claim, claim.merged_into_id)
-        if target is None:
-            break
-        claim, hops = target, hops + 1
-    return claim
 
 
 def admit(
@@ -214,7 +204,9 @@ def submit(session: Session, index: Matcher, sub: Submission) -> IntakeResult:
     if result.decision == "match" and result.claim_id is not None:
         claim = session.get(Claim, result.claim_id)
         if claim is not None:
-            return _attach(session, citizen, request, resolve(session, claim), text, reply_lang, result.score)
+            return _attach(
+                session, citizen, request, current_claim(session, claim), text, reply_lang, result.score
+            )
 
     if result.decision == "maybe":
         options: list[tuple[Claim, float]] = []
@@ -223,7 +215,7 @@ def submit(session: Session, index: Matcher, sub: Submission) -> IntakeResult:
             claim = session.get(Claim, cand.claim_id)
             if claim is None:
                 continue
-            claim = resolve(session, claim)
+            claim = current_claim(session, claim)
             if claim.id in seen or claim.status not in MATCHABLE_STATUSES:
                 continue
             seen.add(claim.id)  # type: ignore[arg-type]
@@ -255,7 +247,7 @@ def _again(session: Session, update_id: int | None) -> IntakeResult:
     claim = session.get(Claim, request.claim_id) if request is not None and request.claim_id else None
     if request is None or citizen is None or claim is None:
         return IntakeResult("duplicate")
-    claim = resolve(session, claim)
+    claim = current_claim(session, claim)
     if claim.status == ClaimStatus.SPAM:
         return IntakeResult("duplicate")
     chosen = (
@@ -410,7 +402,7 @@ def pick_candidate(
     if claim_id is not None:
         claim = session.get(Claim, claim_id)
         if claim is not None and claim.status in (*MATCHABLE_STATUSES, ClaimStatus.MERGED):
-            claim = resolve(session, claim)
+            claim = current_claim(session, claim)
             return _attach(session, citizen, request, claim, request.text or "", citizen.lang, 0.0)
     text = request.text or ""
     sub = Submission(user_id=user_id, chat_id=citizen.chat_id, text=text)

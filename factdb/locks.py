@@ -19,12 +19,19 @@ from sqlalchemy import ColumnElement, or_, update
 from sqlmodel import Session, col, select
 
 from factdb import audit, cards
-from factdb.models import Claim, ClaimStatus, Clarification, Draft, utcnow
+from factdb.models import Claim, ClaimStatus, Clarification, Draft, DraftKind, DraftStep, utcnow
 
 DEFAULT_LEASE = timedelta(minutes=30)
 TAKEABLE = (ClaimStatus.NEW, ClaimStatus.IN_REVIEW, ClaimStatus.RETRACTED)
 # drafts that hold their claim: a first answer being written or waiting for approval
-DRAFT_STEPS = ("verdict", "summary", "sources", "lang", "preview", "awaiting_approval")
+DRAFT_STEPS = (
+    DraftStep.VERDICT,
+    DraftStep.SUMMARY,
+    DraftStep.SOURCES,
+    DraftStep.LANG,
+    DraftStep.PREVIEW,
+    DraftStep.AWAITING_APPROVAL,
+)
 
 
 def acquire(session: Session, claim_id: int, reviewer_id: int, *, lease: timedelta, now: datetime) -> bool:
@@ -127,11 +134,11 @@ def _cancel_drafts(session: Session, claim_id: int, whose: ColumnElement[bool]) 
     """Cancel the unfinished first-answer drafts of the claim that `whose` selects; how many."""
     drafts = session.exec(
         select(Draft).where(
-            Draft.claim_id == claim_id, whose, Draft.kind == "new", col(Draft.step).in_(DRAFT_STEPS)
+            Draft.claim_id == claim_id, whose, Draft.kind == DraftKind.NEW, col(Draft.step).in_(DRAFT_STEPS)
         )
     ).all()
     for draft in drafts:
-        draft.step = "cancelled"
+        draft.step = DraftStep.CANCELLED
         session.add(draft)
     return len(drafts)
 

@@ -181,6 +181,28 @@ class Clarification(SQLModel, table=True):
     retract_reason: str | None = Field(default=None, sa_column=Column(Text))
 
 
+class DraftKind(StrEnum):
+    NEW = "new"  # a claim's first clarification
+    EDIT = "edit"  # a published one, corrected
+    TRANSLATE = "translate"  # a published one, in another language
+    REWORD = "reword"  # the claim's public wording
+
+
+class DraftStep(StrEnum):
+    """Where a draft is; stored as the value, so the names may change but the values may not."""
+
+    VERDICT = "verdict"
+    SUMMARY = "summary"
+    SOURCES = "sources"
+    LANG = "lang"
+    PREVIEW = "preview"
+    AWAITING_APPROVAL = "awaiting_approval"
+    RETRACT_REASON = "retract_reason"
+    WORDING = "wording"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
 class Draft(SQLModel, table=True):
     """A reviewer's half-written clarification, with the step it is at (survives restarts)."""
 
@@ -189,10 +211,8 @@ class Draft(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     claim_id: int = Field(foreign_key="claim.id", index=True)
     reviewer_id: int = Field(sa_column=_bigint(nullable=False, index=True))
-    # new | edit | translate
-    kind: str = Field(default="new", max_length=16)
-    # verdict | summary | sources | lang | preview | awaiting_approval | retract_reason | done | cancelled
-    step: str = Field(default="verdict", max_length=24)
+    kind: str = Field(default=DraftKind.NEW, max_length=16)  # a DraftKind
+    step: str = Field(default=DraftStep.VERDICT, max_length=24)  # a DraftStep
     verdict: str | None = Field(default=None, max_length=32)
     summary: str | None = Field(default=None, sa_column=Column(Text))
     sources: str = Field(default="[]", sa_column=Column(Text, nullable=False))
@@ -233,14 +253,28 @@ class OutboxStatus(StrEnum):
     IN_DOUBT = "in_doubt"  # a worker died mid-send: never resent, counted for admins
 
 
+class OutboxKind(StrEnum):
+    """What an outbox row carries; stored as the value (rendered at send time, handlers/views/notices.py)."""
+
+    NOTICE = "notice"  # a citizen's answer
+    UPDATE = "update"  # a changed verdict, to those already told
+    RETRACTION = "retraction"  # a withdrawn answer, to those already told
+    CARD = "card"  # a claim's card in the moderators' group
+    CARD_EDIT = "card_edit"  # that card, brought up to date
+    CARD_DELETE = "card_delete"  # that card, for a claim erased with /forget
+    DIGEST = "digest"  # a card collapsed into the digest of a surge
+    TEXT = "text"  # plain text, written when queued
+    WEEKLY = "weekly"  # a subscriber's weekly digest (factdb/digest.py)
+    CHANNEL = "channel"  # a post in the public channel (factdb/channel.py)
+
+
 class Outbox(SQLModel, table=True):
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str = Field(max_length=128, unique=True)
-    # notice | update | retraction | card | card_edit | text
-    kind: str = Field(max_length=16)
+    kind: str = Field(max_length=16)  # an OutboxKind
     chat_id: int = Field(sa_column=_bigint(nullable=False, index=True))
     citizen_id: int | None = Field(default=None, foreign_key="citizen.id", index=True)
     claim_id: int | None = Field(default=None, foreign_key="claim.id")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from factdb.models import Citizen, Outbox, OutboxStatus, utcnow
@@ -175,16 +175,6 @@ def mark_blocked(session: Session, job_id: int, citizen_id: int | None, chat_id:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def release(session: Session, job_id: int) -> None:
-    """Give a row back untouched (graceful shutdown before it was sent)."""
-    row = session.get(Outbox, job_id)
-    if row is not None and row.status == OutboxStatus.SENDING:
-        row.status, row.locked_by = OutboxStatus.PENDING, None
-        row.attempts = max(0, row.attempts - 1)
-        session.add(row)
-    session.commit()
-
-
 def sweep_in_doubt(session: Session, lease: timedelta) -> int:
     """Rows left `sending` longer than any send can take belonged to a worker that died."""
     result = session.execute(
@@ -199,16 +189,3 @@ def sweep_in_doubt(session: Session, lease: timedelta) -> int:
 def backlog(session: Session) -> dict[str, int]:
     rows = session.exec(select(Outbox.status, func.count()).group_by(Outbox.status)).all()
     return {status: int(n) for status, n in rows}
-
-
-def pending_for_chat(session: Session, chat_id: int) -> int:
-    return int(
-        session.exec(
-            select(func.count())
-            .select_from(Outbox)
-            .where(Outbox.chat_id == chat_id)
-            .where(
-                or_(col(Outbox.status) == OutboxStatus.PENDING, col(Outbox.status) == OutboxStatus.SENDING)
-            )
-        ).one()
-    )

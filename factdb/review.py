@@ -23,6 +23,9 @@ from factdb.models import (
     ClaimStatus,
     Clarification,
     Draft,
+    DraftKind,
+    DraftStep,
+    OutboxKind,
     Request,
     Subscription,
     Verdict,
@@ -36,16 +39,8 @@ PUBLIC_TEXT_MAX = 500
 ORIGINAL_WORDING = ("-", "original")
 SOURCES_MAX = 5
 _URL_RE = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
-ACTIVE_STEPS = (
-    "verdict",
-    "summary",
-    "sources",
-    "lang",
-    "preview",
-    "awaiting_approval",
-    "retract_reason",
-    "wording",
-)
+# a reviewer's drafts in progress: those that hold a claim, and the other kinds' steps
+ACTIVE_STEPS = (*locks.DRAFT_STEPS, DraftStep.RETRACT_REASON, DraftStep.WORDING)
 
 
 class ReviewError(Exception):
@@ -97,9 +92,9 @@ def _replace_draft(session: Session, reviewer_id: int, draft: Draft) -> Draft:
     old one held goes back to the queue (else it stayed locked, unseen, for ever)."""
     old = active_draft(session, reviewer_id)
     if old is not None:
-        old.step = "cancelled"
+        old.step = DraftStep.CANCELLED
         session.add(old)
-        if old.kind == "new" and old.claim_id != draft.claim_id:
+        if old.kind == DraftKind.NEW and old.claim_id != draft.claim_id:
             locks.release(
                 session, old.claim_id, reviewer_id, actor_id=reviewer_id, reason="took another claim"
             )
@@ -175,8 +170,8 @@ def start_edit(session: Session, claim_id: int, reviewer_id: int) -> Draft:
     draft = Draft(
         claim_id=claim_id,
         reviewer_id=reviewer_id,
-        kind="edit",
-        step="verdict",
+        kind=DraftKind.EDIT,
+        step=DraftStep.VERDICT,
         verdict=base.verdict,
         summary=base.summary,
         sources=base.sources,
@@ -191,8 +186,8 @@ def start_translate(session: Session, claim_id: int, reviewer_id: int) -> Draft:
     draft = Draft(
         claim_id=claim_id,
         reviewer_id=reviewer_id,
-        kind="translate",
-        step="lang",
+        kind=DraftKind.TRANSLATE,
+        step=DraftStep.LANG,
         verdict=base.verdict,
         sources=base.sources,
     )
@@ -204,7 +199,7 @@ def _check_open(session: Session, draft: Draft) -> Claim:
     author's hold, and is refused once the hold has gone (released, or taken over when idle)."""
     claim = _claim(session, draft.claim_id)
     _refuse_closed(claim)
-    if draft.kind == "new" and not locks.renew(session, draft.claim_id, draft.reviewer_id):
+    if draft.kind == DraftKind.NEW and not locks.renew(session, draft.claim_id, draft.reviewer_id):
         session.refresh(claim)
         _refuse_closed(claim)
         raise ReviewError("lost", claim_id=draft.claim_id)
@@ -215,7 +210,7 @@ def set_verdict(session: Session, draft: Draft, verdict: str) -> Draft:
     if verdict not in {v.value for v in Verdict}:
         raise ReviewError("bad_verdict", verdict=verdict)
     _check_open(session, draft)
-    draft.verdict, draft.step, draft.updated_at = verdict, "summary", utcnow()
+    draft.verdict, draft.step, draft.updated_at = verdict, DraftStep.SUMMARY, utcnow()
     session.add(draft)
     return draft
 
@@ -228,7 +223,7 @@ def set_summary(session: Session, draft: Draft, text: str) -> Draft:
         raise ReviewError("summary_too_long", length=len(text), limit=SUMMARY_MAX)
     _check_open(session, draft)
     draft.summary, draft.updated_at = text, utcnow()
-    draft.step = "sources" if draft.kind != "translate" else "preview"
+    draft.step = DraftStep.SOURCES if draft.kind != DraftKind.TRANSLATE else DraftStep.PREVIEW
     session.add(draft)
     return draft
 
@@ -251,7 +246,7 @@ def set_sources(session: Session, draft: Draft, text: str) -> Draft:
         raise ReviewError("sources_needed", verdict=draft.verdict)
     _check_open(session, draft)
     draft.sources = json.dumps(urls)
-    draft.step = "lang" if draft.kind == "new" else "preview"
+    draft.step = DraftStep.LANG if draft.kind == DraftKind.NEW else DraftStep.PREVIEW
     draft.updated_at = utcnow()
     session.add(draft)
     return draft
@@ -259,13 +254,13 @@ def set_sources(session: Session, draft: Draft, text: str) -> Draft:
 
 def set_lang(session: Session, draft: Draft, lang: str) -> Draft:
     claim = _check_open(session, draft)
-    if draft.kind == "translate":
+    if draft.kind == DraftKind.TRANSLATE:
         taken = {c.lang.lower() for c in clarifications.current(session, claim.id)}  # type: ignore[arg-type]
         if lang.lower() in taken:
             raise ReviewError("lang_exists", lang=lang)
-        draft.step = "summary"
+        draft.step = DraftStep.SUMMARY
     else:
-        draft.step = "preview"
+        draft.step = DraftStep.PREVIEW
     draft.lang, draft.updated_at = lang, utcnow()
     session.add(draft)
     return draft
@@ -278,20 +273,20 @@ def back_to(session: Session, draft: Draft, step: str) -> Draft:
 
 
 def cancel(session: Session, draft: Draft, reviewer_id: int) -> None:
-    draft.step = "cancelled"
+    draft.step = DraftStep.CANCELLED
     session.add(draft)
-    if draft.kind == "new":  # back in the queue for others
+    if draft.kind == DraftKind.NEW:  # back in the queue for others
         locks.release(session, draft.claim_id, reviewer_id, actor_id=reviewer_id, reason="cancelled")
     audit.record(session, reviewer_id, "cancel", draft.claim_id)
 
 
 def request_publish(session: Session, draft: Draft, reviewer_id: int, *, four_eyes: bool) -> Published | None:
     """Publish now, or (four eyes) wait for a different reviewer's approval."""
-    if draft.step != "preview":
+    if draft.step != DraftStep.PREVIEW:
         raise ReviewError("not_ready")
     if four_eyes:
         _check_open(session, draft)
-        draft.step = "awaiting_approval"
+        draft.step = DraftStep.AWAITING_APPROVAL
         session.add(draft)
         audit.record(session, reviewer_id, "submit_for_approval", draft.claim_id)
         return None
@@ -300,7 +295,7 @@ def request_publish(session: Session, draft: Draft, reviewer_id: int, *, four_ey
 
 def approve(session: Session, draft_id: int, approver_id: int) -> Published:
     draft = session.get(Draft, draft_id)
-    if draft is None or draft.step != "awaiting_approval":
+    if draft is None or draft.step != DraftStep.AWAITING_APPROVAL:
         raise ReviewError("not_awaiting")
     if draft.reviewer_id == approver_id:
         raise ReviewError("same_reviewer")
@@ -310,11 +305,11 @@ def approve(session: Session, draft_id: int, approver_id: int) -> Published:
 
 def send_back(session: Session, draft_id: int, approver_id: int) -> Draft:
     draft = session.get(Draft, draft_id)
-    if draft is None or draft.step != "awaiting_approval":
+    if draft is None or draft.step != DraftStep.AWAITING_APPROVAL:
         raise ReviewError("not_awaiting")
     if draft.reviewer_id == approver_id:
         raise ReviewError("same_reviewer")
-    draft.step = "preview"
+    draft.step = DraftStep.PREVIEW
     session.add(draft)
     audit.record(session, approver_id, "send_back", draft.claim_id)
     return draft
@@ -337,7 +332,7 @@ def publish(session: Session, draft: Draft, author_id: int, *, approver_id: int 
         raise ReviewError("not_ready")
     previous = clarifications.current(session, claim.id)  # type: ignore[arg-type]
     same_lang = [c for c in previous if c.lang.lower() == draft.lang.lower()]
-    for old in same_lang if draft.kind != "new" else previous:
+    for old in same_lang if draft.kind != DraftKind.NEW else previous:
         old.is_current, old.status = False, "superseded"
         session.add(old)
     version = max((c.version for c in same_lang), default=0) + 1
@@ -351,7 +346,7 @@ def publish(session: Session, draft: Draft, author_id: int, *, approver_id: int 
         version=version,
     )
     session.add(clar)
-    draft.step = "done"
+    draft.step = DraftStep.DONE
     session.add(draft)
     old_status = claim.status
     claim.status = ClaimStatus.PUBLISHED
@@ -360,26 +355,26 @@ def publish(session: Session, draft: Draft, author_id: int, *, approver_id: int 
     session.flush()
 
     notified = 0
-    if draft.kind == "new":
+    if draft.kind == DraftKind.NEW:
         for citizen in _subscribers(session, claim.id, told_only=False):  # type: ignore[arg-type]
             notified += outbox.enqueue(
                 session,
                 dedupe_key=f"notice:{clar.id}:{citizen.id}",
-                kind="notice",
+                kind=OutboxKind.NOTICE,
                 chat_id=citizen.chat_id,
                 citizen_id=citizen.id,
                 claim_id=claim.id,
                 clarification_id=clar.id,
             )
         audit.record(session, author_id, "publish", claim.id, old_status, f"{clar.verdict} v{version}")
-    elif draft.kind == "edit":
+    elif draft.kind == DraftKind.EDIT:
         old_verdict = same_lang[0].verdict if same_lang else None
         if old_verdict != clar.verdict:
             for citizen in _subscribers(session, claim.id, told_only=True):  # type: ignore[arg-type]
                 notified += outbox.enqueue(
                     session,
                     dedupe_key=f"update:{clar.id}:{citizen.id}",
-                    kind="update",
+                    kind=OutboxKind.UPDATE,
                     chat_id=citizen.chat_id,
                     citizen_id=citizen.id,
                     claim_id=claim.id,
@@ -413,7 +408,7 @@ def retract(session: Session, claim_id: int, reviewer_id: int, reason: str) -> i
         told += outbox.enqueue(
             session,
             dedupe_key=f"retraction:{rows[0].id}:{citizen.id}",
-            kind="retraction",
+            kind=OutboxKind.RETRACTION,
             chat_id=citizen.chat_id,
             citizen_id=citizen.id,
             claim_id=claim_id,
@@ -461,7 +456,9 @@ def start_reword(session: Session, claim_id: int, reviewer_id: int) -> Draft:
     claim = _claim(session, claim_id)
     _refuse_closed(claim)
     return _replace_draft(
-        session, reviewer_id, Draft(claim_id=claim_id, reviewer_id=reviewer_id, kind="reword", step="wording")
+        session,
+        reviewer_id,
+        Draft(claim_id=claim_id, reviewer_id=reviewer_id, kind=DraftKind.REWORD, step=DraftStep.WORDING),
     )
 
 
@@ -536,7 +533,7 @@ def merge(session: Session, source_id: int, target_id: int, reviewer_id: int) ->
     for draft in session.exec(
         select(Draft).where(Draft.claim_id == source_id, col(Draft.step).in_(ACTIVE_STEPS))
     ):
-        draft.step = "cancelled"
+        draft.step = DraftStep.CANCELLED
         session.add(draft)
     session.flush()
     told = 0
@@ -548,7 +545,7 @@ def merge(session: Session, source_id: int, target_id: int, reviewer_id: int) ->
             told += outbox.enqueue(
                 session,
                 dedupe_key=f"notice:{rows[0].id}:{citizen.id}",
-                kind="notice",
+                kind=OutboxKind.NOTICE,
                 chat_id=citizen.chat_id,
                 citizen_id=citizen.id,
                 claim_id=target_id,

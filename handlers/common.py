@@ -18,14 +18,13 @@ from handlers.views.keyboards import Buttons, markup
 log = logging.getLogger(__name__)
 
 
-def citizen_translator(svc: Services, update: Update) -> Translator:
+async def citizen_translator(svc: Services, update: Update) -> Translator:
+    """The language the citizen chose with /language, else their Telegram app's."""
     user = update.effective_user
     if user is None:
         return svc.t(None)
-    with svc.db.session() as session:
-        citizen = citizens.get(session, user.id)
-        lang = citizen.lang if citizen and citizen.lang else user.language_code
-    return svc.t(lang)
+    chosen = await svc.db.run(lambda s: citizens.chosen_language(s, user.id))
+    return svc.t(chosen or user.language_code)
 
 
 def reviewer_translator(svc: Services, update: Update) -> Translator:
@@ -85,20 +84,27 @@ async def reply(
     return await send(context, chat.id, text, buttons)
 
 
+async def tell(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, *, pop_up: bool = True) -> None:
+    """Over the button pressed (a pop-up, or a brief note with `pop_up=False`), or as a reply
+    to a command."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=pop_up)
+    else:
+        await reply(update, context, text)
+
+
 async def alert(update: Update, text: str) -> None:
     """A small pop-up over the button the person pressed."""
     if update.callback_query is not None:
         await update.callback_query.answer(text, show_alert=True)
 
 
-def is_reviewer(svc: Services, user_id: int) -> bool:
-    with svc.db.session() as session:
-        return reviewers.is_reviewer(session, user_id, svc.config.admin_ids)
+async def is_reviewer(svc: Services, user_id: int) -> bool:
+    return await svc.db.run(lambda s: reviewers.is_reviewer(s, user_id, svc.config.admin_ids))
 
 
-def is_admin(svc: Services, user_id: int) -> bool:
-    with svc.db.session() as session:
-        return reviewers.is_admin(session, user_id, svc.config.admin_ids)
+async def is_admin(svc: Services, user_id: int) -> bool:
+    return await svc.db.run(lambda s: reviewers.is_admin(s, user_id, svc.config.admin_ids))
 
 
 __all__ = [
@@ -109,4 +115,5 @@ __all__ = [
     "reply",
     "send",
     "services",
+    "tell",
 ]

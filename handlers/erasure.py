@@ -22,17 +22,12 @@ async def erase(
     svc: Services, user_id: int, *, admin_id: int | None = None, audited: bool = False
 ) -> citizens.Forgotten | None:
     """Forget `user_id` in the running bot. `audited`: an admin asked (an audit line, no data)."""
-    result = await asyncio.to_thread(
-        svc.db.transaction, lambda s: citizens.erase(s, user_id, admin_id=admin_id, audited=audited)
+    result = await svc.db.run(
+        lambda s: citizens.erase(s, user_id, admin_id=admin_id, audited=audited), commit=True
     )
     if svc.inbox is not None:  # the update that asked for this is one of the rows it removes
         await svc.inbox.erase_user(user_id)
     await asyncio.to_thread(svc.db.checkpoint)
-    await asyncio.to_thread(_refresh_index, svc)  # a deleted claim is no longer matched here
+    await svc.db.run(svc.index.refresh)  # a deleted claim is no longer matched here
     log.info("erased a citizen's data on request")
     return result
-
-
-def _refresh_index(svc: Services) -> None:
-    with svc.db.session() as session:
-        svc.index.refresh(session)

@@ -19,6 +19,7 @@ from telegram.ext import (
 
 from factdb import review as rv
 from factdb import reviewers
+from factdb.models import DraftStep
 from handlers.admin import erase, figures, imports
 from handlers.admin import reviewers as admin_reviewers
 from handlers.citizen import account, feedback, start, submit, unsupported
@@ -31,27 +32,40 @@ from handlers.views import callbacks as cb
 log = logging.getLogger(__name__)
 CallbackFn = Callable[[Update, ContextTypes.DEFAULT_TYPE, cb.Callback], Awaitable[None]]
 
-CALLBACKS: dict[str, CallbackFn] = {
-    "fb": feedback.on_feedback,
-    "nm": feedback.on_choice,
-    "pk": feedback.on_choice,
-    "no": feedback.on_choice,
-    "wt": feedback.on_wait,
-    "ln": account.on_language,
-    "tk": take.on_take,
-    "sp": moderation.on_spam,
-    "mg": moderation.on_merge_menu,
-    "mi": moderation.on_merge,
-    "vd": draft_steps.on_verdict,
-    "dl": draft_steps.on_lang,
-    "ed": draft_steps.on_edit,
-    "cx": draft_steps.on_cancel,
-    "pb": publish.on_publish,
-    "ap": publish.on_approval,
-    "sb": publish.on_approval,
-    "qp": queue.on_page,
-    "ph": moderation.on_public_list,
+# Every button code (handlers/views/callbacks.py) and the handler that answers it.
+CALLBACKS: dict[cb.Code, CallbackFn] = {
+    cb.Code.FEEDBACK: feedback.on_feedback,
+    cb.Code.NOT_MINE: feedback.on_choice,
+    cb.Code.PICK: feedback.on_choice,
+    cb.Code.NONE_OF_THESE: feedback.on_choice,
+    cb.Code.WAIT: feedback.on_wait,
+    cb.Code.LANGUAGE: account.on_language,
+    cb.Code.TAKE: take.on_take,
+    cb.Code.SPAM: moderation.on_spam,
+    cb.Code.MERGE_MENU: moderation.on_merge_menu,
+    cb.Code.MERGE_INTO: moderation.on_merge,
+    cb.Code.VERDICT: draft_steps.on_verdict,
+    cb.Code.DRAFT_LANG: draft_steps.on_lang,
+    cb.Code.EDIT: draft_steps.on_edit,
+    cb.Code.CANCEL: draft_steps.on_cancel,
+    cb.Code.PUBLISH: publish.on_publish,
+    cb.Code.APPROVE: publish.on_approval,
+    cb.Code.SEND_BACK: publish.on_approval,
+    cb.Code.QUEUE_PAGE: queue.on_page,
+    cb.Code.PUBLIC_HIDDEN: moderation.on_public_list,
 }
+if set(CALLBACKS) != set(cb.Code):  # a button nobody answers would say "no longer works"
+    raise RuntimeError(f"buttons without a handler: {sorted(set(cb.Code) - set(CALLBACKS))}")
+
+# A reviewer's text goes to their draft at these steps (at the others it waits for a button).
+TEXT_STEPS = (
+    DraftStep.SUMMARY,
+    DraftStep.SOURCES,
+    DraftStep.VERDICT,
+    DraftStep.LANG,
+    DraftStep.PREVIEW,
+    DraftStep.WORDING,
+)
 
 # Only new messages: an edited message was already checked when it was first sent, and channel
 # posts are not citizens talking to us.
@@ -67,7 +81,7 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     action = cb.parse(query.data)
     handler = CALLBACKS.get(action.action) if action else None
     if action is None or handler is None:
-        t = citizen_translator(services(context), update)
+        t = await citizen_translator(services(context), update)
         await query.answer(t._("This button no longer works."), show_alert=True)
         return
     await handler(update, context, action)
@@ -78,17 +92,9 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     svc = services(context)
     user = update.effective_user
     message = update.effective_message
-    if user is not None and message is not None and message.text and is_reviewer(svc, user.id):
-        with svc.db.session() as session:
-            draft = rv.active_draft(session, user.id)
-        if draft is not None and draft.step in (
-            "summary",
-            "sources",
-            "verdict",
-            "lang",
-            "preview",
-            "wording",
-        ):
+    if user is not None and message is not None and message.text and await is_reviewer(svc, user.id):
+        draft = await svc.db.run(lambda s: rv.active_draft(s, user.id))
+        if draft is not None and draft.step in TEXT_STEPS:
             await draft_steps.on_text(update, context, draft)
             return
     await submit.on_message(update, context)
@@ -100,13 +106,15 @@ async def on_review_group_message(update: Update, context: ContextTypes.DEFAULT_
     user = update.effective_user
     if user is None or user.is_bot:
         return
-    svc.db.transaction(lambda s: reviewers.remember_user(s, user.id, user.username, user.full_name))
+    await svc.db.run(
+        lambda s: reviewers.remember_user(s, user.id, user.username, user.full_name), commit=True
+    )
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("update failed: %s", type(context.error).__name__, exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == "private":
-        t = citizen_translator(services(context), update)
+        t = await citizen_translator(services(context), update)
         try:
             await context.bot.send_message(
                 update.effective_chat.id,

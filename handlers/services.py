@@ -24,34 +24,22 @@ if TYPE_CHECKING:
 
 
 class Settings(Protocol):
-    """The configuration values the conversations read (bot.config.Config has them all)."""
+    """The configuration values the conversations read (bot.config.Config has them all; the
+    handlers only read them)."""
 
-    @property
-    def review_chat_id(self) -> int | None: ...
-    @property
-    def admin_ids(self) -> frozenset[int]: ...
-    @property
-    def public_url(self) -> str | None: ...
-    @property
-    def public_queue(self) -> bool: ...
-    @property
-    def require_second_review(self) -> bool: ...
-    @property
-    def org_name(self) -> str: ...
-    @property
-    def org_url(self) -> str | None: ...
-    @property
-    def virality_half_life_hours(self) -> float: ...
-    @property
-    def flood_per_minute(self) -> int: ...
-    @property
-    def flood_per_day(self) -> int: ...
-    @property
-    def locales(self) -> tuple[str, ...]: ...
-    @property
-    def claim_lease_minutes(self) -> float: ...
-    @property
-    def claim_lease(self) -> timedelta: ...
+    review_chat_id: int | None
+    admin_ids: frozenset[int]
+    public_url: str | None
+    public_queue: bool
+    require_second_review: bool
+    org_name: str
+    org_url: str | None
+    virality_half_life_hours: float
+    flood_per_minute: int
+    flood_per_day: int
+    locales: tuple[str, ...]
+    claim_lease_minutes: float
+    claim_lease: timedelta
 
 
 class UpdateInbox(Protocol):

@@ -54,7 +54,7 @@ async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if adder is None or adder.is_bot:
         log.info("added to group %s; to make it the moderators' group set %s", chat.id, setting_line(chat.id))
         return
-    t = citizen_translator(svc, update)
+    t = await citizen_translator(svc, update)
     told = await _tell(
         context,
         adder.id,
@@ -107,7 +107,11 @@ async def on_group_upgraded(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         people += sorted(svc.config.admin_ids - set(people))
     upgrader = message.from_user.id if message.from_user else None
     for user_id in people:
-        t = citizen_translator(svc, update) if user_id == upgrader else _translator_for(svc, user_id)
+        t = (
+            await citizen_translator(svc, update)
+            if user_id == upgrader
+            else await _translator_for(svc, user_id)
+        )
         text = "\n\n".join(
             [
                 (
@@ -128,12 +132,10 @@ async def on_group_upgraded(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await _tell(context, user_id, text, f"group {old} became {new}")
 
 
-def _translator_for(svc: Services, user_id: int) -> Translator:
+async def _translator_for(svc: Services, user_id: int) -> Translator:
     """An admin's language when they are not the one in this update: their /language choice if
     they ever made one as a citizen, else English."""
-    with svc.db.session() as session:
-        citizen = citizens.get(session, user_id)
-    return svc.t(citizen.lang if citizen else None)
+    return svc.t(await svc.db.run(lambda s: citizens.chosen_language(s, user_id)))
 
 
 async def _tell(context: ContextTypes.DEFAULT_TYPE, user_id: int, text: str, about: str) -> bool:
@@ -154,7 +156,7 @@ async def whoami(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return
-    t = citizen_translator(svc, update)
+    t = await citizen_translator(svc, update)
     lines = [t._("Your user id: {user_id}").format(user_id=f"<code>{user.id}</code>")]
     if chat.type in _GROUPS:
         lines.append(t._("This group's id: {chat_id}").format(chat_id=f"<code>{chat.id}</code>"))

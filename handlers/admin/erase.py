@@ -11,13 +11,12 @@ from telegram.ext import ContextTypes
 
 from handlers import erasure
 from handlers.common import reply, services
-from handlers.review.guard import require_admin
+from handlers.review.guard import admin_only
+from handlers.views.i18n import Translator
 
 
-async def erase_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    t = await require_admin(update, context)
-    if t is None:
-        return
+@admin_only
+async def erase_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t: Translator) -> None:
     args = context.args or []
     if not args or not args[0].isdigit() or len(args) > 2:
         await reply(

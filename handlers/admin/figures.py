@@ -11,8 +11,9 @@ from telegram.ext import ContextTypes
 from factdb import stats as st
 from factdb.interchange import exporter
 from handlers.common import reply, services
-from handlers.review.guard import require_admin, require_reviewer
+from handlers.review.guard import admin_only, reviewer_only
 from handlers.views import texts
+from handlers.views.i18n import Translator
 from handlers.views.texts import STATUS_LABELS
 
 FORMATS = {
@@ -22,13 +23,12 @@ FORMATS = {
 }
 
 
-async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    t = await require_reviewer(update, context)
-    if t is None:
-        return
+@reviewer_only
+async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t: Translator) -> None:
     svc = services(context)
-    with svc.db.session() as session:
-        s = st.stats(session, half_life_hours=svc.config.virality_half_life_hours)
+    s = await svc.db.run(
+        lambda session: st.stats(session, half_life_hours=svc.config.virality_half_life_hours)
+    )
     status_words = ", ".join(
         f"{t._(STATUS_LABELS.get(status, status))} {t.number(n)}"
         for status, n in sorted(s.claims_by_status.items())
@@ -55,10 +55,8 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await reply(update, context, "\n".join(lines))
 
 
-async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    t = await require_admin(update, context)
-    if t is None:
-        return
+@admin_only
+async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t: Translator) -> None:
     fmt = (context.args or ["claimreview"])[0].lower()
     if fmt not in FORMATS:
         await reply(update, context, t._("Usage: /export csv, /export jsonl or /export claimreview"))

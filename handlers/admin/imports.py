@@ -22,7 +22,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     message = update.effective_message
     if user is None or message is None or message.document is None:
         return
-    if not is_admin(svc, user.id):
+    if not await is_admin(svc, user.id):
         from handlers.citizen.unsupported import unsupported
 
         await unsupported(update, context)  # to a citizen, a file is just something we can't read
@@ -50,8 +50,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             t._("I couldn't import that file: {reason}").format(reason=texts.isolate(str(exc))),
         )
         return
-    with svc.db.session() as session:
-        svc.index.refresh(session)
+    await svc.db.run(svc.index.refresh)
     lines = [
         t._("Imported: {added} added, {updated} updated, {skipped} skipped.").format(
             added=t.number(report.added),

@@ -7,11 +7,14 @@ from telegram.ext import ContextTypes
 
 from factdb import reviewers
 from handlers.common import reply, services
-from handlers.review.guard import require_admin
+from handlers.review.guard import admin_only
 from handlers.views import texts
+from handlers.views.i18n import Translator
 
 
-def _target(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[int | None, str | None, str | None]:
+async def _target(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> tuple[int | None, str | None, str | None]:
     """Who the admin means: a user id, a reply to their message, or an @username we have seen."""
     message = update.effective_message
     if message is not None and message.reply_to_message is not None and message.reply_to_message.from_user:
@@ -25,18 +28,15 @@ def _target(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[int | N
         return int(arg), None, None
     if arg.startswith("@"):
         svc = services(context)
-        with svc.db.session() as session:
-            return reviewers.find_by_username(session, arg), None, arg.lstrip("@")
+        found = await svc.db.run(lambda s: reviewers.find_by_username(s, arg))
+        return found, None, arg.lstrip("@")
     return None, None, None
 
 
-async def list_reviewers(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    t = await require_admin(update, context)
-    if t is None:
-        return
+@admin_only
+async def list_reviewers(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t: Translator) -> None:
     svc = services(context)
-    with svc.db.session() as session:
-        rows = reviewers.list_active(session)
+    rows = await svc.db.run(reviewers.list_active)
     lines = [t._("Reviewers:")]
     from_config = t._("admin (from configuration)")
     for admin_id in sorted(svc.config.admin_ids):
@@ -47,11 +47,9 @@ async def list_reviewers(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await reply(update, context, "\n".join(lines))
 
 
-async def add_reviewer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    t = await require_admin(update, context)
-    if t is None:
-        return
-    user_id, name, username = _target(update, context)
+@admin_only
+async def add_reviewer(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t: Translator) -> None:
+    user_id, name, username = await _target(update, context)
     if user_id is None:
         await reply(
             update,
@@ -63,7 +61,9 @@ async def add_reviewer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     svc = services(context)
     actor = update.effective_user.id if update.effective_user else None
-    svc.db.transaction(lambda s: reviewers.add(s, user_id, name=name, username=username, added_by=actor))
+    await svc.db.run(
+        lambda s: reviewers.add(s, user_id, name=name, username=username, added_by=actor), commit=True
+    )
     await reply(
         update,
         context,
@@ -71,11 +71,9 @@ async def add_reviewer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     )
 
 
-async def remove_reviewer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    t = await require_admin(update, context)
-    if t is None:
-        return
-    user_id, name, username = _target(update, context)
+@admin_only
+async def remove_reviewer(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t: Translator) -> None:
+    user_id, name, username = await _target(update, context)
     if user_id is None:
         await reply(
             update,
@@ -85,7 +83,7 @@ async def remove_reviewer(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     svc = services(context)
     actor = update.effective_user.id if update.effective_user else None
-    removed = svc.db.transaction(lambda s: reviewers.remove(s, user_id, removed_by=actor))
+    removed = await svc.db.run(lambda s: reviewers.remove(s, user_id, removed_by=actor), commit=True)
     who = texts.isolate(name or username or str(user_id))
     if user_id in svc.config.admin_ids:
         await reply(

@@ -7,6 +7,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from factdb import citizens
+from factdb.models import OPEN_STATUSES
 from handlers import erasure
 from handlers.citizen.feedback import wait_text
 from handlers.common import citizen_translator, reply, services
@@ -40,22 +41,24 @@ async def mychecks(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     user = update.effective_user
     assert user is not None
-    t = citizen_translator(svc, update)
-    with svc.db.session() as session:
+    t = await citizen_translator(svc, update)
+
+    def work(session: Session) -> list[str]:
         citizen = citizens.get(session, user.id)
         checks = citizens.my_checks(session, citizen) if citizen else []
-    if not checks:
+        if not checks:
+            return []
+        lines = [t._("Your recent checks:")]
+        waiting = next((c.claim_id for c in checks if c.status in OPEN_STATUSES), None)
+        lines += [f"• {texts.isolate(texts.excerpt(c.excerpt, 80))} — {_status(t, c.status)}" for c in checks]
+        if waiting is not None:
+            lines += ["", wait_text(session, t, waiting, svc.config.virality_half_life_hours)]
+        return lines
+
+    lines = await svc.db.run(work)
+    if not lines:
         await reply(update, context, t._("You haven't sent me anything to check yet."))
         return
-    lines = [t._("Your recent checks:")]
-    waiting: int | None = None
-    for check in checks:
-        lines.append(f"• {texts.isolate(texts.excerpt(check.excerpt, 80))} — {_status(t, check.status)}")
-        if check.status in ("new", "in_review") and waiting is None:
-            waiting = check.claim_id
-    if waiting is not None:
-        lines.append("")
-        lines.append(wait_text(svc, t, waiting))
     await reply(update, context, "\n".join(lines))
 
 
@@ -63,13 +66,13 @@ async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     user = update.effective_user
     assert user is not None
-    t = citizen_translator(svc, update)
+    t = await citizen_translator(svc, update)
 
     def work(session: Session) -> int:
         citizen = citizens.get(session, user.id)
         return citizens.unsubscribe_all(session, citizen) if citizen else 0
 
-    svc.db.transaction(work)
+    await svc.db.run(work, commit=True)
     await reply(
         update,
         context,
@@ -81,7 +84,7 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     user = update.effective_user
     assert user is not None
-    t = citizen_translator(svc, update)  # before the data (and the chosen language) is gone
+    t = await citizen_translator(svc, update)  # before the data (and the chosen language) is gone
     forgotten = await erasure.erase(svc, user.id)
     if forgotten:
         await reply(
@@ -97,8 +100,10 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
-    t = citizen_translator(svc, update)
-    rows = [[(language_name(tag), cb.make("ln", tag.replace("-", "_")))] for tag in svc.config.locales]
+    t = await citizen_translator(svc, update)
+    rows = [
+        [(language_name(tag), cb.make(cb.Code.LANGUAGE, tag.replace("-", "_")))] for tag in svc.config.locales
+    ]
     await reply(update, context, t._("Which language should I use?"), rows)
 
 
@@ -117,7 +122,7 @@ async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE, action
         citizen = citizens.get_or_create(session, user.id, chat_id, user.language_code)
         citizens.choose_language(session, citizen, tag)
 
-    svc.db.transaction(work)
+    await svc.db.run(work, commit=True)
     t = svc.t(tag)
     await query.answer()
     await reply(update, context, t._("Done! I'll write to you in English from now on."))

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlmodel import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from factdb import intake
 from factdb import queue as claim_queue
+from factdb.merges import current_claim
 from factdb.models import Claim, ClaimStatus
 from handlers.citizen.submit import after_intake, render
 from handlers.common import citizen_translator, reply, services
 from handlers.services import Services
 from handlers.views import callbacks as cb
+from handlers.views.i18n import Translator
 from handlers.views.keyboards import Buttons
 
 
@@ -25,9 +25,9 @@ async def _intake_followup(update: Update, context: ContextTypes.DEFAULT_TYPE, a
     user = update.effective_user
 
     def work(session: Session) -> tuple[str, tuple[str, Buttons | None] | None]:
-        if action.action == "pk":
+        if action.action == cb.Code.PICK:
             result = intake.pick_candidate(session, user.id, action.int(0), action.int(1), svc.index)
-        elif action.action == "no":
+        elif action.action == cb.Code.NONE_OF_THESE:
             result = intake.pick_candidate(session, user.id, action.int(0), None, svc.index)
         else:
             result = intake.not_my_message(session, user.id, action.int(0), svc.index)
@@ -37,8 +37,8 @@ async def _intake_followup(update: Update, context: ContextTypes.DEFAULT_TYPE, a
         return result.outcome, render(svc, session, result, user.first_name or "")
 
     # In a worker thread, like a message: other chats go on while this one waits on the database.
-    outcome, rendered = await asyncio.to_thread(svc.db.transaction, work)
-    t = citizen_translator(svc, update)
+    outcome, rendered = await svc.db.run(work, commit=True)
+    t = await citizen_translator(svc, update)
     if outcome == "duplicate":
         # Pressed before (or twice at once): it acted the first time; a word, and nothing else.
         await query.answer(t._("Already done: this button works once."))
@@ -66,10 +66,10 @@ async def on_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE, action
     assert query is not None and update.effective_user is not None
     user_id = update.effective_user.id
     value = "helpful" if action.word(0) == "h" else "not_helpful"
-    outcome = await asyncio.to_thread(
-        svc.db.transaction, lambda s: intake.record_feedback(s, user_id, action.int(1), value)
+    outcome = await svc.db.run(
+        lambda s: intake.record_feedback(s, user_id, action.int(1), value), commit=True
     )
-    t = citizen_translator(svc, update)
+    t = await citizen_translator(svc, update)
     if outcome == "ignored":
         await query.answer(t._("This button no longer works."), show_alert=True)
     elif outcome == "duplicate":
@@ -87,31 +87,33 @@ async def on_wait(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     user_id, claim_id = update.effective_user.id, action.int(0)
-    t = citizen_translator(svc, update)
-    with svc.db.session() as session:
-        asked = intake.asked_about(session, user_id, claim_id)
-    if not asked:
+    t = await citizen_translator(svc, update)
+
+    def work(session: Session) -> str | None:
+        if not intake.asked_about(session, user_id, claim_id):
+            return None
+        return wait_text(session, t, claim_id, svc.config.virality_half_life_hours)
+
+    text = await svc.db.run(work)
+    if text is None:
         # A forged button (or one from before /forget): where someone else's claim stands in the
         # queue is not this person's to learn.
         await query.answer(t._("This button no longer works."), show_alert=True)
         return
     await query.answer()
-    await reply(update, context, wait_text(svc, t, claim_id))
+    await reply(update, context, text)
 
 
-def wait_text(svc: Services, t: object, claim_id: int) -> str:
-    from handlers.views.i18n import Translator
-
-    assert isinstance(t, Translator)
-    with svc.db.session() as session:
-        claim = session.get(Claim, claim_id)
-        while claim is not None and claim.merged_into_id is not None:
-            claim = session.get(Claim, claim.merged_into_id)
-        if claim is None or claim.status == ClaimStatus.SPAM:
-            return t._("We couldn't check this message.")
-        if claim.status == ClaimStatus.PUBLISHED:
-            return t._("There's an answer already: send me the message again to see it.")
-        wait = claim_queue.expected_wait(session, claim.id, svc.config.virality_half_life_hours)  # type: ignore[arg-type]
+def wait_text(session: Session, t: Translator, claim_id: int, half_life_hours: float) -> str:
+    """How long a claim's answer may take, in the citizen's words (a view over the queue)."""
+    claim = session.get(Claim, claim_id)
+    if claim is not None:
+        claim = current_claim(session, claim)
+    if claim is None or claim.merged_into_id is not None or claim.status == ClaimStatus.SPAM:
+        return t._("We couldn't check this message.")
+    if claim.status == ClaimStatus.PUBLISHED:
+        return t._("There's an answer already: send me the message again to see it.")
+    wait = claim_queue.expected_wait(session, claim.id, half_life_hours)  # type: ignore[arg-type]
     if wait is None:
         return t._("Our reviewers are on it. It usually takes about a day, sometimes longer.")
     place = t._("Your message is number {position} of {total} waiting for a reviewer.").format(

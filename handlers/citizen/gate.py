@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 from sqlmodel import Session
@@ -55,7 +54,7 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         held = intake.admit(session, user.id, chat.id, user.language_code, svc.limits)
         return (held, render(svc, session, held, "")) if held else None
 
-    verdict = await asyncio.to_thread(svc.db.transaction, work)
+    verdict = await svc.db.run(work, commit=True)
     if verdict is None:
         return
     held, rendered = verdict

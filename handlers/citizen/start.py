@@ -9,7 +9,7 @@ from handlers.common import citizen_translator, reply, services
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    t = citizen_translator(services(context), update)
+    t = await citizen_translator(services(context), update)
     await reply(
         update,
         context,
@@ -28,7 +28,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def help_(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    t = citizen_translator(services(context), update)
+    t = await citizen_translator(services(context), update)
     await reply(
         update,
         context,

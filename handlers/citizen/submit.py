@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 
@@ -79,9 +78,14 @@ def render(
         for i, (claim, _score) in enumerate(result.candidates, start=1):
             lines.append(f"{i}. {texts.isolate(texts.excerpt(claim.text, 160))}")
             rows.append(
-                [(f"{i}. {texts.excerpt(claim.text, 40)}", cb.make("pk", result.request_id, claim.id))]
+                [
+                    (
+                        f"{i}. {texts.excerpt(claim.text, 40)}",
+                        cb.make(cb.Code.PICK, result.request_id, claim.id),
+                    )
+                ]
             )  # type: ignore[arg-type]
-        rows.append([(t._("None of these"), cb.make("no", result.request_id))])
+        rows.append([(t._("None of these"), cb.make(cb.Code.NONE_OF_THESE, result.request_id))])
         return "\n".join(lines), rows
     if result.outcome == "under_review" and result.claim:
         return (
@@ -138,7 +142,7 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return render(svc, session, result, first_name)
 
     # In a worker thread: other chats' updates go on while this one waits on the database.
-    rendered = await asyncio.to_thread(svc.db.transaction, work)
+    rendered = await svc.db.run(work, commit=True)
     svc.wake_outbox()
     if rendered is not None:
         await reply(update, context, *rendered)

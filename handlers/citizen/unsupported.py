@@ -9,7 +9,7 @@ from handlers.common import citizen_translator, reply, services
 
 
 async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    t = citizen_translator(services(context), update)
+    t = await citizen_translator(services(context), update)
     await reply(
         update,
         context,

@@ -11,7 +11,8 @@ from telegram.ext import ContextTypes
 
 from factdb import audit, citizens
 from handlers.common import reply, services
-from handlers.review.guard import require_reviewer
+from handlers.review.guard import reviewer_only
+from handlers.views.i18n import Translator
 
 
 def _number(context: ContextTypes.DEFAULT_TYPE) -> int | None:
@@ -19,11 +20,9 @@ def _number(context: ContextTypes.DEFAULT_TYPE) -> int | None:
     return int(args[0].lstrip("#")) if args and args[0].lstrip("#").isdigit() else None
 
 
-async def block_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@reviewer_only
+async def block_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t: Translator) -> None:
     """/block CLAIM_ID blocks whoever sent that claim (the source of spam)."""
-    t = await require_reviewer(update, context)
-    if t is None:
-        return
     claim_id = _number(context)
     if claim_id is None:
         await reply(
@@ -42,7 +41,7 @@ async def block_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             audit.record(session, actor, "block_citizen", claim_id, None, f"citizen {cid}")
         return ids
 
-    blocked = svc.db.transaction(work)
+    blocked = await svc.db.run(work, commit=True)
     await reply(
         update,
         context,
@@ -52,10 +51,8 @@ async def block_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     )
 
 
-async def unblock_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    t = await require_reviewer(update, context)
-    if t is None:
-        return
+@reviewer_only
+async def unblock_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t: Translator) -> None:
     number = _number(context)
     if number is None:
         await reply(update, context, t._("Usage: /unblock CITIZEN_NUMBER (see /held)."))
@@ -69,7 +66,7 @@ async def unblock_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             audit.record(session, actor, "unblock_citizen", None, None, f"citizen {number}")
         return done
 
-    done = svc.db.transaction(work)
+    done = await svc.db.run(work, commit=True)
     await reply(
         update,
         context,
@@ -79,13 +76,10 @@ async def unblock_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     )
 
 
-async def held_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    t = await require_reviewer(update, context)
-    if t is None:
-        return
+@reviewer_only
+async def held_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t: Translator) -> None:
     svc = services(context)
-    with svc.db.session() as session:
-        rows = citizens.held(session)
+    rows = await svc.db.run(citizens.held)
     if not rows:
         await reply(update, context, t._("Nobody is blocked or quarantined."))
         return

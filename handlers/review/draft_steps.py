@@ -9,10 +9,10 @@ from telegram.ext import ContextTypes
 
 from factdb import clarifications
 from factdb import review as rv
-from factdb.models import Draft
+from factdb.models import Draft, DraftStep
 from factdb.privacy import mask_personal
-from handlers.common import reply, send, services
-from handlers.review.guard import explain, require_reviewer
+from handlers.common import reply, send, services, tell
+from handlers.review.guard import explain, reviewer_only
 from handlers.services import Services
 from handlers.views import callbacks as cb
 from handlers.views import review_texts, texts
@@ -25,25 +25,28 @@ async def _show(
     """Send the prompt for the draft's current step (the preview at the end) to the reviewer's
     private chat, so the moderators' group stays readable."""
     chat_id = update.effective_user.id if update.effective_user else 0
-    with svc.db.session() as session:
+
+    def render(session: Session) -> tuple[str | None, str, review_texts.Rows]:
         draft = session.get(Draft, draft_id)
         assert draft is not None
-        if draft.step == "preview":
-            citizen_t = svc.t(draft.lang)
+        if draft.step == DraftStep.PREVIEW:
             clar = review_texts.draft_as_clarification(draft)
-            body = texts.clarification(citizen_t, clar, clarifications.sources_of(clar), translated=True)
-            await send(context, chat_id, t._("Preview — exactly what citizens will see:"))
-            await send(context, chat_id, body, review_texts.preview_rows(t, draft))
-            return
-        text, rows = review_texts.draft_prompt(t, session, draft, svc.config.locales)
+            body = texts.clarification(
+                svc.t(draft.lang), clar, clarifications.sources_of(clar), translated=True
+            )
+            return t._("Preview — exactly what citizens will see:"), body, review_texts.preview_rows(t, draft)
+        return None, *review_texts.draft_prompt(t, session, draft, svc.config.locales)
+
+    heading, text, rows = await svc.db.run(render)
+    if heading is not None:
+        await send(context, chat_id, heading)
     await send(context, chat_id, text, rows)
 
 
-async def _step(update: Update, context: ContextTypes.DEFAULT_TYPE, draft_id: int | None, fn) -> None:
+async def _step(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, t: Translator, draft_id: int | None, fn
+) -> None:
     """Run one step's domain call for the presser's own active draft, then show the next step."""
-    t = await require_reviewer(update, context)
-    if t is None:
-        return
     svc = services(context)
     user = update.effective_user
     assert user is not None
@@ -57,12 +60,9 @@ async def _step(update: Update, context: ContextTypes.DEFAULT_TYPE, draft_id: in
         return draft.id
 
     try:
-        current = svc.db.transaction(work)
+        current = await svc.db.run(work, commit=True)
     except rv.ReviewError as err:
-        if query:
-            await query.answer(explain(t, err), show_alert=True)
-        else:
-            await reply(update, context, explain(t, err))
+        await tell(update, context, explain(t, err))
         return
     if query:
         await query.answer()
@@ -70,42 +70,47 @@ async def _step(update: Update, context: ContextTypes.DEFAULT_TYPE, draft_id: in
     await _show(update, context, svc, t, current)  # type: ignore[arg-type]
 
 
-async def on_verdict(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
-    await _step(update, context, action.int(0), lambda s, d: rv.set_verdict(s, d, action.word(1)))
+@reviewer_only
+async def on_verdict(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback, *, t: Translator
+) -> None:
+    await _step(update, context, t, action.int(0), lambda s, d: rv.set_verdict(s, d, action.word(1)))
 
 
-async def on_lang(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
+@reviewer_only
+async def on_lang(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback, *, t: Translator
+) -> None:
     tag = action.word(1).replace("_", "-")
-    await _step(update, context, action.int(0), lambda s, d: rv.set_lang(s, d, tag))
+    await _step(update, context, t, action.int(0), lambda s, d: rv.set_lang(s, d, tag))
 
 
-async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
-    await _step(update, context, action.int(0), lambda s, d: rv.back_to(s, d, "verdict"))
+@reviewer_only
+async def on_edit(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback, *, t: Translator
+) -> None:
+    await _step(update, context, t, action.int(0), lambda s, d: rv.back_to(s, d, DraftStep.VERDICT))
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> None:
+@reviewer_only
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, *, t: Translator) -> None:
     """A reviewer's text while a draft waits for the summary or the sources."""
     text = (update.effective_message.text if update.effective_message else "") or ""
-    if draft.step == "summary":
-        await _step(update, context, draft.id, lambda s, d: rv.set_summary(s, d, text))
-    elif draft.step == "sources":
-        await _step(update, context, draft.id, lambda s, d: rv.set_sources(s, d, text))
-    elif draft.step == "wording":
-        await on_wording(update, context, draft, text)
+    if draft.step == DraftStep.SUMMARY:
+        await _step(update, context, t, draft.id, lambda s, d: rv.set_summary(s, d, text))
+    elif draft.step == DraftStep.SOURCES:
+        await _step(update, context, t, draft.id, lambda s, d: rv.set_sources(s, d, text))
+    elif draft.step == DraftStep.WORDING:
+        await _wording(update, context, t, draft, text)
     else:
-        svc = services(context)
-        t = await require_reviewer(update, context)
-        if t is not None:
-            await reply(update, context, t._("Please use the buttons above, or /cancel to stop this draft."))
-            await _show(update, context, svc, t, draft.id)  # type: ignore[arg-type]
+        await reply(update, context, t._("Please use the buttons above, or /cancel to stop this draft."))
+        await _show(update, context, services(context), t, draft.id)  # type: ignore[arg-type]
 
 
+@reviewer_only
 async def on_cancel(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback | None = None
+    update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback | None = None, *, t: Translator
 ) -> None:
-    t = await require_reviewer(update, context)
-    if t is None:
-        return
     svc = services(context)
     user = update.effective_user
     assert user is not None
@@ -117,7 +122,7 @@ async def on_cancel(
         rv.cancel(session, draft, user.id)
         return True
 
-    cancelled = svc.db.transaction(work)
+    cancelled = await svc.db.run(work, commit=True)
     svc.wake_outbox()
     if update.callback_query:
         await update.callback_query.answer()
@@ -140,14 +145,13 @@ def reworded(t: Translator, wording: str | None) -> str:
     return t._("Reworded. The public now reads: {text}").format(text=texts.isolate(mask_personal(wording)))
 
 
-async def on_wording(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, text: str) -> None:
+async def _wording(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, t: Translator, draft: Draft, text: str
+) -> None:
     """The reviewer's next message after /reword ID."""
-    t = await require_reviewer(update, context)
-    if t is None:
-        return
     svc = services(context)
     try:
-        wording = svc.db.transaction(lambda s: rv.set_wording(s, s.get(Draft, draft.id), text))
+        wording = await svc.db.run(lambda s: rv.set_wording(s, s.get(Draft, draft.id), text), commit=True)
     except rv.ReviewError as err:
         await reply(update, context, explain(t, err))
         return

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 from telegram import Update
 from telegram.ext import ContextTypes
@@ -18,7 +21,7 @@ async def require_reviewer(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     svc = services(context)
     t = reviewer_translator(svc, update)
     user = update.effective_user
-    if user is not None and is_reviewer(svc, user.id):
+    if user is not None and await is_reviewer(svc, user.id):
         return t
     if update.callback_query is not None:
         await alert(update, t._("Only reviewers can do this."))
@@ -31,13 +34,36 @@ async def require_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> T
     svc = services(context)
     t = reviewer_translator(svc, update)
     user = update.effective_user
-    if user is not None and is_admin(svc, user.id):
+    if user is not None and await is_admin(svc, user.id):
         return t
     if update.callback_query is not None:
         await alert(update, t._("Only admins can do this."))
     else:
         await reply(update, context, t._("Only admins can do this."))
     return None
+
+
+Handler = Callable[..., Awaitable[None]]
+
+
+def _only(require: Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[Translator | None]]):
+    def decorate(fn: Handler) -> Handler:
+        @functools.wraps(fn)
+        async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE, *args: Any) -> None:
+            t = await require(update, context)
+            if t is not None:
+                await fn(update, context, *args, t=t)
+
+        return guarded
+
+    return decorate
+
+
+# `@reviewer_only` / `@admin_only` on a handler: it runs for a reviewer (an admin) only, and gets
+# their translator as the keyword `t`; anyone else is told as `require_reviewer` (`require_admin`)
+# tells them, and nothing changes.
+reviewer_only = _only(require_reviewer)
+admin_only = _only(require_admin)
 
 
 def explain(t: Translator, err: ReviewError) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlmodel import Session
 from telegram import Update
 from telegram.ext import ContextTypes
@@ -11,35 +9,26 @@ from telegram.ext import ContextTypes
 from factdb import review as rv
 from factdb.models import Claim
 from factdb.privacy import mask_personal
-from handlers.common import reply, send, services
+from handlers.common import reply, send, services, tell
 from handlers.review.draft_steps import _show, reworded
-from handlers.review.guard import explain, require_reviewer
+from handlers.review.guard import explain, reviewer_only
 from handlers.views import callbacks as cb
 from handlers.views import review_texts
 from handlers.views.i18n import Translator
 
 
-async def _act(update: Update, context: ContextTypes.DEFAULT_TYPE, fn, done: str) -> bool:
-    t = await require_reviewer(update, context)
-    if t is None:
-        return False
+async def _act(update: Update, context: ContextTypes.DEFAULT_TYPE, t: Translator, fn, done) -> bool:
+    """Run one reviewer's action on a claim; tell them what it did, or why it could not."""
     svc = services(context)
     user = update.effective_user
     assert user is not None
     try:
-        result = svc.db.transaction(lambda s: fn(s, user.id))
+        result = await svc.db.run(lambda s: fn(s, user.id), commit=True)
     except rv.ReviewError as err:
-        if update.callback_query:
-            await update.callback_query.answer(explain(t, err), show_alert=True)
-        else:
-            await reply(update, context, explain(t, err))
+        await tell(update, context, explain(t, err))
         return False
     svc.wake_outbox()
-    message = done(t, result)
-    if update.callback_query:
-        await update.callback_query.answer(message)
-    else:
-        await reply(update, context, message)
+    await tell(update, context, done(t, result), pop_up=False)
     return True
 
 
@@ -59,15 +48,6 @@ def _retract_done(t: Translator, told: int) -> str:
     ).format(n=t.number(told))
 
 
-async def _usage(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, words: Callable[[Translator], str]
-) -> None:
-    """Tell a reviewer how the command is written (and a non-reviewer only that they can't)."""
-    t = await require_reviewer(update, context)
-    if t:
-        await reply(update, context, words(t))
-
-
 def _ids(context: ContextTypes.DEFAULT_TYPE, count: int) -> list[int] | None:
     args = context.args or []
     if len(args) < count:
@@ -78,19 +58,26 @@ def _ids(context: ContextTypes.DEFAULT_TYPE, count: int) -> list[int] | None:
         return None
 
 
-async def on_spam(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
-    await _act(update, context, lambda s, uid: rv.mark_spam(s, action.int(0), uid), _spam_done)
+@reviewer_only
+async def on_spam(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback, *, t: Translator
+) -> None:
+    await _act(update, context, t, lambda s, uid: rv.mark_spam(s, action.int(0), uid), _spam_done)
 
 
-async def spam_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@reviewer_only
+async def spam_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t: Translator) -> None:
     ids = _ids(context, 1)
     if ids is None:
-        await _usage(update, context, lambda t: t._("Usage: /spam ID"))
+        await reply(update, context, t._("Usage: /spam ID"))
         return
-    await _act(update, context, lambda s, uid: rv.mark_spam(s, ids[0], uid), _spam_done)
+    await _act(update, context, t, lambda s, uid: rv.mark_spam(s, ids[0], uid), _spam_done)
 
 
-async def on_public_list(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
+@reviewer_only
+async def on_public_list(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback, *, t: Translator
+) -> None:
     """[Hide from public list] / [Show in public list] on an open claim's card."""
     hidden = action.int(1) == 1
 
@@ -99,21 +86,24 @@ async def on_public_list(update: Update, context: ContextTypes.DEFAULT_TYPE, act
             return t._("Hidden from the public waiting list.")
         return t._("It may appear on the public waiting list again.")
 
-    await _act(update, context, lambda s, uid: rv.set_public_hidden(s, action.int(0), uid, hidden), done)
+    await _act(update, context, t, lambda s, uid: rv.set_public_hidden(s, action.int(0), uid, hidden), done)
 
 
-async def on_merge_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
+@reviewer_only
+async def on_merge_menu(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback, *, t: Translator
+) -> None:
     """[Merge into…]: offer the most similar claims as targets."""
-    t = await require_reviewer(update, context)
-    if t is None:
-        return
     svc = services(context)
     query = update.callback_query
     assert query is not None
     source_id = action.int(0)
-    with svc.db.session() as session:
+
+    def find(session: Session) -> list[tuple[Claim, float]]:
         claim = session.get(Claim, source_id)
-        similar = review_texts.similar_claims(session, claim, svc.index, limit=5) if claim else []
+        return review_texts.similar_claims(session, claim, svc.index, limit=5) if claim else []
+
+    similar = await svc.db.run(find)
     await query.answer()
     if not similar:
         await reply(
@@ -121,16 +111,25 @@ async def on_merge_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, acti
         )
         return
     rows = [
-        [(f"#{c.id} {review_texts.texts.excerpt(mask_personal(c.text), 40)}", cb.make("mi", source_id, c.id))]
+        [
+            (
+                f"#{c.id} {review_texts.texts.excerpt(mask_personal(c.text), 40)}",
+                cb.make(cb.Code.MERGE_INTO, source_id, c.id),
+            )
+        ]
         for c, _ in similar
     ]  # type: ignore[arg-type]
     await reply(update, context, t._("Merge #{id} into which claim?").format(id=source_id), rows)
 
 
-async def on_merge(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
+@reviewer_only
+async def on_merge(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback, *, t: Translator
+) -> None:
     ok = await _act(
         update,
         context,
+        t,
         lambda s, uid: rv.merge(s, action.int(0), action.int(1), uid),
         _merge_done,
     )
@@ -138,37 +137,38 @@ async def on_merge(update: Update, context: ContextTypes.DEFAULT_TYPE, action: c
         await update.callback_query.edit_message_reply_markup(None)
 
 
-async def merge_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@reviewer_only
+async def merge_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t: Translator) -> None:
     ids = _ids(context, 2)
     if ids is None:
-        await _usage(update, context, lambda t: t._("Usage: /merge DUPLICATE_ID TARGET_ID"))
+        await reply(update, context, t._("Usage: /merge DUPLICATE_ID TARGET_ID"))
         return
     await _act(
         update,
         context,
+        t,
         lambda s, uid: rv.merge(s, ids[0], ids[1], uid),
         _merge_done,
     )
 
 
-async def retract_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@reviewer_only
+async def retract_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t: Translator) -> None:
     ids = _ids(context, 1)
     reason = " ".join((context.args or [])[1:])
     if ids is None:
-        await _usage(update, context, lambda t: t._("Usage: /retract ID reason citizens will read"))
+        await reply(update, context, t._("Usage: /retract ID reason citizens will read"))
         return
     await _act(
         update,
         context,
+        t,
         lambda s, uid: rv.retract(s, ids[0], uid, reason),
         _retract_done,
     )
 
 
-async def _start_draft(update: Update, context: ContextTypes.DEFAULT_TYPE, starter) -> None:
-    t = await require_reviewer(update, context)
-    if t is None:
-        return
+async def _start_draft(update: Update, context: ContextTypes.DEFAULT_TYPE, t: Translator, starter) -> None:
     ids = _ids(context, 1)
     if ids is None:
         await reply(update, context, t._("Usage: /edit ID or /translate ID"))
@@ -177,26 +177,26 @@ async def _start_draft(update: Update, context: ContextTypes.DEFAULT_TYPE, start
     user = update.effective_user
     assert user is not None
     try:
-        draft_id = svc.db.transaction(lambda s: starter(s, ids[0], user.id).id)
+        draft_id = await svc.db.run(lambda s: starter(s, ids[0], user.id).id, commit=True)
     except rv.ReviewError as err:
         await reply(update, context, explain(t, err))
         return
     await _show(update, context, svc, t, draft_id)
 
 
-async def edit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _start_draft(update, context, rv.start_edit)
+@reviewer_only
+async def edit_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t: Translator) -> None:
+    await _start_draft(update, context, t, rv.start_edit)
 
 
-async def translate_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _start_draft(update, context, rv.start_translate)
+@reviewer_only
+async def translate_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t: Translator) -> None:
+    await _start_draft(update, context, t, rv.start_translate)
 
 
-async def reword_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@reviewer_only
+async def reword_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t: Translator) -> None:
     """/reword ID new wording, or /reword ID and then the wording as the next message."""
-    t = await require_reviewer(update, context)
-    if t is None:
-        return
     ids = _ids(context, 1)
     if ids is None:
         await reply(update, context, t._("Usage: /reword ID, or /reword ID new wording"))
@@ -206,7 +206,7 @@ async def reword_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     user = update.effective_user
     assert user is not None
     if wording:
-        await _act(update, context, lambda s, uid: rv.reword(s, ids[0], uid, wording), reworded)
+        await _act(update, context, t, lambda s, uid: rv.reword(s, ids[0], uid, wording), reworded)
         return
 
     def start(session: Session) -> str:
@@ -216,7 +216,7 @@ async def reword_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return review_texts.reword_prompt(t, claim)
 
     try:
-        prompt = svc.db.transaction(start)
+        prompt = await svc.db.run(start, commit=True)
     except rv.ReviewError as err:
         await reply(update, context, explain(t, err))
         return

@@ -10,15 +10,16 @@ from factdb import clarifications
 from factdb import review as rv
 from factdb.models import Draft
 from handlers.common import reply, send, services
-from handlers.review.guard import explain, require_reviewer
+from handlers.review.guard import explain, reviewer_only
 from handlers.views import callbacks as cb
 from handlers.views import review_texts, texts
+from handlers.views.i18n import Translator
 
 
-async def on_publish(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
-    t = await require_reviewer(update, context)
-    if t is None:
-        return
+@reviewer_only
+async def on_publish(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback, *, t: Translator
+) -> None:
     svc = services(context)
     user = update.effective_user
     query = update.callback_query
@@ -35,7 +36,7 @@ async def on_publish(update: Update, context: ContextTypes.DEFAULT_TYPE, action:
         return result, body, str(draft.claim_id)
 
     try:
-        published, body, claim_id = svc.db.transaction(work)
+        published, body, claim_id = await svc.db.run(work, commit=True)
     except rv.ReviewError as err:
         await query.answer(explain(t, err), show_alert=True)
         return
@@ -57,8 +58,8 @@ async def on_publish(update: Update, context: ContextTypes.DEFAULT_TYPE, action:
                 + body,
                 [
                     [
-                        (t._("Approve"), cb.make("ap", action.int(0))),
-                        (t._("Send back"), cb.make("sb", action.int(0))),
+                        (t._("Approve"), cb.make(cb.Code.APPROVE, action.int(0))),
+                        (t._("Send back"), cb.make(cb.Code.SEND_BACK, action.int(0))),
                     ]
                 ],
             )
@@ -72,15 +73,15 @@ async def on_publish(update: Update, context: ContextTypes.DEFAULT_TYPE, action:
     )
 
 
-async def on_approval(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
-    t = await require_reviewer(update, context)
-    if t is None:
-        return
+@reviewer_only
+async def on_approval(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback, *, t: Translator
+) -> None:
     svc = services(context)
     user = update.effective_user
     query = update.callback_query
     assert user is not None and query is not None
-    approving = action.action == "ap"
+    approving = action.action == cb.Code.APPROVE
 
     def work(session: Session) -> tuple[rv.Published | None, int]:
         if approving:
@@ -89,7 +90,7 @@ async def on_approval(update: Update, context: ContextTypes.DEFAULT_TYPE, action
         return None, draft.reviewer_id
 
     try:
-        published, author = svc.db.transaction(work)
+        published, author = await svc.db.run(work, commit=True)
     except rv.ReviewError as err:
         await query.answer(explain(t, err), show_alert=True)
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlmodel import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
@@ -9,59 +10,58 @@ from factdb import audit, clarifications, locks
 from factdb import queue as claim_queue
 from factdb.models import Claim, utcnow
 from handlers.common import reply, services
-from handlers.review.guard import require_reviewer
+from handlers.review.guard import reviewer_only
+from handlers.services import Services
 from handlers.views import callbacks as cb
 from handlers.views import review_texts, texts
+from handlers.views.i18n import Translator
 from handlers.views.keyboards import markup
 
 
-async def queue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    t = await require_reviewer(update, context)
-    if t is None:
-        return
-    svc = services(context)
-    with svc.db.session() as session:
-        items, pages = claim_queue.page(session, 0, half_life_hours=svc.config.virality_half_life_hours)
-        withdrawn = claim_queue.retracted(session) if pages == 1 else None
-        held = review_texts.holders(session, [item.claim for item in items])
-    text, rows = review_texts.queue_lines(t, items, 0, pages, withdrawn, held)
+@reviewer_only
+async def queue_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t: Translator) -> None:
+    text, rows = await _page(services(context), t, 0)
     await reply(update, context, text, rows)
 
 
-async def on_page(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
-    t = await require_reviewer(update, context)
-    if t is None:
-        return
-    svc = services(context)
-    query = update.callback_query
-    assert query is not None
-    with svc.db.session() as session:
-        items, pages = claim_queue.page(
-            session, action.int(0), half_life_hours=svc.config.virality_half_life_hours
-        )
-        page_no = min(action.int(0), pages - 1)
+async def _page(svc: Services, t: Translator, page: int) -> tuple[str, review_texts.Rows]:
+    """One page of the queue (the last page that exists, past the end); the withdrawn claims
+    close the last page."""
+
+    def work(session: Session) -> tuple[str, review_texts.Rows]:
+        items, pages = claim_queue.page(session, page, half_life_hours=svc.config.virality_half_life_hours)
+        page_no = min(page, pages - 1)
         withdrawn = claim_queue.retracted(session) if page_no == pages - 1 else None
         held = review_texts.holders(session, [item.claim for item in items])
-    text, rows = review_texts.queue_lines(t, items, page_no, pages, withdrawn, held)
+        return review_texts.queue_lines(t, items, page_no, pages, withdrawn, held)
+
+    return await svc.db.run(work)
+
+
+@reviewer_only
+async def on_page(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback, *, t: Translator
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    text, rows = await _page(services(context), t, action.int(0))
     await query.answer()
     await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup(rows))
 
 
-async def claim_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    t = await require_reviewer(update, context)
-    if t is None:
-        return
+@reviewer_only
+async def claim_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t: Translator) -> None:
     args = context.args or []
     if not args or not args[0].lstrip("#").isdigit():
         await reply(update, context, t._("Usage: /claim ID"))
         return
     svc = services(context)
     claim_id = int(args[0].lstrip("#"))
-    with svc.db.session() as session:
+
+    def work(session: Session) -> tuple[list[str], review_texts.Rows] | None:
         claim = session.get(Claim, claim_id)
         if claim is None:
-            await reply(update, context, t._("There is no claim #{claim_id}.").format(claim_id=claim_id))
-            return
+            return None
         text, rows = review_texts.card(
             t, session, claim, svc.index, now=utcnow(), public_queue=svc.config.public_queue
         )
@@ -86,4 +86,11 @@ async def claim_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
                 lines.append(
                     f"• {review_texts.ago(t, entry.at)} · {texts.escape(entry.action)} {texts.isolate(change) if change else ''}"
                 )
+        return lines, rows
+
+    found = await svc.db.run(work)
+    if found is None:
+        await reply(update, context, t._("There is no claim #{claim_id}.").format(claim_id=claim_id))
+        return
+    lines, rows = found
     await reply(update, context, "\n".join(lines), rows)

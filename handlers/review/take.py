@@ -9,17 +9,16 @@ from telegram.ext import ContextTypes
 
 from factdb import review as rv
 from factdb import reviewers
-from handlers.common import reply, services
-from handlers.review.guard import explain, require_admin, require_reviewer
+from factdb.models import Draft
+from handlers.common import reply, services, tell
+from handlers.review.guard import admin_only, explain, reviewer_only
 from handlers.views import callbacks as cb
 from handlers.views import review_texts, texts
+from handlers.views.i18n import Translator
 from handlers.views.keyboards import markup
 
 
-async def _take(update: Update, context: ContextTypes.DEFAULT_TYPE, claim_id: int) -> None:
-    t = await require_reviewer(update, context)
-    if t is None:
-        return
+async def _take(update: Update, context: ContextTypes.DEFAULT_TYPE, t: Translator, claim_id: int) -> None:
     svc = services(context)
     user = update.effective_user
     assert user is not None
@@ -32,56 +31,49 @@ async def _take(update: Update, context: ContextTypes.DEFAULT_TYPE, claim_id: in
             text, rows = review_texts.draft_prompt(t, session, draft, svc.config.locales)
             return draft.id, text, rows  # type: ignore[return-value]
 
-        draft_id, text, rows = svc.db.transaction(work)
+        draft_id, text, rows = await svc.db.run(work, commit=True)
     except rv.ReviewError as err:
-        if update.callback_query:
-            await update.callback_query.answer(explain(t, err), show_alert=True)
-        else:
-            await reply(update, context, explain(t, err))
+        await tell(update, context, explain(t, err))
         return
     svc.wake_outbox()
     try:
         await context.bot.send_message(user.id, text, parse_mode="HTML", reply_markup=markup(rows))
     except (Forbidden, BadRequest):
         # The reviewer never opened a private chat with the bot: give the claim back.
-        svc.db.transaction(lambda s: _undo(s, draft_id, user.id))
-        msg = t._("Open a private chat with me and press Start, then press Take again.")
-        if update.callback_query:
-            await update.callback_query.answer(msg, show_alert=True)
-        else:
-            await reply(update, context, msg)
+        await svc.db.run(lambda s: _undo(s, draft_id, user.id), commit=True)
+        await tell(
+            update, context, t._("Open a private chat with me and press Start, then press Take again.")
+        )
         return
     if update.callback_query:
         await update.callback_query.answer(t._("Taken. I've sent you the next steps in our private chat."))
 
 
 def _undo(session: Session, draft_id: int, reviewer_id: int) -> None:
-    from factdb.models import Draft
-
     draft = session.get(Draft, draft_id)
     if draft is not None:
         rv.cancel(session, draft, reviewer_id)
 
 
-async def on_take(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback) -> None:
-    await _take(update, context, action.int(0))
+@reviewer_only
+async def on_take(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback, *, t: Translator
+) -> None:
+    await _take(update, context, t, action.int(0))
 
 
-async def take_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@reviewer_only
+async def take_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t: Translator) -> None:
     args = context.args or []
     if not args or not args[0].lstrip("#").isdigit():
-        t = await require_reviewer(update, context)
-        if t:
-            await reply(update, context, t._("Usage: /take ID"))
+        await reply(update, context, t._("Usage: /take ID"))
         return
-    await _take(update, context, int(args[0].lstrip("#")))
+    await _take(update, context, t, int(args[0].lstrip("#")))
 
 
-async def release_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@admin_only
+async def release_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t: Translator) -> None:
     """/release ID: an admin frees a claim whose holder is away, so someone else can take it."""
-    t = await require_admin(update, context)
-    if t is None:
-        return
     args = context.args or []
     if not args or not args[0].lstrip("#").isdigit():
         await reply(update, context, t._("Usage: /release ID"))
@@ -91,7 +83,7 @@ async def release_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     user = update.effective_user
     assert user is not None
     try:
-        holder = svc.db.transaction(lambda s: rv.release(s, claim_id, user.id))
+        holder = await svc.db.run(lambda s: rv.release(s, claim_id, user.id), commit=True)
     except rv.ReviewError as err:
         await reply(update, context, explain(t, err))
         return

@@ -24,12 +24,12 @@ def answer_buttons(t: Translator, request_id: int) -> Buttons:
     """Under a clarification a citizen reads: was it helpful, and was it their message at all."""
     return [
         [
-            (t._("👍 Helpful"), cb.make("fb", "h", request_id)),
-            (t._("👎 Not helpful"), cb.make("fb", "n", request_id)),
+            (t._("👍 Helpful"), cb.make(cb.Code.FEEDBACK, "h", request_id)),
+            (t._("👎 Not helpful"), cb.make(cb.Code.FEEDBACK, "n", request_id)),
         ],
-        [(t._("This isn't my message"), cb.make("nm", request_id))],
+        [(t._("This isn't my message"), cb.make(cb.Code.NOT_MINE, request_id))],
     ]
 
 
 def wait_button(t: Translator, claim_id: int) -> Buttons:
-    return [[(t._("How long will it take?"), cb.make("wt", claim_id))]]
+    return [[(t._("How long will it take?"), cb.make(cb.Code.WAIT, claim_id))]]

@@ -13,7 +13,7 @@ from telegram import InlineKeyboardMarkup
 
 from factdb import citizens, clarifications
 from factdb.matching import Matcher
-from factdb.models import Citizen, Claim
+from factdb.models import Citizen, Claim, OutboxKind
 from factdb.outbox import Job
 from factdb.public import public_wording
 from handlers.views import review_texts, texts
@@ -24,27 +24,24 @@ from handlers.views.keyboards import answer_buttons, markup
 class NoticeSettings(Protocol):
     """What rendering reads of the configuration (bot.config.Config has it)."""
 
-    @property
-    def public_url(self) -> str | None: ...
-    @property
-    def public_queue(self) -> bool: ...
-    @property
-    def locales(self) -> tuple[str, ...]: ...
+    public_url: str | None
+    public_queue: bool
+    locales: tuple[str, ...]
 
 
 def render_job(
     session: Session, job: Job, config: NoticeSettings, index: Matcher
 ) -> tuple[str, InlineKeyboardMarkup | None] | None:
-    if job.kind in ("card", "card_edit"):
+    if job.kind in (OutboxKind.CARD, OutboxKind.CARD_EDIT):
         claim = session.get(Claim, job.claim_id)
         if claim is None:
             return None
         t = Translator(None, config.locales)
         text, rows = review_texts.card(t, session, claim, index, public_queue=config.public_queue)
         return text, markup(rows)
-    if job.kind == "text":
+    if job.kind == OutboxKind.TEXT:
         return str(job.payload.get("text", "")), None
-    if job.kind == "card_delete":  # the claim is gone (/forget): its card goes, or says so
+    if job.kind == OutboxKind.CARD_DELETE:  # the claim is gone (/forget): its card goes, or says so
         t = Translator(None, config.locales)
         return t._("(Erased: the person who sent this asked us to delete their data.)"), None
 
@@ -59,7 +56,7 @@ def render_job(
     )
     link = f"{config.public_url}/claims/{claim.id}" if config.public_url else None
 
-    if job.kind == "retraction":
+    if job.kind == OutboxKind.RETRACTION:
         if not citizens.was_told(session, citizen.id, claim.id):  # type: ignore[arg-type]
             return None  # their answer was withdrawn before it went out: nothing to take back
         reason = str(job.payload.get("reason", ""))
@@ -86,7 +83,7 @@ def render_job(
     )
     request_id = citizens.latest_request(session, citizen.id, claim.id)  # type: ignore[arg-type]
     buttons = markup(answer_buttons(t, request_id)) if request_id else None
-    if job.kind == "update":
+    if job.kind == OutboxKind.UPDATE:
         old = str(job.payload.get("old_verdict") or "")
         head = "🔄 " + t._("Update: we changed our verdict from {old} to {new}.").format(
             old=texts.verdict_label(t, old), new=texts.verdict_label(t, chosen.clarification.verdict)

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from factdb import clarifications, reviewers
 from factdb.matching import Matcher
-from factdb.models import OPEN_STATUSES, Claim, ClaimStatus, Clarification, Draft, utcnow
+from factdb.models import OPEN_STATUSES, Claim, ClaimStatus, Clarification, Draft, DraftStep, utcnow
 from factdb.privacy import mask_personal
 from handlers.views import callbacks as cb
 from handlers.views import texts
@@ -121,17 +121,17 @@ def card(
     if claim.status in (ClaimStatus.NEW, ClaimStatus.IN_REVIEW, ClaimStatus.RETRACTED):
         rows.append(
             [
-                (t._("Take"), cb.make("tk", claim.id)),  # type: ignore[arg-type]
-                (t._("Spam"), cb.make("sp", claim.id)),  # type: ignore[arg-type]
-                (t._("Merge into…"), cb.make("mg", claim.id)),  # type: ignore[arg-type]
+                (t._("Take"), cb.make(cb.Code.TAKE, claim.id)),  # type: ignore[arg-type]
+                (t._("Spam"), cb.make(cb.Code.SPAM, claim.id)),  # type: ignore[arg-type]
+                (t._("Merge into…"), cb.make(cb.Code.MERGE_MENU, claim.id)),  # type: ignore[arg-type]
             ]
         )
     if public_queue and claim.status in OPEN_STATUSES:
         if claim.public_hidden:
             lines.append("🙈 " + t._("Hidden from the public waiting list"))
-            rows.append([(t._("Show in public list"), cb.make("ph", claim.id, 0))])  # type: ignore[arg-type]
+            rows.append([(t._("Show in public list"), cb.make(cb.Code.PUBLIC_HIDDEN, claim.id, 0))])  # type: ignore[arg-type]
         else:
-            rows.append([(t._("Hide from public list"), cb.make("ph", claim.id, 1))])  # type: ignore[arg-type]
+            rows.append([(t._("Hide from public list"), cb.make(cb.Code.PUBLIC_HIDDEN, claim.id, 1))])  # type: ignore[arg-type]
     return "\n".join(lines), rows
 
 
@@ -165,12 +165,14 @@ def similar_claims(
 def draft_prompt(t: Translator, session: Session, draft: Draft, locales: tuple[str, ...]) -> tuple[str, Rows]:
     claim = session.get(Claim, draft.claim_id)
     head = f"<b>#{draft.claim_id}</b> {masked(claim.text, 200) if claim else ''}"
-    cancel = (t._("Cancel"), cb.make("cx", draft.id))  # type: ignore[arg-type]
-    if draft.step == "verdict":
-        buttons = [(texts.verdict_label(t, v), cb.make("vd", draft.id, v)) for v in texts.REVIEW_VERDICTS]  # type: ignore[arg-type]
+    cancel = (t._("Cancel"), cb.make(cb.Code.CANCEL, draft.id))  # type: ignore[arg-type]
+    if draft.step == DraftStep.VERDICT:
+        buttons = [
+            (texts.verdict_label(t, v), cb.make(cb.Code.VERDICT, draft.id, v)) for v in texts.REVIEW_VERDICTS
+        ]  # type: ignore[arg-type]
         rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)] + [[cancel]]
         return head + "\n\n" + t._("What's the verdict?"), rows
-    if draft.step == "summary":
+    if draft.step == DraftStep.SUMMARY:
         ask = (
             head
             + "\n\n"
@@ -181,7 +183,7 @@ def draft_prompt(t: Translator, session: Session, draft: Draft, locales: tuple[s
             ask += "\n\n" + t._("The current summary (tap to copy, then change it):") + "\n"
             ask += f"<code>{texts.escape(draft.summary, quote=False)}</code>"
         return ask, [[cancel]]
-    if draft.step == "sources":
+    if draft.step == DraftStep.SOURCES:
         ask = t._(
             "Now the sources: send one or more links (http…). Send - if there are none (allowed only for unproven, satire, missing context or not a claim)."
         )
@@ -190,9 +192,13 @@ def draft_prompt(t: Translator, session: Session, draft: Draft, locales: tuple[s
             ask += "\n\n" + t._("The current sources (tap to copy, then change them):") + "\n"
             ask += f"<code>{texts.escape(' '.join(current), quote=False)}</code>"
         return ask, [[cancel]]
-    if draft.step == "lang":
+    if draft.step == DraftStep.LANG:
         tags = list(dict.fromkeys([*([claim.lang] if claim and claim.lang else []), *locales]))
-        rows = [[(language_name(tag), cb.make("dl", draft.id, tag.replace("-", "_")))] for tag in tags if tag]
+        rows = [
+            [(language_name(tag), cb.make(cb.Code.DRAFT_LANG, draft.id, tag.replace("-", "_")))]
+            for tag in tags
+            if tag
+        ]
         return t._("Which language is this clarification written in?"), [*rows, [cancel]]
     return t._("Nothing to do here."), []
 
@@ -217,9 +223,9 @@ def reword_prompt(t: Translator, claim: Claim) -> str:
 def preview_rows(t: Translator, draft: Draft) -> Rows:
     return [
         [
-            (t._("Publish"), cb.make("pb", draft.id)),  # type: ignore[arg-type]
-            (t._("Edit"), cb.make("ed", draft.id)),  # type: ignore[arg-type]
-            (t._("Cancel"), cb.make("cx", draft.id)),  # type: ignore[arg-type]
+            (t._("Publish"), cb.make(cb.Code.PUBLISH, draft.id)),  # type: ignore[arg-type]
+            (t._("Edit"), cb.make(cb.Code.EDIT, draft.id)),  # type: ignore[arg-type]
+            (t._("Cancel"), cb.make(cb.Code.CANCEL, draft.id)),  # type: ignore[arg-type]
         ]
     ]
 
@@ -257,7 +263,9 @@ def digest(t: Translator, claims: list[Claim]) -> tuple[str, Rows]:
         )
     if len(claims) > DIGEST_LINES:
         lines.append(t._("…and {n} more.").format(n=t.number(len(claims) - DIGEST_LINES)))
-    rows: Rows = [[(t._("Take #{id}").format(id=c.id), cb.make("tk", c.id))] for c in claims[:DIGEST_BUTTONS]]
+    rows: Rows = [
+        [(t._("Take #{id}").format(id=c.id), cb.make(cb.Code.TAKE, c.id))] for c in claims[:DIGEST_BUTTONS]
+    ]
     return "\n".join(lines), rows
 
 
@@ -298,7 +306,7 @@ def queue_lines(
                     name=texts.isolate(holders[c.id]), since=held_since(t, c, utcnow())
                 )
             )
-        rows.append([(t._("Take #{id}").format(id=c.id), cb.make("tk", c.id))])
+        rows.append([(t._("Take #{id}").format(id=c.id), cb.make(cb.Code.TAKE, c.id))])
     if withdrawn:
         lines += ["", "↩️ " + t._("Withdrawn, waiting for a new review:")]
         for w in withdrawn:
@@ -311,14 +319,14 @@ def queue_lines(
                     name=who, when=when, reason=texts.isolate(texts.excerpt(w.reason or "—", 120))
                 )
             )
-            rows.append([(t._("Take #{id}").format(id=c.id), cb.make("tk", c.id))])
+            rows.append([(t._("Take #{id}").format(id=c.id), cb.make(cb.Code.TAKE, c.id))])
         if withdrawn_total > len(withdrawn):
             lines.append(t._("…and {n} more.").format(n=t.number(withdrawn_total - len(withdrawn))))
     nav = []
     if page_no > 0:
-        nav.append(("◀", cb.make("qp", page_no - 1)))
+        nav.append(("◀", cb.make(cb.Code.QUEUE_PAGE, page_no - 1)))
     if page_no + 1 < pages:
-        nav.append(("▶", cb.make("qp", page_no + 1)))
+        nav.append(("▶", cb.make(cb.Code.QUEUE_PAGE, page_no + 1)))
     if nav:
         rows.append(nav)
     return "\n".join(lines), rows
