@@ -112,6 +112,7 @@ class DeliveryLoop:
             cfg.outbox_rate_per_second, cfg.outbox_per_chat_interval, cfg.outbox_group_per_minute
         )
         self._stopping = asyncio.Event()
+        self._claiming = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
         self.sent = 0
 
@@ -147,7 +148,12 @@ class DeliveryLoop:
             if self._stopping.is_set():
                 break
             try:
-                job = await self.svc.db.run(self._claim)
+                # One claim at a time, and its chat held before the next claim reads which chats
+                # are busy: two senders must not both take a row for the same group.
+                async with self._claiming:
+                    job = await self.svc.db.run(self._claim)
+                    if job is not None:
+                        self.pacer.hold_chat(job.chat_id)
             except Exception:
                 log.exception("outbox: could not read the queue")
                 await self._sleep(1.0)
@@ -159,7 +165,6 @@ class DeliveryLoop:
                 await self._sleep(0.2)
                 continue
             idle = 0
-            self.pacer.hold_chat(job.chat_id)
             try:
                 await self._deliver(job)
             finally:
