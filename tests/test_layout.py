@@ -198,6 +198,10 @@ def test_the_domain_knows_no_telegram_and_no_bot(found: list[Import]) -> None:
     assert domain_violations(found) == []
 
 
+def test_the_product_does_not_import_the_emulator(found: list[Import]) -> None:
+    assert emulator_violations(found) == []
+
+
 def test_the_checks_catch_what_they_are_for(tmp_path: Path) -> None:
     """A small tree with every fault: each check names it (a check that cannot fail checks nothing)."""
     files = {
