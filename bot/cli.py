@@ -483,7 +483,7 @@ def citizens_erase(obj: Context, user_id: int, yes: bool) -> None:
 @click.pass_obj
 def serve(obj: Context, host: str, port: int, token: str | None, pages_only: bool) -> None:
     """Webhook receiver + public pages + /healthz + /metrics (CROWDCHECK_PUBLIC_URL registers the webhook)."""
-    from bot.app import run_until_signal
+    from bot.app import BotRuntime, run_until_signal
     from bot.web import WebServer
 
     config = obj.config.with_overrides(token=token)
@@ -491,7 +491,10 @@ def serve(obj: Context, host: str, port: int, token: str | None, pages_only: boo
         if config.token and not pages_only:
             config.require_token()
         obj.database()
-        server = WebServer(config, host=host, port=port, pages_only=pages_only)
+        # With a token the bot runs here in webhook mode; without one (or --pages-only) only
+        # the pages, e.g. beside a `crowdcheck run` that polls.
+        runtime = BotRuntime(config) if config.token and not pages_only else None
+        server = WebServer(config, host=host, port=port, runtime=runtime)
     except cfg.ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     try:

@@ -22,7 +22,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, create_engine
@@ -163,6 +163,11 @@ class Database:
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
         raise AssertionError("unreachable")
+
+    def ping(self) -> None:
+        """`select 1` on a connection of its own: raises when the database does not answer."""
+        with self.engine.connect() as conn:
+            conn.execute(text("select 1"))
 
     def checkpoint(self) -> None:
         """SQLite: move every page in the write-ahead log into the file and empty the log.

@@ -33,10 +33,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import func
-from sqlmodel import select
 
-from factdb.models import Claim, ClaimChange, Clarification
+from bot.web.rendering import public_url
+from factdb.public import published_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +79,9 @@ class _GzipWriter(io.TextIOBase):
 
 
 def _fingerprint(db: Any) -> tuple[Any, ...]:
+    # Not Database.run: this runs in the feed's own thread (above), never the shared pool.
     with db.session() as session:
-        return (
-            session.exec(select(func.max(ClaimChange.seq))).one(),
-            session.exec(select(func.max(Claim.updated_at))).one(),
-            session.exec(select(func.max(Clarification.id))).one(),
-        )
+        return published_fingerprint(session)
 
 
 class FeedCache:
@@ -217,3 +213,31 @@ async def send(request: web.Request, body: FeedBody, *, write_seconds: float) ->
     except ConnectionError:
         pass  # the client left
     return response
+
+
+FEED: web.AppKey[FeedCache] = web.AppKey("feed", FeedCache)
+FEED_WRITE_DEADLINE: web.AppKey[float] = web.AppKey("feed_write_seconds", float)
+
+
+def add_feed(
+    app: web.Application,
+    svc: Any,
+    *,
+    write_seconds: float = FEED_WRITE_SECONDS,
+    check_seconds: float = FEED_CHECK_SECONDS,
+) -> None:
+    app[FEED] = FeedCache(svc, check_seconds=check_seconds)
+    app[FEED_WRITE_DEADLINE] = write_seconds
+    app.router.add_get("/feed/claimreview.json", feed)
+
+    async def close_pool(app: web.Application) -> None:
+        app[FEED].close()
+
+    app.on_cleanup.append(close_pool)
+
+
+async def feed(request: web.Request) -> web.StreamResponse:
+    """Every published ClaimReview as one schema.org DataFeed: the very document
+    `crowdcheck export --format claimreview` writes, built once per change (above)."""
+    body = await request.app[FEED].body(public_url(request))
+    return await send(request, body, write_seconds=request.app[FEED_WRITE_DEADLINE])

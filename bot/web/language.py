@@ -1,4 +1,4 @@
-"""The language of a public page (bot/web.py) and what its templates need to speak it.
+"""The language of a public page (bot/web/pages.py) and what its templates need to speak it.
 
 `?lang=` first, so a reader can override a browser set to a language they do not read; then
 the browser's Accept-Language; then English. A language picked with `?lang=` is carried on
