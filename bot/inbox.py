@@ -4,7 +4,7 @@ One writer task commits whatever has arrived since its last commit in one transa
 commit): forty webhook requests at once cost one commit, not forty, which is what lets the
 webhook acknowledge well over a thousand updates a second while handling runs behind it.
 
-The webhook (bot/web.py) answers 200 once `accept` has stored the update. Long polling goes
+The webhook (bot/web/webhook.py) answers 200 once `accept` has stored the update. Long polling goes
 through `DurableUpdateQueue` and `SettlingRequest` below.
 """
 

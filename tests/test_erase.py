@@ -218,7 +218,7 @@ async def test_database_error_details_never_reach_a_log(
 ) -> None:
     """PostgreSQL's DETAIL names the duplicate key itself ("Key (telegram_user_id)=(…)"): the
     logging set-up of every command takes it out of messages and tracebacks."""
-    cli._setup_logging(False)
+    cli.setup_logging(False)
     db.transaction(lambda s: s.add(Citizen(telegram_user_id=QUILL, chat_id=QUILL)))
     with caplog.at_level(logging.INFO):
         try:

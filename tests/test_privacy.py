@@ -104,7 +104,7 @@ async def test_info_logs_carry_no_message_text_or_user_ids(
 ) -> None:
     secret_text = "Grandma Ottilie says the pension office in Vilnius closes forever"
     with caplog.at_level(logging.INFO):
-        cli._setup_logging(False)
+        cli.setup_logging(False)
         await tipline.ask(777001, secret_text, first_name="Ottilie")
         await tipline.ask(777001, "/mychecks")
         emu = tipline.emu
@@ -125,7 +125,7 @@ async def test_the_token_never_reaches_a_log(
 ) -> None:
     for name in ("httpx", "httpcore"):
         monkeypatch.setattr(logging.getLogger(name), "level", logging.getLogger(name).level)
-    cli._setup_logging(verbose)
+    cli.setup_logging(verbose)
     with caplog.at_level(logging.DEBUG if verbose else logging.INFO):
         await tipline.ask(777002, "The train to the coast is free for pensioners from next week")
         tipline.emu.fail_next("sendMessage", error_code=502, chat_id=777002)  # an error path logs too

@@ -15,6 +15,7 @@ import pytest
 from sqlmodel import select
 
 from bot.app import BotRuntime
+from bot.cli.running import web_server
 from bot.web import SECRET_HEADER, SECURITY_HEADERS, WebServer, webhook_path, webhook_secret
 from factdb.db import Database
 from factdb.models import Request
@@ -135,7 +136,8 @@ async def test_the_secret_comes_from_config_or_the_token(emulator: BotApiEmulato
 
 
 async def test_pages_only_has_no_webhook(emulator: BotApiEmulator, db: Database) -> None:
-    server = WebServer(conftest.test_config(emulator, db), host="127.0.0.1", port=0)
+    # `serve --pages-only` with a token set: the CLI builds no bot, so no webhook.
+    server = web_server(conftest.test_config(emulator, db), host="127.0.0.1", port=0, pages_only=True)
     await server.start()
     try:
         assert server.runtime is None and server.webhook_url is None

@@ -1,0 +1,5 @@
+"""`python -m bot.cli …` does what `crowdcheck …` does."""
+
+from bot.cli import main
+
+main()
