@@ -23,8 +23,10 @@ from bot.inbox import DurableInbox, DurableUpdateQueue, SettlingRequest
 from bot.metrics import Metrics
 from bot.services import build_services
 from bot.updates import PerChatUpdateProcessor
+from factdb import channel, digest
 from factdb.db import Database
 from factdb.language import detect_language
+from factdb.models import utcnow
 from handlers.router import register
 from handlers.services import Services
 
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from bot.web import MetricsServer
 
 log = logging.getLogger(__name__)
+DIGEST_CHECK = 900.0  # seconds between looks at whether the weekly digest is due
 
 CITIZEN_COMMANDS = [
     ("start", "What this bot does"),
@@ -89,6 +92,7 @@ class BotRuntime:
         )
         self.long_poll_timeout = long_poll_timeout
         self._index_task: asyncio.Task[None] | None = None
+        self._digest_task: asyncio.Task[None] | None = None
         self.inbox.on_adopted = self._replay
         queue, processor = self.app.update_queue, self.app.update_processor
         assert isinstance(queue, DurableUpdateQueue) and isinstance(processor, PerChatUpdateProcessor)
@@ -111,6 +115,7 @@ class BotRuntime:
         if polling and self.metrics_server is not None:
             await self.metrics_server.start()  # first: a taken port stops us before anything runs
         self.db.ensure_schema()
+        await self.db.run(lambda s: channel.configure(s, self.config.channel_id), commit=True)
         detect_language("warm up the language profiles before the first citizen waits on them")
         # Building the match index takes a while at national scale (about 90 s for 10^6
         # claims): updates are received and stored meanwhile, and handled once it is built.
@@ -136,7 +141,24 @@ class BotRuntime:
             log.warning("could not set the command menu")
         if self.delivery is not None:
             self.delivery.start()
+            self._digest_task = asyncio.create_task(self._digest_rounds(), name="weekly-digest")
         log.info("crowdcheck is running")
+
+    async def _digest_rounds(self) -> None:
+        """Queue the weekly digest once its time has come (factdb/digest.py: once per subscriber
+        and week, whichever worker asks first); asked at start and every DIGEST_CHECK seconds."""
+        while True:
+            now = utcnow()
+            if digest.due(now, self.config.digest_weekday, self.config.digest_hour):
+                try:
+                    queued = await self.db.run(lambda s, at=now: digest.queue_round(s, at), commit=True)
+                except Exception:
+                    log.exception("weekly digest: could not queue this round; trying again later")
+                else:
+                    if queued:
+                        log.info("weekly digest: %d queued", queued)
+                        self.svc.wake_outbox()
+            await asyncio.sleep(DIGEST_CHECK)
 
     async def _build_index(self, ready: asyncio.Event) -> None:
         """Load every matchable claim into the index, retrying while the database is away."""
@@ -163,6 +185,8 @@ class BotRuntime:
         await asyncio.shield(self._index_task)
 
     async def stop(self) -> None:
+        if self._digest_task is not None:
+            self._digest_task.cancel()
         if self._index_task is not None and not self._index_task.done():
             self._index_task.cancel()
             self.processor.abandon_waiting()  # the updates waiting stay in the inbox for next time

@@ -74,6 +74,12 @@ class Config:
     # A reviewer's hold on a claim (Take) ends after this many minutes without a step on its
     # draft, so a reviewer who walks away does not freeze the claim (factdb/locks.py).
     claim_lease_minutes: float = 30.0
+    # A public channel every publication is posted to (the bot must be one of its admins);
+    # None: no channel (factdb/channel.py).
+    channel_id: int | None = None
+    # When the weekly digest goes out: ISO weekday (1 = Monday) and hour, UTC (factdb/digest.py).
+    digest_weekday: int = 1
+    digest_hour: int = 9
 
     def with_overrides(self, **overrides: Any) -> Config:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
@@ -203,6 +209,15 @@ def _bot_username(env: Mapping[str, str]) -> str | None:
     return raw
 
 
+def _within(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ConfigError(f"{name}={raw!r} must be a whole number from {low} to {high}.")
+    return int(raw)
+
+
 def load(env: Mapping[str, str] | None = None) -> Config:
     env = os.environ if env is None else env
     base_url = env.get("TELEGRAM_API_BASE_URL", "").strip() or DEFAULT_API_BASE_URL
@@ -247,4 +262,7 @@ def load(env: Mapping[str, str] | None = None) -> Config:
             env, "CROWDCHECK_PUBLIC_QUEUE_MIN_ASKERS", Config.public_queue_min_askers
         ),
         claim_lease_minutes=_float(env, "CROWDCHECK_CLAIM_LEASE_MINUTES", Config.claim_lease_minutes),
+        channel_id=_int(env, "CROWDCHECK_CHANNEL_ID"),
+        digest_weekday=_within(env, "CROWDCHECK_DIGEST_WEEKDAY", Config.digest_weekday, 1, 7),
+        digest_hour=_within(env, "CROWDCHECK_DIGEST_HOUR", Config.digest_hour, 0, 23),
     )

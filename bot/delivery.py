@@ -24,7 +24,7 @@ from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from factdb import cards, citizens
+from factdb import cards, channel, citizens, digest
 from factdb import outbox as ob
 from factdb.models import Claim, OutboxKind, utcnow
 from handlers.services import Services
@@ -36,7 +36,13 @@ log = logging.getLogger(__name__)
 
 
 class CardNotPostedYet(Exception):
-    """An edit for a card whose first post is still on its way: try again shortly."""
+    """An edit for a card (or a channel post) whose first post is still on its way: try again
+    shortly."""
+
+
+class ChannelPostInDoubt(Exception):
+    """The channel post this row would edit may or may not exist (a worker died sending it):
+    posting again could double it, so the row is given up and counted."""
 
 
 class Pacer:
@@ -214,8 +220,13 @@ class DeliveryLoop:
             await self._retry(job.id, f"429 retry after {delay}", delay)
             self._count("retry_after")
             return
+        except ChannelPostInDoubt:
+            await db.run(lambda s: ob.mark_failed(s, job.id, "the first channel post is in doubt"))
+            return
         except Forbidden:
             await db.run(lambda s: ob.mark_blocked(s, job.id, job.citizen_id, job.chat_id))
+            if job.kind == OutboxKind.WEEKLY and job.citizen_id is not None:
+                await db.run(lambda s: digest.unsubscribe(s, job.citizen_id), commit=True)
             self._count("blocked")
             return
         except BadRequest as exc:
@@ -270,6 +281,18 @@ class DeliveryLoop:
                 reply_markup=markup,
                 disable_web_page_preview=True,  # type: ignore[arg-type]
             )
+        if job.kind == OutboxKind.CHANNEL:
+            message_id = await self.svc.db.run(
+                lambda s: channel.target(s, job.claim_id, job.chat_id, job.id)  # type: ignore[arg-type]
+            )
+            if message_id == channel.WAIT:
+                raise CardNotPostedYet
+            if message_id == channel.IN_DOUBT:
+                raise ChannelPostInDoubt
+            if message_id is not None:
+                return await self.bot.edit_message_text(
+                    text, chat_id=job.chat_id, message_id=message_id, parse_mode=ParseMode.HTML
+                )
         return await self.bot.send_message(
             job.chat_id,
             text,
@@ -302,6 +325,8 @@ class DeliveryLoop:
             if fresh is not None and fresh[0] != sent_text and claim is not None:
                 session.flush()
                 cards.refresh(session, claim)
+        if job.kind == OutboxKind.CHANNEL and message_id is not None and job.claim_id is not None:
+            channel.record_post(session, job.claim_id, job.chat_id, message_id)
         if job.kind == OutboxKind.NOTICE and job.citizen_id is not None and job.claim_id is not None:
             citizens.mark_told(session, job.citizen_id, job.claim_id)
         ob.mark_sent(session, job.id, message_id)

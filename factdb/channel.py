@@ -74,3 +74,28 @@ def record_post(session: Session, claim_id: int, chat_id: int, message_id: int) 
     row = post_of(session, claim_id, chat_id) or ChannelPost(claim_id=claim_id, chat_id=chat_id)
     row.message_id = message_id
     session.add(row)
+
+
+WAIT = -1  # `target`: the first post is on its way; try this edit again shortly
+IN_DOUBT = -2  # `target`: the first post may or may not have gone out (a worker died sending it)
+
+
+def target(session: Session, claim_id: int, chat_id: int, job_id: int) -> int | None:
+    """Which message a channel row should edit: its message id, None to post anew, or WAIT /
+    IN_DOUBT when an earlier row for the same claim is still being sent or was lost mid-send
+    (posting again could double the post: the outbox never risks that)."""
+    post = post_of(session, claim_id, chat_id)
+    if post is not None and post.message_id is not None:
+        return post.message_id
+    earlier = session.exec(
+        select(Outbox.status).where(
+            Outbox.claim_id == claim_id,
+            Outbox.chat_id == chat_id,
+            Outbox.kind == KIND,
+            col(Outbox.id) < job_id,
+            col(Outbox.status).in_([OutboxStatus.SENDING, OutboxStatus.IN_DOUBT]),
+        )
+    ).all()
+    if OutboxStatus.IN_DOUBT in earlier:
+        return IN_DOUBT
+    return WAIT if earlier else None

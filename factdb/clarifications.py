@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from factdb.models import Clarification
+from factdb.merges import current_claim
+from factdb.models import Claim, ClaimStatus, Clarification
 
 
 @dataclass(frozen=True)
@@ -60,3 +61,17 @@ def for_language(session: Session, claim_id: int, lang: str | None) -> Chosen | 
         if lang and _base(row.lang) == _base(lang):
             return Chosen(row, True)
     return Chosen(rows[0], False)
+
+
+def published_for(session: Session, claim_id: int, lang: str | None) -> tuple[Claim, Chosen] | None:
+    """A published claim and its clarification in `lang` (or the original), following merges;
+    None when there is no such claim or it is not published (retracted, under review…).
+    What a deep link (`t.me/<bot>?start=claim_<id>`) and an inline answer may show."""
+    claim = session.get(Claim, claim_id)
+    if claim is None:
+        return None
+    claim = current_claim(session, claim)
+    if claim.status != ClaimStatus.PUBLISHED or claim.id is None:
+        return None
+    chosen = for_language(session, claim.id, lang)
+    return (claim, chosen) if chosen is not None else None

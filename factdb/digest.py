@@ -28,13 +28,17 @@ def iso_week(now: datetime) -> str:
     return f"{year}-W{week:02d}"
 
 
-def subscribe(session: Session, citizen: Citizen) -> bool:
-    """True when the citizen was not subscribed before (so the reply can say "you will get…")."""
+def subscribe(session: Session, citizen: Citizen, now: datetime | None = None) -> bool:
+    """True when the citizen was not subscribed before (so the reply can say "you will get…").
+    With `now`, the first digest is next week's: this week's round may already be out, and a
+    digest straight after /subscribe would only repeat what they just read."""
     row = session.get(DigestSubscriber, citizen.id)
     if row is not None and row.active:
         return False
     row = row or DigestSubscriber(citizen_id=citizen.id)  # type: ignore[arg-type]
     row.active = True
+    if now is not None:
+        row.last_week = iso_week(now)
     session.add(row)
     return True
 
@@ -129,3 +133,9 @@ def queue_round(session: Session, now: datetime) -> int:
             payload={"week": week, "claims": [i.claim_id for i in items]},
         )
     return queued
+
+
+def due(now: datetime, weekday: int, hour: int) -> bool:
+    """Whether this ISO week's digest time (ISO `weekday`, 1 = Monday, at `hour` UTC) has come.
+    A scheduler may ask at any moment: `queue_round` sends each subscriber one per week."""
+    return (now.isoweekday(), now.hour) >= (weekday, hour)

@@ -10,13 +10,18 @@ circulating in a group gets one reply, not a reply to every copy.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import delete, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from factdb.models import ClaimReach, GroupAnswer, GroupChat
+from factdb import clarifications
+from factdb.claim_index import ClaimIndex
+from factdb.language import detect_language
+from factdb.merges import current_claim
+from factdb.models import Claim, ClaimReach, ClaimStatus, GroupAnswer, GroupChat
 
 
 def _insert(session: Session):  # type: ignore[no-untyped-def]
@@ -24,8 +29,8 @@ def _insert(session: Session):  # type: ignore[no-untyped-def]
 
 
 def join(session: Session, chat_id: int) -> bool:
-    """The bot was added to a group: remember it, enabled. True when it is new here (introduce
-    the bot once); False when the group was known (re-added after a removal keeps settings)."""
+    """The bot was added to a group: remember it, enabled. True when it is new here (the bot
+    introduces itself); False when it was known. Removal (`leave`) forgets the group."""
     stmt = (
         _insert(session)(GroupChat)
         .values(chat_id=chat_id, enabled=True)
@@ -108,3 +113,42 @@ def answers_in_group(decision: str, score: float, claim_published: bool) -> bool
     """Whether a group message that matched a claim gets a reply: only a published claim, only
     a near-exact hit. When in doubt the bot is silent: a group did not ask it anything."""
     return claim_published and decision == "match" and score >= GROUP_CONFIDENT
+
+
+@dataclass(frozen=True)
+class GroupReply:
+    """What the bot says in a group: one published claim's clarification, in the group's language."""
+
+    claim: Claim
+    chosen: clarifications.Chosen
+    lang: str | None
+
+
+def reply_for(
+    session: Session, index: ClaimIndex, chat_id: int, text: str, today: date
+) -> GroupReply | None:
+    """The reply a group message earns, or None (silence: the usual case).
+
+    Nothing about the message is written: it is matched in memory and dropped. Only when the
+    bot answers is a row kept (this claim, this group, today), for the once-a-day rule.
+    """
+    group = settings(session, chat_id)
+    if group is not None and not group.enabled:
+        return None
+    if not text.strip():
+        return None
+    result = index.match(session, text)
+    if result.claim_id is None:
+        return None
+    claim = session.get(Claim, result.claim_id)
+    if claim is None:
+        return None
+    claim = current_claim(session, claim)
+    published = claim.status == ClaimStatus.PUBLISHED
+    if not answers_in_group(result.decision, result.score, published):
+        return None
+    lang = (group.lang if group else None) or detect_language(text, fallback=claim.lang)
+    chosen = clarifications.for_language(session, claim.id, lang)  # type: ignore[arg-type]
+    if chosen is None or not take_answer_slot(session, chat_id, claim.id, today):  # type: ignore[arg-type]
+        return None
+    return GroupReply(claim, chosen, lang)

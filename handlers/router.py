@@ -25,6 +25,7 @@ from handlers.admin import reviewers as admin_reviewers
 from handlers.citizen import account, feedback, start, submit, unsupported
 from handlers.citizen.gate import gate
 from handlers.common import citizen_translator, is_reviewer, services
+from handlers.group import quiet
 from handlers.review import citizens, draft_steps, moderation, publish, queue, take
 from handlers.setup import on_group_upgraded, on_my_chat_member, whoami
 from handlers.views import callbacks as cb
@@ -176,6 +177,16 @@ def register(app: Application, review_chat_id: int | None) -> None:
             MessageHandler(filters.Chat(review_chat_id) & ~filters.StatusUpdate.ALL, on_review_group_message),
             group=1,
         )
+    # Other groups: quiet mode (handlers/group/quiet.py). Group chatter that matches nothing
+    # published is dropped unread by anything else.
+    in_groups = filters.ChatType.GROUPS
+    if review_chat_id is not None:
+        in_groups = in_groups & ~filters.Chat(review_chat_id)
+    app.add_handler(CommandHandler("groupmode", quiet.groupmode_command, filters=in_groups))
+    app.add_handler(CommandHandler("grouplanguage", quiet.grouplanguage_command, filters=in_groups))
+    app.add_handler(
+        MessageHandler(in_groups & filters.UpdateType.MESSAGE & CHECKABLE, quiet.on_group_message)
+    )
     app.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_group_upgraded))
     app.add_error_handler(on_error)

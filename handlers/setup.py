@@ -5,10 +5,12 @@ that group's id in a private message, with the one setting that makes it the mod
 group; `/whoami` tells anyone their own user id (for CROWDCHECK_ADMIN_IDS) and, in a group,
 the group's id.
 
-A group that is not the moderators' group gets nothing from the bot: no replies, and what
-people say there is not stored (handlers/router.py only routes private chats and the
-moderators' group). The bot stays in it rather than leaving, so that the person setting up
-does not have to add it twice.
+Any other group is a quiet group (handlers/group/quiet.py): the bot introduces itself once and
+then replies only to messages that match a published fact-check near-exactly; nothing said
+there is stored. The setup hint (the id and the setting) goes privately to whoever added the
+bot only when that person is one of the tipline's admins, or while no moderators' group is
+configured (the operator setting up): a family member adding the bot to their group should not
+get configuration lines.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden
 from telegram.ext import ContextTypes
 
-from factdb import citizens
-from handlers.common import citizen_translator, reply, services
+from factdb import citizens, groups
+from handlers.common import citizen_translator, is_admin, reply, services
+from handlers.group import quiet
 from handlers.services import Services
 from handlers.views import texts
 from handlers.views.i18n import Translator
@@ -43,18 +46,27 @@ async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     change = update.my_chat_member
     if change is None or change.chat.type not in _GROUPS:
         return
-    joined = change.old_chat_member.status not in _IN_CHAT and change.new_chat_member.status in _IN_CHAT
-    if not joined:
-        return
     chat = change.chat
+    was_in = change.old_chat_member.status in _IN_CHAT
+    is_in = change.new_chat_member.status in _IN_CHAT
+    if was_in and not is_in and chat.id != svc.config.review_chat_id:
+        await svc.db.run(lambda s: groups.leave(s, chat.id), commit=True)  # removed: forget the group
+        return
+    if was_in or not is_in:
+        return
     if chat.id == svc.config.review_chat_id:
         log.info("added to the moderators' group %s", chat.id)
         return
+    t = await citizen_translator(svc, update)
+    if await svc.db.run(lambda s: groups.join(s, chat.id), commit=True):
+        await quiet.introduce(context, svc, chat.id, t)
     adder = change.from_user
     if adder is None or adder.is_bot:
         log.info("added to group %s; to make it the moderators' group set %s", chat.id, setting_line(chat.id))
         return
-    t = await citizen_translator(svc, update)
+    if svc.config.review_chat_id is not None and not await is_admin(svc, adder.id):
+        log.info("added to group %s as a quiet group", chat.id)
+        return
     told = await _tell(
         context,
         adder.id,
@@ -75,7 +87,9 @@ def _added_text(t: Translator, title: str, chat_id: int) -> str:
                 "To make it the moderators' group, set this and restart the bot, then run {command} to check the setup:"
             ).format(command="<code>crowdcheck doctor</code>"),
             f"<code>{setting_line(chat_id)}</code>",
-            t._("Until then I stay silent in that group."),
+            t._(
+                "Until then it is a quiet group: I reply there only to messages that match a published fact-check."
+            ),
         ]
     )
 

@@ -5,11 +5,21 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from factdb import clarifications
 from handlers.common import citizen_translator, reply, services
+from handlers.views import texts
+from handlers.views.i18n import Translator
+
+DEEP_LINK_PREFIX = "claim_"  # t.me/<bot>?start=claim_<id>, from group replies and inline cards
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    t = await citizen_translator(services(context), update)
+    svc = services(context)
+    t = await citizen_translator(svc, update)
+    payload = (context.args or [""])[0]
+    if payload.startswith(DEEP_LINK_PREFIX) and payload[len(DEEP_LINK_PREFIX) :].isdigit():
+        await _show_claim(update, context, int(payload[len(DEEP_LINK_PREFIX) :]), t)
+        return
     await reply(
         update,
         context,
@@ -44,3 +54,28 @@ async def help_(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             ]
         ),
     )
+
+
+async def _show_claim(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, claim_id: int, t: Translator
+) -> None:
+    """Someone followed a deep link to a fact-check: the clarification, in their language."""
+    svc = services(context)
+    found = await svc.db.run(lambda s: clarifications.published_for(s, claim_id, t.lang))
+    if found is None:
+        await reply(
+            update,
+            context,
+            t._("This fact-check is not available any more. Send me the message you saw and I'll check it."),
+        )
+        return
+    claim, chosen = found
+    link = f"{svc.config.public_url}/claims/{claim.id}" if svc.config.public_url else None
+    body = texts.clarification(
+        t,
+        chosen.clarification,
+        clarifications.sources_of(chosen.clarification),
+        translated=chosen.translated,
+        public_link=link,
+    )
+    await reply(update, context, body)

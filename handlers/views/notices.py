@@ -16,7 +16,7 @@ from factdb.matching import Matcher
 from factdb.models import Citizen, Claim, OutboxKind
 from factdb.outbox import Job
 from factdb.public import public_wording
-from handlers.views import review_texts, texts
+from handlers.views import broadcast, review_texts, texts
 from handlers.views.i18n import Translator
 from handlers.views.keyboards import answer_buttons, markup
 
@@ -27,6 +27,7 @@ class NoticeSettings(Protocol):
     public_url: str | None
     public_queue: bool
     locales: tuple[str, ...]
+    bot_username: str | None
 
 
 def render_job(
@@ -39,6 +40,12 @@ def render_job(
         t = Translator(None, config.locales)
         text, rows = review_texts.card(t, session, claim, index, public_queue=config.public_queue)
         return text, markup(rows)
+    if job.kind == OutboxKind.CHANNEL:
+        text = broadcast.channel_post(session, job, config.locales, config.public_url, config.bot_username)
+        return (text, None) if text is not None else None
+    if job.kind == OutboxKind.WEEKLY:
+        text = broadcast.weekly_digest(session, job, config.locales, config.public_url, config.bot_username)
+        return (text, None) if text is not None else None
     if job.kind == OutboxKind.TEXT:
         return str(job.payload.get("text", "")), None
     if job.kind == OutboxKind.CARD_DELETE:  # the claim is gone (/forget): its card goes, or says so
