@@ -41,6 +41,7 @@ CITIZEN_COMMANDS = [
     ("help", "How to use it"),
     ("mychecks", "Your recent checks"),
     ("language", "Choose your language"),
+    ("subscribe", "Weekly digest of fact-checks"),
     ("stop", "Stop notifications"),
     ("forget", "Delete your data"),
 ]

@@ -22,7 +22,7 @@ from factdb import reviewers
 from factdb.models import DraftStep
 from handlers.admin import erase, figures, imports
 from handlers.admin import reviewers as admin_reviewers
-from handlers.citizen import account, feedback, start, submit, unsupported
+from handlers.citizen import account, feedback, start, submit, unsupported, weekly
 from handlers.citizen.gate import gate
 from handlers.common import citizen_translator, is_reviewer, services
 from handlers.group import quiet
@@ -135,6 +135,8 @@ def register(app: Application, review_chat_id: int | None) -> None:
         "stop": account.stop,
         "forget": account.forget,
         "language": account.language,
+        "subscribe": weekly.subscribe,
+        "unsubscribe": weekly.unsubscribe,
         # an admin's, in their private chat only: the id typed is not for the moderators' group
         "erase": erase.erase_command,
     }

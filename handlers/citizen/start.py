@@ -49,6 +49,7 @@ async def help_(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 ),
                 t._("/mychecks — what you asked and where it stands"),
                 t._("/language — choose your language"),
+                t._("/subscribe — a weekly digest of the most asked fact-checks"),
                 t._("/stop — stop notifications"),
                 t._("/forget — delete your data"),
             ]
