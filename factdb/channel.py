@@ -49,7 +49,7 @@ def refresh(session: Session, claim: Claim) -> bool:
     chat_id = active(session)
     if chat_id is None or claim.id is None:
         return False
-    if claim.status != ClaimStatus.PUBLISHED and post_of(session, claim.id, chat_id) is None:
+    if claim.status != ClaimStatus.PUBLISHED and not _posted_or_posting(session, claim.id, chat_id):
         return False
     pending = session.exec(
         select(Outbox.id).where(
@@ -67,6 +67,24 @@ def refresh(session: Session, claim: Claim) -> bool:
         kind=KIND,
         chat_id=chat_id,
         claim_id=claim.id,
+    )
+
+
+def _posted_or_posting(session: Session, claim_id: int, chat_id: int) -> bool:
+    """A post exists, or a row that will make one is on its way (a retraction seconds after a
+    publication must still reach the post that is being sent)."""
+    if post_of(session, claim_id, chat_id) is not None:
+        return True
+    return (
+        session.exec(
+            select(Outbox.id).where(
+                Outbox.claim_id == claim_id,
+                Outbox.chat_id == chat_id,
+                Outbox.kind == KIND,
+                col(Outbox.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.SENT]),
+            )
+        ).first()
+        is not None
     )
 
 

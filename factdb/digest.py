@@ -102,7 +102,7 @@ def items_for(session: Session, lang: str | None, now: datetime, limit: int = IT
 def queue_round(session: Session, now: datetime) -> int:
     """Queue this week's digest for every active subscriber who has not had it; returns how many.
 
-    Citizens who blocked the bot, or that reviewers blocked, are skipped; the list is worked out
+    Citizens who blocked the bot are unsubscribed, those reviewers blocked skipped; the list is worked out
     once per language. Safe to call as often as a scheduler likes: the week stamp and the
     outbox's dedupe key make a second call a no-op.
     """
@@ -112,11 +112,15 @@ def queue_round(session: Session, now: datetime) -> int:
         .join(Citizen, col(Citizen.id) == col(DigestSubscriber.citizen_id))
         .where(col(DigestSubscriber.active))
         .where((col(DigestSubscriber.last_week).is_(None)) | (col(DigestSubscriber.last_week) != week))
-        .where(~col(Citizen.blocked_bot), ~col(Citizen.blocked_by_reviewer))
+        .where(~col(Citizen.blocked_by_reviewer))
     ).all()
     by_lang: dict[str | None, list[DigestItem]] = {}
     queued = 0
     for sub, citizen in rows:
+        if citizen.blocked_bot:  # they blocked the bot (403 or my_chat_member): unsubscribed
+            sub.active = False
+            session.add(sub)
+            continue
         if citizen.lang not in by_lang:
             by_lang[citizen.lang] = items_for(session, citizen.lang, now)
         items = by_lang[citizen.lang]

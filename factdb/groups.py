@@ -124,9 +124,7 @@ class GroupReply:
     lang: str | None
 
 
-def reply_for(
-    session: Session, index: ClaimIndex, chat_id: int, text: str, today: date
-) -> GroupReply | None:
+def reply_for(session: Session, index: ClaimIndex, chat_id: int, text: str, today: date) -> GroupReply | None:
     """The reply a group message earns, or None (silence: the usual case).
 
     Nothing about the message is written: it is matched in memory and dropped. Only when the

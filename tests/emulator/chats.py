@@ -108,6 +108,13 @@ class Chats(EmulatorCore):
                 chat.bot_status = status
             return dict(data)
 
+    def make_admin(self, chat_id: int, user_id: int) -> None:
+        """Make a member one of the group's admins (as getChatMember then reports them)."""
+        with self._lock:
+            chat = self._chats[chat_id]
+            chat.members.add(user_id)
+            chat.admins.add(user_id)
+
     def create_channel(
         self,
         chat_id: int,
@@ -223,6 +230,9 @@ class Chats(EmulatorCore):
             if user is None:
                 raise bad_request("user not found")
             in_chat = user_id == chat.data["id"] or user_id in chat.members
+            if in_chat and user_id in chat.admins:  # the fields Telegram sends an admin with
+                rights = self._bot_member(Chat(chat.data, bot_status="administrator"))
+                return {**rights, "user": dict(user)}
             return {"status": "member" if in_chat else "left", "user": dict(user)}
 
     def _bot_member(self, chat: Chat) -> JSON:

@@ -39,6 +39,8 @@ class Chat:
     # Only meaningful for a channel admin: can_post_messages.
     bot_can_post: bool = True
     members: set[int] = field(default_factory=set)
+    # Members who are the group's admins ("administrator" in getChatMember); see make_admin.
+    admins: set[int] = field(default_factory=set)
     # A basic group upgraded to a supergroup lives on under this id; the old id answers 400.
     migrated_to: int | None = None
 
