@@ -18,8 +18,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from factdb import clarifications
-from factdb.claim_index import ClaimIndex
 from factdb.language import detect_language
+from factdb.matching import Matcher
 from factdb.merges import current_claim
 from factdb.models import Claim, ClaimReach, ClaimStatus, GroupAnswer, GroupChat
 
@@ -124,7 +124,7 @@ class GroupReply:
     lang: str | None
 
 
-def reply_for(session: Session, index: ClaimIndex, chat_id: int, text: str, today: date) -> GroupReply | None:
+def reply_for(session: Session, index: Matcher, chat_id: int, text: str, today: date) -> GroupReply | None:
     """The reply a group message earns, or None (silence: the usual case).
 
     Nothing about the message is written: it is matched in memory and dropped. Only when the
@@ -135,7 +135,7 @@ def reply_for(session: Session, index: ClaimIndex, chat_id: int, text: str, toda
         return None
     if not text.strip():
         return None
-    result = index.match(session, text)
+    result = index.match(text, session)
     if result.claim_id is None:
         return None
     claim = session.get(Claim, result.claim_id)
