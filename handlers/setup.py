@@ -58,13 +58,16 @@ async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         log.info("added to the moderators' group %s", chat.id)
         return
     t = await citizen_translator(svc, update)
-    if await svc.db.run(lambda s: groups.join(s, chat.id), commit=True):
+    # While no moderators' group is configured, the operator is setting up: the group they add
+    # the bot to is likely to become it, so no introduction there, only their private hint.
+    setting_up = svc.config.review_chat_id is None
+    if not setting_up and await svc.db.run(lambda s: groups.join(s, chat.id), commit=True):
         await quiet.introduce(context, svc, chat.id, t)
     adder = change.from_user
     if adder is None or adder.is_bot:
         log.info("added to group %s; to make it the moderators' group set %s", chat.id, setting_line(chat.id))
         return
-    if svc.config.review_chat_id is not None and not await is_admin(svc, adder.id):
+    if not setting_up and not await is_admin(svc, adder.id):
         log.info("added to group %s as a quiet group", chat.id)
         return
     told = await _tell(

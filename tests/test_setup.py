@@ -75,17 +75,19 @@ async def test_a_group_that_is_not_ours_hears_nothing_and_nothing_said_there_is_
     emu = tipline.emu
     emu.user(7100, "Lucía", language_code="es")
     emu.add_bot_to_group(7100, FRIENDS, "Amigos")
-    told = shown(await emu.wait_for_bot_message(7100))
-    # in the language of the person who added the bot
-    assert "Me añadiste al grupo “Amigos”. Su id es -1002000000555." in told
-    assert "CROWDCHECK_REVIEW_CHAT_ID=-1002000000555" in told
+    # a quiet group (docs/reach.md): one introduction, in the adder's language; Lucía is not
+    # one of the tipline's admins, so no configuration lines in private
+    intro = shown(await emu.wait_for_bot_message(FRIENDS))
+    assert "Soy un bot de verificación" in intro
+    await emu.wait_until_idle()
+    assert emu.bot_messages(7100) == []
 
     emu.send_text(7101, "Forward this to everyone: the tap water is poisoned tonight", chat_id=FRIENDS)
     emu.send_text(7100, "/start", chat_id=FRIENDS)
     emu.send_text(7101, "/queue", chat_id=FRIENDS)
     emu.send_message(7101, chat_id=FRIENDS, sticker=True)
     await emu.wait_until_idle()
-    assert emu.bot_messages(FRIENDS) == []
+    assert len(emu.bot_messages(FRIENDS)) == 1, "nothing after the introduction"
     assert emu.bot_status(FRIENDS) == "member"
     assert not [r for r in emu.requests_log if r["method"] == "leaveChat"]
     with tipline.db.session() as s:
@@ -99,25 +101,26 @@ async def test_a_group_that_is_not_ours_hears_nothing_and_nothing_said_there_is_
     answer = shown(await emu.wait_for_bot_message(FRIENDS))
     assert "Your user id: 7101" in answer and "This group's id: -1002000000555" in answer
     assert "CROWDCHECK_REVIEW_CHAT_ID=-1002000000555" in answer
-    assert len(emu.bot_messages(FRIENDS)) == 1
+    assert len(emu.bot_messages(FRIENDS)) == 2
 
 
 async def test_an_adder_who_never_started_the_bot_is_logged_and_nothing_breaks(
     tipline: Tipline, caplog: pytest.LogCaptureFixture
 ) -> None:
     emu = tipline.emu
-    emu.user(7200, "Tomas", started=False)
+    emu.user(ADMIN, "Tomas", started=False)  # an admin (they get the set-up hint) who never wrote to the bot
     with caplog.at_level(logging.INFO):
-        emu.add_bot_to_group(7200, FRIENDS, "Kaimynai")
+        emu.add_bot_to_group(ADMIN, FRIENDS, "Kaimynai")
+        await emu.wait_for_bot_message(FRIENDS)  # the group's introduction
         await emu.wait_until_idle()
     refused = [r for r in emu.requests_log if r["method"] == "sendMessage" and r["status"] == 403]
     assert [r["description"] for r in refused] == ["Forbidden: bot can't initiate conversation with a user"]
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "CROWDCHECK_REVIEW_CHAT_ID=-1002000000555" in logged
-    assert "7200" not in logged  # the operator's log names the group, not the person
-    assert emu.bot_status(FRIENDS) == "member" and emu.bot_messages(FRIENDS) == []
+    assert str(ADMIN) not in logged  # the operator's log names the group, not the person
+    assert emu.bot_status(FRIENDS) == "member" and len(emu.bot_messages(FRIENDS)) == 1
     # the bot carries on: once Tomas writes to it, it answers him
-    assert "Your user id: 7200" in shown(await tipline.ask(7200, "/whoami"))
+    assert f"Your user id: {ADMIN}" in shown(await tipline.ask(ADMIN, "/whoami"))
 
 
 async def test_whoami_tells_anyone_their_id_in_their_language(tipline: Tipline) -> None:
@@ -150,16 +153,18 @@ async def test_when_telegram_gives_a_group_a_new_id_whoever_is_setting_up_is_tol
         assert "The moderators' group “Moderators” became a supergroup" in admin
         assert "CROWDCHECK_REVIEW_CHAT_ID=-1003000004005" in admin
 
-        emu.add_bot_to_group(7500, -4006, "Helpers", type="group")
-        assert "-4006" in shown(await emu.wait_for_bot_message(7500))
-        emu.upgrade_group(-4006, -1003000004006, by=7500)
-        moved = shown(await emu.wait_for_bot_message(7500))
+        # an admin adds the bot to another group (the set-up hint comes to admins only)
+        emu.add_bot_to_group(ADMIN, -4006, "Helpers", type="group")
+        assert "-4006" in shown(await emu.wait_for_bot_message(ADMIN, lambda m: "-4006" in m.text))
+        emu.upgrade_group(-4006, -1003000004006, by=ADMIN)
+        moved = shown(
+            await emu.wait_for_bot_message(ADMIN, lambda m: "Helpers" in m.text and "became" in m.text)
+        )
         assert "The group “Helpers” became a supergroup" in moved
         assert "CROWDCHECK_REVIEW_CHAT_ID=-1003000004006" in moved
         await emu.wait_until_idle()
-        assert not [
-            m for chat in (-4005, -4006, -1003000004005, -1003000004006) for m in emu.bot_messages(chat)
-        ]
+        assert not [m for chat in (-4005, -1003000004005, -1003000004006) for m in emu.bot_messages(chat)]
+        assert len(emu.bot_messages(-4006)) == 1, "only the quiet group's introduction"
     finally:
         await runtime.stop()
 
