@@ -12,6 +12,7 @@ from telegram.ext import (
     ChatMemberHandler,
     CommandHandler,
     ContextTypes,
+    InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
@@ -26,6 +27,7 @@ from handlers.citizen import account, feedback, start, submit, unsupported, week
 from handlers.citizen.gate import gate
 from handlers.common import citizen_translator, is_reviewer, services
 from handlers.group import quiet
+from handlers.inline import answers
 from handlers.review import citizens, draft_steps, moderation, publish, queue, take
 from handlers.setup import on_group_upgraded, on_my_chat_member, whoami
 from handlers.views import callbacks as cb
@@ -189,6 +191,7 @@ def register(app: Application, review_chat_id: int | None) -> None:
     app.add_handler(
         MessageHandler(in_groups & filters.UpdateType.MESSAGE & CHECKABLE, quiet.on_group_message)
     )
+    app.add_handler(InlineQueryHandler(answers.on_inline_query))
     app.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_group_upgraded))
     app.add_error_handler(on_error)

@@ -168,3 +168,31 @@ async def test_a_subscriber_gets_the_weekly_digest_once_and_a_blocked_one_is_uns
         raise AssertionError("a subscriber who blocked the bot is still subscribed")
 
     assert "no more weekly digests" in shown(await tipline.ask(7800, "/unsubscribe"))
+
+
+async def test_typing_the_bots_name_in_any_chat_offers_published_clarifications_only(
+    tipline: Tipline,
+) -> None:
+    emu = tipline.emu
+    emu.set_inline_mode(True)
+    claim_id = tipline.seed_published(HOAX, summary="The water company announced no cut; the notice is fake.")
+    add_translation(tipline.db, claim_id, "es", "false", "El aviso de la compañía de agua es falso.")
+    # a citizen's unreviewed message with the same words is never offered
+    await tipline.ask(7900, "Secret report: the water company adds chemicals to make the whole city sleepy")
+
+    query_id = emu.inline_query(7901, "water company", chat_type="supergroup")
+    answer = await emu.wait_for_inline_answer(query_id)
+    assert [r["id"] for r in answer["results"]] == [f"claim-{claim_id}"]
+    assert answer["results"][0]["title"].startswith("❌ False: The water company will cut off")
+
+    emu.user(7902, "Lucía", language_code="es")
+    spanish = await emu.wait_for_inline_answer(emu.inline_query(7902, "tap water"))
+    assert "falso" in spanish["results"][0]["description"]
+
+    recent = await emu.wait_for_inline_answer(emu.inline_query(7901, ""))  # nothing typed yet
+    assert f"claim-{claim_id}" in [r["id"] for r in recent["results"]]
+
+    emu.user(7903, "Neighbour")
+    posted = emu.choose_inline_result(7901, query_id, f"claim-{claim_id}", chat_id=7903)
+    assert "the notice is fake" in posted["text"] and posted["via_bot"]["id"] == emu.bot_user["id"]
+    assert posted["reply_markup"]["inline_keyboard"][0][0]["url"].endswith(f"start=claim_{claim_id}")
