@@ -216,6 +216,9 @@ def test_doctor_passes_a_good_setup_and_says_so_line_by_line(api: BotApiEmulator
     assert "✓ CROWDCHECK_ADMIN_IDS names 1 admin" in out
     assert "✓ the database answers and its schema is up to date" in out
     assert "✓ CROWDCHECK_PUBLIC_URL is https://checks.example.org" in out
+    # what the bot can do beyond private chats, and optional capabilities: said, never problems
+    assert "✓ privacy mode is off: in quiet groups the bot sees" in out
+    assert "✓ inline mode is" in out and "✓ pictures: OCR is" in out and "✓ matching by meaning:" in out
     assert api.token not in out
 
 

@@ -89,6 +89,7 @@ async def diagnose(config: Config) -> list[Check]:
     checks.append(_admins(config))
     checks.append(await asyncio.to_thread(_database, config.database_url))
     checks.append(_public_url(config))
+    checks.extend(await asyncio.to_thread(_capabilities))
     return checks
 
 
@@ -144,12 +145,41 @@ async def _telegram_checks(config: Config) -> list[Check]:
             return checks
         bot = me.result or {}
         checks.append(Check(True, f"Telegram accepts the token: the bot is @{bot.get('username', '?')}"))
+        checks.extend(_reach(bot))
         try:
             checks.extend(await _webhook(api, config))
             checks.append(await _review_group(api, config, int(bot.get("id", 0))))
         except _Unreachable as exc:
             checks.append(Check(False, f"the Bot API stopped answering ({exc}): run this again"))
     return checks
+
+
+def _reach(bot: dict[str, Any]) -> list[Check]:
+    """What the bot can do beyond private chats (docs/reach.md): information, never a problem."""
+    if bot.get("can_read_all_group_messages"):
+        privacy = "privacy mode is off: in quiet groups the bot sees the messages it may answer"
+    else:
+        privacy = (
+            "privacy mode is on: in groups where it is not an admin the bot sees only commands and "
+            "replies, so quiet mode answers nothing there (make it a group admin, or @BotFather "
+            "/setprivacy → Disable)"
+        )
+    inline = (
+        "inline mode is on: @bot words offers published fact-checks in any chat"
+        if bot.get("supports_inline_queries")
+        else "inline mode is off (@BotFather /setinline turns on answers in any chat)"
+    )
+    return [Check(True, privacy), Check(True, inline)]
+
+
+def _capabilities() -> list[Check]:
+    """Reading pictures and matching by meaning: optional, said either way, never a problem."""
+    from factdb import semantic
+    from factdb.media.ocr import ocr_status
+
+    ocr = ocr_status()
+    _on, said = semantic.status()
+    return [Check(True, f"pictures: {ocr.advice}"), Check(True, f"matching by meaning: {said}")]
 
 
 def _not_checked(config: Config, why: str) -> list[Check]:
