@@ -71,7 +71,7 @@ async def _show_claim(
         )
         return
     claim, chosen = found
-    link = f"{svc.config.public_url}/claims/{claim.id}" if svc.config.public_url else None
+    link = texts.claim_page(svc.config.public_url, claim.id)  # type: ignore[arg-type]
     body = texts.clarification(
         t,
         chosen.clarification,

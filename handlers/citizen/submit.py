@@ -62,7 +62,7 @@ def render(
     t = svc.t(result.lang)
     if result.outcome == "answer" and result.clarification and result.claim and result.request_id:
         chosen = result.clarification
-        link = f"{svc.config.public_url}/claims/{result.claim.id}" if svc.config.public_url else None
+        link = texts.claim_page(svc.config.public_url, result.claim.id)  # type: ignore[arg-type]
         text = texts.clarification(
             t,
             chosen.clarification,

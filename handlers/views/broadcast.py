@@ -15,12 +15,8 @@ from handlers.views.group_texts import deep_link
 from handlers.views.i18n import Translator
 
 
-def _link(url: str) -> str:
-    return f'<a href="{escape(url)}">{escape(url)}</a>'
-
-
 def _claim_url(public_url: str | None, bot_username: str | None, claim_id: int) -> str | None:
-    return f"{public_url}/claims/{claim_id}" if public_url else deep_link(bot_username, claim_id)
+    return texts.claim_page(public_url, claim_id) or deep_link(bot_username, claim_id)
 
 
 def channel_post(
@@ -48,7 +44,7 @@ def channel_post(
         texts.isolate(clar.summary),
     ]
     if url:
-        lines += ["", t._("Full clarification: {link}").format(link=_link(url))]
+        lines += ["", t._("Full clarification: {link}").format(link=texts.url_link(url))]
     return "\n".join(lines)
 
 
@@ -71,7 +67,7 @@ def weekly_digest(
         )
         url = _claim_url(public_url, bot_username, claim.id)  # type: ignore[arg-type]
         if url:
-            line += f"\n   {_link(url)}"
+            line += f"\n   {texts.url_link(url)}"
         items.append(line)
     if not items:
         return None

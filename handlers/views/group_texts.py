@@ -6,7 +6,7 @@ from html import escape
 
 from factdb.models import Clarification
 from handlers.views.i18n import Translator
-from handlers.views.texts import excerpt, isolate, verdict_label
+from handlers.views.texts import excerpt, isolate, url_link, verdict_label
 
 GROUP_SUMMARY = 200  # characters of the clarification in a group reply: the link has the rest
 
@@ -23,9 +23,7 @@ def group_reply(t: Translator, clar: Clarification, link: str | None, *, transla
         f"{isolate(excerpt(clar.summary, GROUP_SUMMARY))}"
     ]
     if link:
-        lines.append(
-            t._("Fact-checked. Details: {link}").format(link=f'<a href="{escape(link)}">{escape(link)}</a>')
-        )
+        lines.append(t._("Fact-checked. Details: {link}").format(link=url_link(link)))
     if not translated:
         lines.append("<i>" + t._("This answer is not available in your language yet.") + "</i>")
     return "\n".join(lines)

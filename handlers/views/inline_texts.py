@@ -14,7 +14,7 @@ from telegram import (
 from factdb.inline import InlineAnswer
 from handlers.views.group_texts import deep_link
 from handlers.views.i18n import Translator
-from handlers.views.texts import excerpt, isolate, verdict_label
+from handlers.views.texts import claim_page, excerpt, isolate, url_link, verdict_label
 
 
 def article(
@@ -25,11 +25,9 @@ def article(
         f"<b>{escape(label, quote=False)}</b> — {isolate(excerpt(item.wording, 200))}",
         isolate(excerpt(item.clarification.summary, 400)),
     ]
-    page = f"{public_url}/claims/{item.claim_id}" if public_url else None
+    page = claim_page(public_url, item.claim_id)
     if page:
-        card.append(
-            t._("Full clarification: {link}").format(link=f'<a href="{escape(page)}">{escape(page)}</a>')
-        )
+        card.append(t._("Full clarification: {link}").format(link=url_link(page)))
     link = deep_link(bot_username, item.claim_id)
     buttons = (
         InlineKeyboardMarkup([[InlineKeyboardButton(t._("Open in the bot"), url=link)]]) if link else None

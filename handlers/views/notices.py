@@ -61,7 +61,7 @@ def render_job(
     asked = t._("You asked us about: {excerpt}").format(
         excerpt=texts.isolate(texts.excerpt(public_wording(claim), 120))
     )
-    link = f"{config.public_url}/claims/{claim.id}" if config.public_url else None
+    link = texts.claim_page(config.public_url, claim.id)  # type: ignore[arg-type]
 
     if job.kind == OutboxKind.RETRACTION:
         if not citizens.was_told(session, citizen.id, claim.id):  # type: ignore[arg-type]

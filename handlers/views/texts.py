@@ -66,6 +66,16 @@ def verdict_label(t: Translator, verdict: str) -> str:
     return f"{emoji} {t._(label)}"
 
 
+def claim_page(public_url: str | None, claim_id: int) -> str | None:
+    """The claim's public page, when the operator serves pages (CROWDCHECK_PUBLIC_URL)."""
+    return f"{public_url}/claims/{claim_id}" if public_url else None
+
+
+def url_link(url: str) -> str:
+    """A link that shows its whole address (a page or a t.me link people may copy)."""
+    return f'<a href="{escape(url, quote=True)}">{escape(url, quote=False)}</a>'
+
+
 def _source_link(url: str) -> str:
     host = urlsplit(url).netloc or url
     return f'<a href="{escape(url, quote=True)}">{escape(host.removeprefix("www."), quote=False)}</a>'
