@@ -17,9 +17,9 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from factdb import outbox
-from factdb.models import ChannelPost, Claim, ClaimStatus, Outbox, OutboxStatus, PublicChannel
+from factdb.models import ChannelPost, Claim, ClaimStatus, Outbox, OutboxKind, OutboxStatus, PublicChannel
 
-KIND = "channel"
+KIND = OutboxKind.CHANNEL
 
 
 def configure(session: Session, chat_id: int | None) -> None:
@@ -51,15 +51,7 @@ def refresh(session: Session, claim: Claim) -> bool:
         return False
     if claim.status != ClaimStatus.PUBLISHED and not _posted_or_posting(session, claim.id, chat_id):
         return False
-    pending = session.exec(
-        select(Outbox.id).where(
-            Outbox.claim_id == claim.id,
-            Outbox.chat_id == chat_id,
-            Outbox.kind == KIND,
-            Outbox.status == OutboxStatus.PENDING,
-        )
-    ).first()
-    if pending is not None:
+    if _rows(session, claim.id, chat_id, [OutboxStatus.PENDING]):
         return False  # the pending row renders the state at send time
     return outbox.enqueue(
         session,
@@ -75,17 +67,25 @@ def _posted_or_posting(session: Session, claim_id: int, chat_id: int) -> bool:
     publication must still reach the post that is being sent)."""
     if post_of(session, claim_id, chat_id) is not None:
         return True
-    return (
-        session.exec(
-            select(Outbox.id).where(
-                Outbox.claim_id == claim_id,
-                Outbox.chat_id == chat_id,
-                Outbox.kind == KIND,
-                col(Outbox.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.SENT]),
-            )
-        ).first()
-        is not None
+    return bool(
+        _rows(session, claim_id, chat_id, [OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.SENT])
     )
+
+
+def _rows(
+    session: Session, claim_id: int, chat_id: int, statuses: list[OutboxStatus], before: int | None = None
+) -> list[str]:
+    """The statuses of this claim's channel rows for `chat_id` that are in `statuses` (and
+    older than row `before`, when given)."""
+    query = select(Outbox.status).where(
+        Outbox.claim_id == claim_id,
+        Outbox.chat_id == chat_id,
+        Outbox.kind == KIND,
+        col(Outbox.status).in_(statuses),
+    )
+    if before is not None:
+        query = query.where(col(Outbox.id) < before)
+    return list(session.exec(query).all())
 
 
 def record_post(session: Session, claim_id: int, chat_id: int, message_id: int) -> None:
@@ -105,15 +105,7 @@ def target(session: Session, claim_id: int, chat_id: int, job_id: int) -> int | 
     post = post_of(session, claim_id, chat_id)
     if post is not None and post.message_id is not None:
         return post.message_id
-    earlier = session.exec(
-        select(Outbox.status).where(
-            Outbox.claim_id == claim_id,
-            Outbox.chat_id == chat_id,
-            Outbox.kind == KIND,
-            col(Outbox.id) < job_id,
-            col(Outbox.status).in_([OutboxStatus.SENDING, OutboxStatus.IN_DOUBT]),
-        )
-    ).all()
+    earlier = _rows(session, claim_id, chat_id, [OutboxStatus.SENDING, OutboxStatus.IN_DOUBT], before=job_id)
     if OutboxStatus.IN_DOUBT in earlier:
         return IN_DOUBT
     return WAIT if earlier else None

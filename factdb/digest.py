@@ -16,11 +16,11 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from factdb import clarifications, outbox
-from factdb.models import Citizen, Claim, ClaimStatus, DigestSubscriber, Request
+from factdb.models import Citizen, Claim, ClaimStatus, DigestSubscriber, OutboxKind, Request
 
 ITEMS = 5
 WEEK = timedelta(days=7)
-KIND = "weekly"
+KIND = OutboxKind.WEEKLY
 
 
 def iso_week(now: datetime) -> str:
