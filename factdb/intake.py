@@ -9,13 +9,11 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import func, update
-from sqlalchemy import text as sql
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from factdb import citizens, clarifications, privacy
@@ -27,12 +25,9 @@ from factdb.models import (
     Citizen,
     Claim,
     ClaimStatus,
-    Feedback,
     MatchLog,
     ProcessedUpdate,
-    RateEvent,
     Request,
-    Subscription,
     utcnow,
 )
 from factdb.normalize import normalize
@@ -78,66 +73,6 @@ class IntakeResult:
     changed: list[str] = field(default_factory=list)
     score: float = 0.0
     citizen_id: int | None = None
-
-
-@dataclass(frozen=True)
-class Limits:
-    per_minute: int = 10
-    per_day: int = 200
-
-
-def admit(
-    session: Session,
-    user_id: int,
-    chat_id: int,
-    telegram_lang: str | None,
-    limits: Limits,
-) -> IntakeResult | None:
-    """The one flood and block check for whatever a citizen sends us: a message, a command, a
-    button press. None: go ahead. Otherwise the update is not handled; "slow_down" and
-    "quarantined" are said once, "ignored" is silence. (/forget never comes here: the right to
-    be forgotten holds for a blocked citizen too.)
-    """
-    postgres = session.get_bind().dialect.name == "postgresql"
-    if postgres:
-        # Every update passes here, and a disk flush per update would double what a message
-        # costs. What this transaction writes (a rate event, at most a new citizen row or the
-        # quarantine flag) may be lost in a crash at no harm: it is counted again next time.
-        session.execute(sql("SET LOCAL synchronous_commit TO OFF"))
-    citizen = citizens.get_or_create(session, user_id, chat_id, telegram_lang)
-    if postgres:
-        # Several workers may handle one citizen's flood side by side: counted one at a time,
-        # two cannot both read "nine this minute" and both let a tenth in. (SQLite runs one
-        # worker, whose per-chat lanes already take one citizen's updates one at a time.)
-        session.exec(select(Citizen.id).where(Citizen.id == citizen.id).with_for_update())
-    held = _flood_check(session, citizen, limits)
-    return IntakeResult(held, lang=citizen.lang, citizen_id=citizen.id) if held else None
-
-
-def _flood_check(session: Session, citizen: Citizen, limits: Limits) -> Outcome | None:
-    now = utcnow()
-    if citizen.blocked_by_reviewer or citizen.quarantined:
-        return "ignored"
-    last_minute = session.exec(
-        select(func.count())
-        .select_from(RateEvent)
-        .where(RateEvent.citizen_id == citizen.id, col(RateEvent.at) > now - timedelta(minutes=1))
-    ).one()
-    last_day = session.exec(
-        select(func.count())
-        .select_from(RateEvent)
-        .where(RateEvent.citizen_id == citizen.id, col(RateEvent.at) > now - timedelta(days=1))
-    ).one()
-    if last_minute > limits.per_minute:
-        return "ignored"  # told already; writing nothing keeps a flood cheap for everyone else
-    session.add(RateEvent(citizen_id=citizen.id, at=now))  # type: ignore[arg-type]
-    if last_day >= limits.per_day:
-        citizen.quarantined = True
-        session.add(citizen)
-        return "quarantined"
-    if last_minute == limits.per_minute:
-        return "slow_down"  # told once, at the first update over the limit
-    return None
 
 
 def _mark_update(session: Session, update_id: int | None) -> bool:
@@ -204,7 +139,7 @@ def submit(session: Session, index: Matcher, sub: Submission) -> IntakeResult:
     if result.decision == "match" and result.claim_id is not None:
         claim = session.get(Claim, result.claim_id)
         if claim is not None:
-            return _attach(
+            return attach(
                 session, citizen, request, current_claim(session, claim), text, reply_lang, result.score
             )
 
@@ -233,7 +168,7 @@ def submit(session: Session, index: Matcher, sub: Submission) -> IntakeResult:
                 citizen_id=citizen.id,
             )
 
-    return _new_claim(session, index, citizen, request, text, normalized, lang, reply_lang, sub)
+    return new_claim(session, index, citizen, request, text, normalized, lang, reply_lang, sub)
 
 
 def _again(session: Session, update_id: int | None) -> IntakeResult:
@@ -266,7 +201,7 @@ def _again(session: Session, update_id: int | None) -> IntakeResult:
     )
 
 
-def _attach(
+def attach(
     session: Session,
     citizen: Citizen,
     request: Request,
@@ -314,7 +249,7 @@ def _attach(
     )
 
 
-def _new_claim(
+def new_claim(
     session: Session,
     index: Matcher,
     citizen: Citizen,
@@ -345,149 +280,3 @@ def _new_claim(
     return IntakeResult(
         "new_claim", lang=reply_lang, claim=claim, request_id=request.id, citizen_id=citizen.id
     )
-
-
-# A one-shot button (a choice, "not my message") acts once: the press moves the request's match
-# log row out of the state the button was offered in, with one conditional UPDATE. Whoever's
-# UPDATE changes the row acts; a second press, even one handled at the same moment by another
-# worker, changes nothing (PostgreSQL re-reads the row after the first commit, SQLite serialises
-# the writers) and is told so.
-_CHOOSING = col(MatchLog.offered).is_not(None) & col(MatchLog.outcome).is_(None)
-# "This isn't my message" sits under an answer: a confident match, or a claim the citizen picked
-# (feedback on it may have come first).
-_ANSWERED = ((col(MatchLog.decision) == "match") & col(MatchLog.outcome).is_(None)) | col(
-    MatchLog.outcome
-).in_(("picked", "helpful", "not_helpful"))
-
-
-def _consume(session: Session, request_id: int, state: ColumnElement[bool], outcome: str) -> bool:
-    moved = session.execute(
-        update(MatchLog).where(col(MatchLog.request_id) == request_id, state).values(outcome=outcome)
-    )
-    return int(moved.rowcount or 0) == 1  # type: ignore[attr-defined]
-
-
-def _own_request(session: Session, user_id: int, request_id: int) -> tuple[Citizen, Request] | None:
-    citizen = citizens.get(session, user_id)
-    request = session.get(Request, request_id)
-    if citizen is None or request is None or request.citizen_id != citizen.id:
-        return None
-    return citizen, request
-
-
-def offered_claims(session: Session, request_id: int) -> list[int]:
-    row = session.exec(select(MatchLog.offered).where(MatchLog.request_id == request_id)).first()
-    return [int(part) for part in row.split(",") if part.isdigit()] if row else []
-
-
-def pick_candidate(
-    session: Session, user_id: int, request_id: int, claim_id: int | None, index: Matcher
-) -> IntakeResult:
-    """The citizen chose one of the offered claims (or None: "none of these").
-
-    "ignored": not this citizen's request, or a claim they were never offered (a forged button);
-    "duplicate": they chose already.
-    """
-    own = _own_request(session, user_id, request_id)
-    if own is None:
-        return IntakeResult("ignored")
-    citizen, request = own
-    offered = offered_claims(session, request_id)
-    if not offered or (claim_id is not None and claim_id not in offered):
-        return IntakeResult("ignored")
-    if not _consume(session, request_id, _CHOOSING, "none_of_these" if claim_id is None else "picked"):
-        return IntakeResult(
-            "duplicate", claim=session.get(Claim, request.claim_id) if request.claim_id else None
-        )
-    if claim_id is not None:
-        claim = session.get(Claim, claim_id)
-        if claim is not None and claim.status in (*MATCHABLE_STATUSES, ClaimStatus.MERGED):
-            claim = current_claim(session, claim)
-            return _attach(session, citizen, request, claim, request.text or "", citizen.lang, 0.0)
-    text = request.text or ""
-    sub = Submission(user_id=user_id, chat_id=citizen.chat_id, text=text)
-    return _new_claim(
-        session, index, citizen, request, text, normalize(text), request.lang, citizen.lang, sub
-    )
-
-
-def not_my_message(session: Session, user_id: int, request_id: int, index: Matcher) -> IntakeResult:
-    """The citizen says the answer was about something else: their message becomes a new claim.
-
-    Once per request: pressed again, it makes no second claim ("duplicate").
-    """
-    own = _own_request(session, user_id, request_id)
-    if own is None or own[1].claim_id is None:
-        return IntakeResult("ignored")
-    citizen, request = own
-    if not _consume(session, request_id, _ANSWERED, "not_my_message"):
-        return IntakeResult("duplicate")
-    session.execute(
-        update(Claim)
-        .where(col(Claim.id) == request.claim_id, col(Claim.request_count) > 0)
-        .values(request_count=Claim.request_count - 1)
-    )
-    text = request.text or ""
-    sub = Submission(user_id=user_id, chat_id=citizen.chat_id, text=text)
-    return _new_claim(
-        session, index, citizen, request, text, normalize(text), request.lang, citizen.lang, sub
-    )
-
-
-FeedbackOutcome = Literal["thanked", "duplicate", "ignored"]
-
-
-def record_feedback(session: Session, user_id: int, request_id: int, value: str) -> FeedbackOutcome:
-    """👍/👎 under an answer: one vote per citizen and claim, the first press counts.
-
-    The vote's row is the one-shot state: the unique (citizen, claim) key lets exactly one insert
-    in, however many presses arrive at once.
-    """
-    own = _own_request(session, user_id, request_id)
-    if own is None or own[1].claim_id is None:
-        return "ignored"
-    citizen, request = own
-    claim_id = request.claim_id
-    assert claim_id is not None
-    log_row = session.exec(select(MatchLog).where(MatchLog.request_id == request_id)).first()
-    if log_row is not None and log_row.outcome in ("not_my_message", "none_of_these"):
-        return "ignored"  # they said the answer was not about their message: nothing to rate
-    chosen = clarifications.for_language(session, claim_id, citizen.lang)
-    if chosen is None:
-        return "ignored"  # no answer (any more) to rate: retracted, or never published
-    voted = session.exec(
-        select(Feedback.id).where(Feedback.citizen_id == citizen.id, Feedback.claim_id == claim_id)
-    ).first()
-    if voted is not None:
-        return "duplicate"
-    session.add(
-        Feedback(
-            claim_id=claim_id,
-            citizen_id=citizen.id,
-            value=value,
-            clarification_id=chosen.clarification.id,
-        )
-    )
-    try:
-        session.flush()
-    except IntegrityError:  # the same vote, pressed twice at once: the other press counted
-        session.rollback()  # nothing else was written in this transaction
-        return "duplicate"
-    # For `crowdcheck tune`: how an answer to a confident match was received. A picked claim keeps
-    # "picked", which is what the tuning reads from a choice.
-    _consume(
-        session, request_id, (col(MatchLog.decision) == "match") & col(MatchLog.outcome).is_(None), value
-    )
-    return "thanked"
-
-
-def asked_about(session: Session, user_id: int, claim_id: int) -> bool:
-    """Whether this person sent (or follows) the claim: only they may ask where it stands."""
-    citizen = citizens.get(session, user_id)
-    if citizen is None:
-        return False
-    subscribed = select(Subscription.id).where(
-        Subscription.citizen_id == citizen.id, Subscription.claim_id == claim_id
-    )
-    requested = select(Request.id).where(Request.citizen_id == citizen.id, Request.claim_id == claim_id)
-    return session.exec(subscribed).first() is not None or session.exec(requested).first() is not None

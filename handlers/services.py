@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from factdb.db import Database
-from factdb.intake import Limits
+from factdb.floods import Limits
 from factdb.matching import Matcher
 from handlers.views.i18n import Translator
 

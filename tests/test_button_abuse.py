@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, func, select
 
-from factdb import intake
+from factdb import choices
 from factdb.models import Claim, Feedback, MatchLog, Request
 from handlers.views import callbacks as cb
 from tests.conftest import ADMIN
@@ -177,11 +177,11 @@ Press = Callable[[Session, int, int], object]
 
 def _not_my_message(tipline: Tipline) -> Press:
     index = tipline.runtime.svc.index
-    return lambda s, user, request: intake.not_my_message(s, user, request, index).outcome
+    return lambda s, user, request: choices.not_my_message(s, user, request, index).outcome
 
 
 def _helpful(tipline: Tipline) -> Press:
-    return lambda s, user, request: intake.record_feedback(s, user, request, "helpful")
+    return lambda s, user, request: choices.record_feedback(s, user, request, "helpful")
 
 
 @pytest.mark.parametrize(("press", "acted"), [(_not_my_message, "new_claim"), (_helpful, "thanked")])

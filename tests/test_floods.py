@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from bot.app import BotRuntime
-from factdb import intake
+from factdb import floods, intake
 from factdb.db import Database
 from factdb.models import Citizen, RateEvent, Request
 from tests import conftest
@@ -179,10 +179,10 @@ def test_two_workers_counting_one_citizens_updates_at_once_let_in_no_more_than_t
     that makes the minute's tenth holds its transaction open while another counts the eleventh."""
     if not db.is_postgres:
         pytest.skip("several workers share PostgreSQL; one SQLite worker counts a chat in order")
-    limits = intake.Limits(per_minute=10, per_day=200)
+    limits = floods.Limits(per_minute=10, per_day=200)
 
     def admit(session: Session) -> intake.IntakeResult | None:
-        return intake.admit(session, TROLL, TROLL, None, limits)
+        return floods.admit(session, TROLL, TROLL, None, limits)
 
     for _ in range(9):
         assert db.transaction(admit) is None

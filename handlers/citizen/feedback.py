@@ -6,7 +6,7 @@ from sqlmodel import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from factdb import intake
+from factdb import choices
 from factdb import queue as claim_queue
 from factdb.merges import current_claim
 from factdb.models import Claim, ClaimStatus
@@ -26,11 +26,11 @@ async def _intake_followup(update: Update, context: ContextTypes.DEFAULT_TYPE, a
 
     def work(session: Session) -> tuple[str, tuple[str, Buttons | None] | None]:
         if action.action == cb.Code.PICK:
-            result = intake.pick_candidate(session, user.id, action.int(0), action.int(1), svc.index)
+            result = choices.pick_candidate(session, user.id, action.int(0), action.int(1), svc.index)
         elif action.action == cb.Code.NONE_OF_THESE:
-            result = intake.pick_candidate(session, user.id, action.int(0), None, svc.index)
+            result = choices.pick_candidate(session, user.id, action.int(0), None, svc.index)
         else:
-            result = intake.not_my_message(session, user.id, action.int(0), svc.index)
+            result = choices.not_my_message(session, user.id, action.int(0), svc.index)
         after_intake(svc, session, result)
         if result.outcome in ("duplicate", "ignored"):
             return result.outcome, None
@@ -67,7 +67,7 @@ async def on_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE, action
     user_id = update.effective_user.id
     value = "helpful" if action.word(0) == "h" else "not_helpful"
     outcome = await svc.db.run(
-        lambda s: intake.record_feedback(s, user_id, action.int(1), value), commit=True
+        lambda s: choices.record_feedback(s, user_id, action.int(1), value), commit=True
     )
     t = await citizen_translator(svc, update)
     if outcome == "ignored":
@@ -90,7 +90,7 @@ async def on_wait(update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb
     t = await citizen_translator(svc, update)
 
     def work(session: Session) -> str | None:
-        if not intake.asked_about(session, user_id, claim_id):
+        if not choices.asked_about(session, user_id, claim_id):
             return None
         return wait_text(session, t, claim_id, svc.config.virality_half_life_hours)
 

@@ -8,7 +8,7 @@ from sqlmodel import Session
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from factdb import intake, reviewers
+from factdb import floods, intake, reviewers
 from handlers.citizen.submit import render
 from handlers.common import send, services
 
@@ -51,7 +51,7 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     def work(session: Session) -> tuple[intake.IntakeResult, tuple[str, object] | None] | None:
         if reviewers.is_reviewer(session, user.id, svc.config.admin_ids):
             return None
-        held = intake.admit(session, user.id, chat.id, user.language_code, svc.limits)
+        held = floods.admit(session, user.id, chat.id, user.language_code, svc.limits)
         return (held, render(svc, session, held, "")) if held else None
 
     verdict = await svc.db.run(work, commit=True)
