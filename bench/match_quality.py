@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bench._data import CJK_THAI_CLAIMS, Dataset, Query, load_dataset, make_forwards
+from bench._hard_forwards import hard_forwards
 from factdb.matching import Matcher, Thresholds
 from factdb.matching.text import prepare, word_count
 
@@ -325,6 +326,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"answered {d['neg_answered']:.3f} / offered something {d['neg_offered']:.3f}"
             )
             print()
+        hard = hard_forwards(claims, [q for q in ds.queries if q.claim_id is None])
+        print("## harder forwards (bench/_hard_forwards.py: other generators, split by claim)")
+        print(
+            "| side | forwards | negatives | answered at once, right | wrong answers | right claim offered |"
+        )
+        print("|---|---:|---:|---:|---:|---:|")
+        for side in ("tuning", "heldout"):
+            queries = hard[side]
+            d = decisions(matcher, queries, same)
+            n_pos = sum(q.claim_id is not None for q in queries)
+            wrong = round(d["wrong"] * len(queries))
+            print(
+                f"| {side} | {n_pos} | {len(queries) - n_pos} | {d['answered_right']:.3f} | {wrong} | "
+                f"{d['offered_right']:.3f} |"
+            )
+        print()
     finally:
         if pg is not None:
             pg.close()

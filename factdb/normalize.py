@@ -117,73 +117,74 @@ def extract_urls(text: str) -> list[str]:
 
 # --- characters -------------------------------------------------------------------------------
 
-# Cyrillic and Greek letters that look like Latin ones. Keys are lowercase because this runs
-# after casefold; the uppercase look-alikes (Cyrillic В, Н, К, М, Т; Greek Η, Κ, Μ, Ν, Τ...)
-# casefold to the keys on the left, so their mapping is chosen by the *uppercase* shape.
-_HOMOGLYPHS = str.maketrans(
-    {
-        # Cyrillic
-        "а": "a",
-        "в": "b",
-        "е": "e",
-        "ё": "e",
-        "з": "3",
-        "һ": "h",
-        "і": "i",
-        "ї": "i",
-        "ј": "j",
-        "к": "k",
-        "ӏ": "l",
-        "м": "m",
-        "н": "h",
-        "о": "o",
-        "р": "p",
-        "с": "c",
-        "ѕ": "s",
-        "т": "t",
-        "у": "y",
-        "х": "x",
-        "ԁ": "d",
-        "ԛ": "q",
-        "ԝ": "w",
-        "ɡ": "g",
-        # Greek
-        "α": "a",
-        "β": "b",
-        "ε": "e",
-        "η": "h",
-        "ι": "i",
-        "κ": "k",
-        "μ": "m",
-        "ν": "v",
-        "ο": "o",
-        "ρ": "p",
-        "τ": "t",
-        "υ": "u",
-        "χ": "x",
-        "ζ": "z",
-        "ϲ": "c",
-        "ϳ": "j",
-    }
-)
-_LATIN_RE = re.compile(r"[a-z]")
-_CYR_GREEK_RE = re.compile(r"[\u0370-\u03ff\u0400-\u052f\u0261]")
+# Cyrillic and Greek letters that look like Latin ones: entries of Unicode TR39's confusables
+# table (confusables.txt, "Unicode Security Mechanisms") whose prototype is a Latin letter, the
+# common Cyrillic and Greek ones. Case-aware, because it runs before casefolding: Greek capital
+# upsilon looks like "Y" but its lower case like "u", Cyrillic capital "Н" is an "H" but its
+# lower case "н" a small-capital H. A few lower-case entries that only uppercase shapes explain
+# (в, к, м, т: small capitals) are kept from before.
+_CONFUSABLE_PAIRS = {
+    # Cyrillic capitals
+    "А": "A", "В": "B", "Е": "E", "Ѐ": "E", "Ё": "E", "З": "3", "І": "I", "Ї": "I", "Ј": "J",
+    "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T", "У": "Y", "Х": "X",
+    "Ѕ": "S", "Ү": "Y", "Ӏ": "I", "Ԁ": "D", "Ԛ": "Q", "Ԝ": "W", "Һ": "H",
+    # Cyrillic small letters
+    "а": "a", "в": "b", "е": "e", "ѐ": "e", "ё": "e", "з": "3", "і": "i", "ї": "i", "ј": "j",
+    "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c", "т": "t", "у": "y", "х": "x",
+    "ѕ": "s", "ү": "y", "ӏ": "l", "ԁ": "d", "ԛ": "q", "ԝ": "w", "һ": "h", "ҽ": "e", "ѵ": "v",
+    "ѡ": "w",
+    # Greek capitals
+    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N",
+    "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "Ϲ": "C",
+    # Greek small letters
+    "α": "a", "β": "b", "γ": "y", "ε": "e", "η": "n", "ι": "i", "κ": "k", "μ": "m", "ν": "v",
+    "ο": "o", "ρ": "p", "σ": "o", "τ": "t", "υ": "u", "χ": "x", "ζ": "z", "ϲ": "c", "ϳ": "j",
+    # Latin letters outside a-z with the same role
+    "ɡ": "g", "ɑ": "a", "ı": "i",
+}  # fmt: skip
+_HOMOGLYPHS = str.maketrans(_CONFUSABLE_PAIRS)
+_CONFUSABLE_CHARS = frozenset(_CONFUSABLE_PAIRS) - frozenset("ɡɑı")
+_LATIN_RE = re.compile(r"[a-zA-Z]")
+_CYR_GREEK_RE = re.compile(r"[\u0370-\u03ff\u0400-\u052f\u0261\u0251\u0131]")
+_CYR_GREEK_LETTER_RE = re.compile(r"[\u0370-\u03ff\u0400-\u052f]")
 _WORD_RE = re.compile(r"\w+")
 
 
-def _fold_word(m: re.Match[str]) -> str:
-    # Real Russian or Greek words are never mixed with Latin letters, so folding only inside
-    # mixed words leaves those languages untouched while "vасcine" becomes "vaccine".
-    word = m.group(0)
-    if _LATIN_RE.search(word) and _CYR_GREEK_RE.search(word):
+def _fold_word(word: str, latin_context: bool) -> str:
+    # Real Russian or Greek words are never mixed with Latin letters, so folding inside mixed
+    # words leaves those languages untouched while "vасcine" becomes "vaccine". A word made
+    # only of look-alikes ("АΝТΙ", "ѕһσѡѕ") is folded too when the message is Latin text, i.e.
+    # has more Latin letters than Cyrillic/Greek letters that look like nothing Latin.
+    if _LATIN_RE.search(word):
+        return word.translate(_HOMOGLYPHS) if _CYR_GREEK_RE.search(word) else word
+    if (
+        latin_context
+        and _CYR_GREEK_RE.search(word)
+        and all(ch in _CONFUSABLE_CHARS or not _CYR_GREEK_LETTER_RE.match(ch) for ch in word)
+    ):
         return word.translate(_HOMOGLYPHS)
     return word
 
 
 def _fold_homoglyphs(text: str) -> str:
+    """Cyrillic/Greek look-alikes to Latin letters (before casefolding), links left alone."""
     if not _CYR_GREEK_RE.search(text):
         return text
-    return _WORD_RE.sub(_fold_word, text)
+    latin = len(_LATIN_RE.findall(text))
+    foreign = sum(1 for ch in _CYR_GREEK_LETTER_RE.findall(text) if ch not in _CONFUSABLE_CHARS)
+    latin_context = latin > foreign
+
+    def fold(m: re.Match[str]) -> str:
+        return _fold_word(m.group(0), latin_context)
+
+    pieces: list[str] = []
+    last = 0
+    for m in _URL_RE.finditer(text):
+        pieces.append(_WORD_RE.sub(fold, text[last : m.start()]))
+        pieces.append(m.group(0))
+        last = m.end()
+    pieces.append(_WORD_RE.sub(fold, text[last:]))
+    return "".join(pieces)
 
 
 def _strippable_base(ch: str) -> bool:
@@ -279,6 +280,14 @@ _CALL_TO_SHARE_RE = re.compile(
 )
 # The embed signature of a forwarded tweet: "— Name (@handle) January 14, 2020".
 _TWEET_SIGNATURE_RE = re.compile(r"\s*[—–-]\s*[^—–\n()]{0,80}\(@\w{1,30}\)\s+\w+\s+\d{1,2},\s+\d{4}\s*$")
+# What a chat app or a social network puts where it cut a long post: "… Read more", "... See
+# more", "(more)". Only after an ellipsis or at the end of a line, so "read more books" stays.
+_MORE_WORDS = r"(?:read|see|show|leer|ver|mostrar|skaityti|rodyti)[ \t]+(?:more|m[aá]s|daugiau)"
+_TRUNCATION_MARK_RE = re.compile(
+    rf"(?:(?:…|\.{{3}})[ \t]*(?:{_MORE_WORDS}|\({_MORE_WORDS}\))|[ \t]\((?:{_MORE_WORDS}|more|m[aá]s|daugiau)\)"
+    r"|(?:…|\.{3})?(?:查看|顯示|显示|閱讀|阅读)(?:更多|全文))[ \t]*$",
+    re.MULTILINE | re.IGNORECASE,
+)
 _HASHTAG_RE = re.compile(r"#(\w+)")
 _CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])")
 # Runs of the same punctuation ("!!!!", "????", "...") say the same as one.
@@ -320,7 +329,6 @@ _SHARE_TRIGGERS = (
 
 
 def _clean_text_segment(seg: str) -> str:
-    seg = _fold_homoglyphs(seg)
     if any(t in seg for t in _SHARE_TRIGGERS):
         seg = _CALL_TO_SHARE_RE.sub(" ", seg)
     return _PUNCT_RUN_RE.sub(r"\1", seg)
@@ -331,9 +339,12 @@ def _normalize_once(text: str) -> str:
     text = _TWEET_SIGNATURE_RE.sub("", text)
     # Hashtags are split before casefolding, which erases the camel-case boundaries.
     text = _HASHTAG_RE.sub(_split_hashtag, text)
+    # Look-alikes are folded while the case still tells "Υ" (Y) from "υ" (u).
+    text = _fold_homoglyphs(text)
     text = unicodedata.normalize("NFKC", text.casefold())
     # Emoji go first so that "😱 Forwarded from X" is seen as a header line.
     text = _FWD_PREFIX_RE.sub("", _HEADER_LINE_RE.sub("\n", _clean_chars(text)))
+    text = _TRUNCATION_MARK_RE.sub("", text)
     # Links are cleaned but otherwise left alone: collapsing "//" or folding look-alikes in
     # a path would change where the link points.
     pieces: list[str] = []

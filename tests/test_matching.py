@@ -189,3 +189,28 @@ def test_a_young_database_does_not_offer_claims_that_only_share_little_words() -
     matcher = Matcher.from_items([(1, "A lion escaped from the zoo and is hiding in the central station")])
     result = matcher.match("Tap water in the east district is contaminated with lead, says a nurse")
     assert result.decision == "new" and result.offered == []
+
+
+def test_a_truncated_claim_quoted_in_a_reply_with_a_question_is_answered(matcher: Matcher) -> None:
+    reply = (
+        "On Mon, Dad wrote:\n> Bill Gates admitted that the vaccine will chnage your … Read more\n\n"
+        "Is this real?? my neighbour believes it"
+    )
+    assert (matcher.match(reply).decision, matcher.match(reply).claim_id) == ("match", 8)
+
+
+def test_a_swapped_word_on_a_line_of_its_own_is_still_a_swap() -> None:
+    bridge = "They are closing the bridge forever because of a secret deal with the mayor"
+    matcher = Matcher.from_items([(1, bridge), (2, "The harbour ferry is cancelled until spring")])
+    # a sentence re-flowed on a phone: the break is no boundary, the swap still counts
+    result = matcher.match("They are closing the library forever because of\nforeign spies with the mayor")
+    assert result.decision != "match"
+
+
+def test_a_keyboard_slip_in_a_rare_word_still_finds_the_claim() -> None:
+    matcher = Matcher.from_items(
+        [(1, "Chlorine tablets cure malaria within hours"), (2, "Sharks in the river")]
+    )
+    # "chlorine" with x for c, "malaria" with a neighbour key: neither term is in the index as typed
+    result = matcher.match("Xhlorine tablets cure malsria within hours")
+    assert (result.decision, result.claim_id) == ("match", 1)

@@ -91,3 +91,19 @@ def test_language_is_detected_with_bcp47_tags() -> None:
 def test_short_or_wordless_texts_fall_back_instead_of_guessing() -> None:
     assert detect_language("hi", fallback="es") == "es"
     assert detect_language("12345 https://x.com/abc", fallback=None) is None
+
+
+def test_tr39_confusables_fold_in_whole_words_of_a_latin_message_with_their_case() -> None:
+    # whole words made of Cyrillic/Greek look-alikes (no Latin letter in them), capitals
+    # folded by their shape ("Υ" is Y, "υ" is u; "Н" is H)
+    spoofed = "ΤНЕ nеw vассіnе сοntаіns mісrοсһірѕ that trаск уουr lοсаtіοn"
+    assert normalize(spoofed) == normalize(HOAX)
+    assert normalize("ΥΕS") == "yes"
+    assert normalize("Москва: ОК") == "москва: ок"  # a Russian message keeps its letters
+
+
+def test_a_cut_off_post_loses_the_apps_read_more_but_not_the_words() -> None:
+    assert normalize("Vaccines contain micro … Read more") == "vaccines contain micro"
+    assert normalize("Vaccines contain micro... See more") == "vaccines contain micro"
+    assert normalize("Vaccines contain micro (more)") == "vaccines contain micro"
+    assert normalize("you should read more") == "you should read more"

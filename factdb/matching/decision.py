@@ -11,7 +11,9 @@ Rules on top of the thresholds:
    few words with many claims, so only a near-verbatim short claim is answered.
 2. Same frame, other words → ask, don't answer: a confident score is downgraded to "maybe"
    when the message swaps several of the claim's words for others (words.substitutes) in
-   every wording of the claim.
+   every wording of the claim — unless the message's other blocks (paragraphs, or lines
+   outside a "> " quote) share no content word with the claim and the blocks that do swap
+   nothing (words.quoted_part: a question or a call to share around a quoted claim).
 3. Offer only candidates worth asking about: score ≥ `maybe` and sharing content words with
    the message (words.shares_content).
 """
@@ -24,7 +26,7 @@ from typing import Literal
 
 from factdb.matching import thresholds as _defaults
 from factdb.matching.text import word_count
-from factdb.matching.words import shares_content, substitutes
+from factdb.matching.words import quoted_part, shares_content, substitutes
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,10 @@ def decide(
     if best >= confident:
         worded = wordings(best_id)
         if not worded or any(not substitutes(text, w) for w in worded):
+            return MatchResult("match", best_id, best, candidates)
+        # A quoted or truncated claim with the sender's own words in blocks of their own
+        # ("> the claim …\n\nIs this true?"): the claim's part, taken alone, swaps nothing.
+        if not short and any(quoted_part(text, w) is not None for w in worded):
             return MatchResult("match", best_id, best, candidates)
         # Same frame, other words ("closing the library because of spies" vs "closing the
         # bridge because of a deal"): likely a different claim. Ask instead of answering.

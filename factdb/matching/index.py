@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from factdb.matching.text import compact, prepare, terms
+from factdb.matching.text import STEM, compact, prepare, terms, typo_variants, words
 
 
 class _Column:
@@ -55,6 +55,8 @@ _STOP_MIN_DOCS = 5_000
 # are what costs time at 10^6 claims, and they barely change which claims rank first.
 _MAX_QUERY_TERMS = 48
 _POSTINGS_BUDGET = 40_000
+# Unknown words of a query tried for typos (each costs ~100 dictionary look-ups).
+_MAX_TYPOS = 8
 # Fold the delta into the CSR arrays once it holds this many claims (or this share).
 _DELTA_MAX_DOCS = 20_000
 _DELTA_MAX_SHARE = 0.05
@@ -320,6 +322,31 @@ class TermIndex:
         order = np.argsort(-score, kind="stable")
         return rows[order], acc[rows[order]]
 
+    def _correct_typos(self, query: str, uniq: dict[str, None]) -> dict[str, None]:
+        """The query's terms with each unknown word term (4+ letters) replaced by the known term
+        one slip of a finger away (text.typo_variants), so that "vaccime" finds "vaccine";
+        left unknown when several known terms are that close (taking the most common one cost
+        a CLEF dev paraphrase its top-5 place). At most _MAX_TYPOS words a query: a long message brings many
+        unknown names and handles, and enough known terms to be found without them."""
+        fixed: dict[str, str] = {}
+        tried = 0
+        df = self._df.data
+        for word in words(query):
+            term = word[:STEM]
+            if term in fixed or term in self._term_ids or len(word) < 4 or not word.isalpha():
+                continue
+            tried += 1
+            if tried > _MAX_TYPOS:
+                break
+            found = [
+                (int(df[tid]), t) for t in typo_variants(word) if (tid := self._term_ids.get(t)) is not None
+            ]
+            if len(found) == 1:  # one reading only: an ambiguous slip is left unknown
+                fixed[term] = found[0][1]
+        if not fixed:
+            return uniq
+        return dict.fromkeys(fixed.get(t, t) for t in uniq)
+
     def _bm25_factor(self) -> np.ndarray:
         """BM25's length normalisation, (k1 + 1) / norm, for every row, computed again only
         when the average length has changed (claims added or removed)."""
@@ -340,7 +367,9 @@ class TermIndex:
         if not term_list:
             return Found.none()
         uniq = dict.fromkeys(term_list)
-        known = [self._term_ids[t] for t in uniq if t in self._term_ids]
+        if any(t not in self._term_ids for t in uniq):
+            uniq = self._correct_typos(query, uniq)
+        known = list(dict.fromkeys(self._term_ids[t] for t in uniq if t in self._term_ids))
         unknown = len(uniq) - len(known)
         tids = np.asarray(known, dtype=np.int64)
         idf = self._idf(tids)

@@ -45,6 +45,51 @@ def terms(norm: str) -> list[str]:
     return out
 
 
+# QWERTY neighbours of each key (rows staggered by half a key): the letters a finger that
+# missed most likely hit. Typos are corrected towards terms the index knows (index.py).
+_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+KEYBOARD: dict[str, str] = {
+    ch: "".join(
+        o
+        for r2, row2 in enumerate(_ROWS)
+        for c2, o in enumerate(row2)
+        if o != ch
+        and (
+            (r2 == r and abs(c2 - c) == 1)
+            or (r2 == r - 1 and c2 in (c, c + 1))
+            or (r2 == r + 1 and c2 in (c - 1, c))
+        )
+    )
+    for r, row in enumerate(_ROWS)
+    for c, ch in enumerate(row)
+}
+
+
+def typo_variants(word: str) -> set[str]:
+    """Index terms the word could have been before one slip of a finger: a letter dropped, two
+    swapped, one replaced by a keyboard neighbour, or a neighbour typed beside it. Only the
+    first STEM + 1 letters matter: terms are cut to STEM characters."""
+    w = word[: STEM + 1]
+    out: set[str] = set()
+    for i in range(len(w)):
+        out.add((w[:i] + w[i + 1 :])[:STEM])  # the typo added a letter
+        if i + 1 < len(w):
+            out.add((w[:i] + w[i + 1] + w[i] + w[i + 2 :])[:STEM])
+        for near in KEYBOARD.get(w[i], ""):
+            out.add((w[:i] + near + w[i + 1 :])[:STEM])  # a neighbour instead of the letter
+        for near in set(KEYBOARD.get(w[i], "")) | set(KEYBOARD.get(w[i - 1], "") if i else ""):
+            out.add((w[:i] + near + w[i:])[:STEM])  # the typo dropped a letter
+    out.discard(w[:STEM])
+    return out
+
+
+def words(norm: str) -> list[str]:
+    """The prepared text's words (not numbers, not CJK/Thai runs), in order."""
+    return [
+        m.group(0) for m in _SEGMENT_RE.finditer(norm) if m.lastgroup == "word" and not m.group(0).isdigit()
+    ]
+
+
 def word_count(norm: str) -> int:
     """How many words a message has; for scripts without spaces, two characters a word."""
     n = 0

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import difflib
 import functools
+import re
+import unicodedata
 
 from rapidfuzz import fuzz
 
@@ -66,6 +68,68 @@ def shares_content(query: str, claim_text: str | None) -> bool:
     shared = content_terms(query) & content_terms(claim_text)
     script = sum(1 for t in shared if HAN_OR_SEA_RE.match(t))
     return len(shared) - script >= 2 or script >= 3
+
+
+_QUOTE_MARK_RE = re.compile(r"^[ \t]*>+[ \t]?")
+_BLANK_LINE_RE = re.compile(r"\n[ \t]*\n")
+# A line that ends a sentence, a call or a truncated text ("…", "(more)", ":" before a quote)
+_ENDS_PART = tuple('.!?…:;"”»)*。！？')
+
+
+def _symbol(ch: str) -> bool:
+    return unicodedata.category(ch) in ("So", "Sk", "Sm") or ch in "*#-=~_"
+
+
+def _part_boundary(before: str, after: str) -> bool:
+    """Whether a line break separates two parts of a message, not two halves of a sentence
+    re-flowed on a phone: the line before ends a sentence (or with an emoji), or the next
+    line starts with an emoji or a symbol."""
+    b, a = before.rstrip(), after.lstrip()
+    if not b or not a:
+        return True
+    return b.endswith(_ENDS_PART) or _symbol(b[-1]) or _symbol(a[0])
+
+
+def blocks(text: str) -> list[str]:
+    """The parts a message is made of: paragraphs (split at blank lines), lines that end a
+    sentence or are emoji lines, and quoted lines ("> ...", as replies quote) apart from the
+    sender's own lines."""
+    out: list[str] = []
+    for para in _BLANK_LINE_RE.split(text[: MAX_COMPARE * 2]):
+        current: list[str] = []
+        quoted_run: bool | None = None
+        for line in para.split("\n"):
+            quoted = bool(_QUOTE_MARK_RE.match(line))
+            body = _QUOTE_MARK_RE.sub("", line) if quoted else line
+            if current and (quoted != quoted_run or _part_boundary(current[-1], body)):
+                out.append("\n".join(current))
+                current = []
+            current.append(body)
+            quoted_run = quoted
+        if any(line.strip() for line in current):
+            out.append("\n".join(current))
+    return [b for b in out if b.strip()]
+
+
+def quoted_part(query: str, claim_text: str, max_blocks: int = 8) -> str | None:
+    """The consecutive blocks of the message that carry the claim without swapping its words,
+    when the other blocks share no content word with the claim (a question, a greeting, a
+    call to share around a quoted or truncated claim); None when there is no such part."""
+    parts = blocks(query)
+    if not 1 < len(parts) <= max_blocks:
+        return None
+    claim_terms = content_terms(claim_text)
+    shares = [bool(content_terms(p) & claim_terms) for p in parts]
+    lo = shares.index(True) if True in shares else None
+    if lo is None:
+        return None
+    hi = len(shares) - shares[::-1].index(True)
+    if lo == 0 and hi == len(parts):
+        return None  # every block shares words with the claim: nothing to leave out
+    run = "\n".join(parts[lo:hi])
+    if not shares_content(run, claim_text) or substitutes(run, claim_text):
+        return None
+    return run
 
 
 def _substantive(token: str) -> bool:
