@@ -80,6 +80,10 @@ class Config:
     # When the weekly digest goes out: ISO weekday (1 = Monday) and hour, UTC (factdb/digest.py).
     digest_weekday: int = 1
     digest_hour: int = 9
+    # Pictures (docs/media.md): how many are read at once (each takes about a CPU second; the
+    # rest wait in the durable inbox), and how many one citizen may send in 24 hours.
+    picture_workers: int = 2
+    pictures_per_day: int = 30
 
     def with_overrides(self, **overrides: Any) -> Config:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
@@ -265,4 +269,6 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         channel_id=_int(env, "CROWDCHECK_CHANNEL_ID"),
         digest_weekday=_within(env, "CROWDCHECK_DIGEST_WEEKDAY", Config.digest_weekday, 1, 7),
         digest_hour=_within(env, "CROWDCHECK_DIGEST_HOUR", Config.digest_hour, 0, 23),
+        picture_workers=_whole(env, "CROWDCHECK_PICTURE_WORKERS", Config.picture_workers),
+        pictures_per_day=_whole(env, "CROWDCHECK_PICTURES_PER_DAY", Config.pictures_per_day),
     )

@@ -20,12 +20,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
-from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram import Bot, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from factdb import cards, channel, citizens, digest
 from factdb import outbox as ob
+from factdb.media.pictures import Picture
 from factdb.models import Claim, OutboxKind, utcnow
 from handlers.services import Services
 from handlers.views import review_texts
@@ -281,6 +282,8 @@ class DeliveryLoop:
                 reply_markup=markup,
                 disable_web_page_preview=True,  # type: ignore[arg-type]
             )
+        if job.kind == OutboxKind.PICTURE:
+            return await self._send_picture(job, text, markup)
         if job.kind == OutboxKind.CHANNEL:
             message_id = await self.svc.db.run(
                 lambda s: channel.target(s, job.claim_id, job.chat_id, job.id)  # type: ignore[arg-type]
@@ -299,6 +302,30 @@ class DeliveryLoop:
             parse_mode=ParseMode.HTML,
             reply_markup=markup,  # type: ignore[arg-type]
             disable_web_page_preview=True,
+        )
+
+    async def _send_picture(self, job: ob.Job, caption: str, markup: object) -> Message | bool:
+        """The claim's picture as a photo, in reply to its card once the card is posted (a card
+        folded into a surge's digest has no message to reply to: the caption names the claim)."""
+        picture_id = int(job.payload["picture_id"])
+        jpeg, card_message_id = await self.svc.db.run(
+            lambda s: _picture_and_card(s, picture_id, job.claim_id)
+        )
+        if jpeg is None:
+            return False  # erased between rendering and sending
+        if card_message_id is None and job.attempts < 5:
+            raise CardNotPostedYet  # usually a few milliseconds behind: wait a little for it
+        return await self.bot.send_photo(
+            job.chat_id,
+            photo=jpeg,
+            caption=caption,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,  # type: ignore[arg-type]
+            reply_parameters=(
+                ReplyParameters(card_message_id, allow_sending_without_reply=True)
+                if card_message_id is not None
+                else None
+            ),
         )
 
     def _as_digest(self, session: Session, job: ob.Job) -> tuple[str, InlineKeyboardMarkup | None] | None:
@@ -337,6 +364,13 @@ class DeliveryLoop:
     def _count(self, result: str) -> None:
         if self.svc.metrics is not None:
             self.svc.metrics.delivery(result)
+
+
+def _picture_and_card(
+    session: Session, picture_id: int, claim_id: int | None
+) -> tuple[bytes | None, int | None]:
+    picture = session.get(Picture, picture_id)
+    return (picture.data if picture is not None else None), _card_of(session, claim_id)[1]
 
 
 def _card_of(session: Session, claim_id: int | None) -> tuple[int | None, int | None]:

@@ -10,6 +10,7 @@ from bot.config import Config
 from bot.inbox import DurableInbox
 from bot.metrics import Metrics
 from factdb.db import Database
+from factdb.media.reader import PictureReader
 from handlers.services import Services
 
 
@@ -18,4 +19,6 @@ def build_services(
 ) -> Services:
     """Services for `config` and `db`; metrics are counted from the first update (a fresh
     `Metrics` unless one is given); `inbox` when updates come through the durable inbox."""
-    return Services(config, db, metrics=metrics or Metrics(), inbox=inbox)
+    return Services(
+        config, db, metrics=metrics or Metrics(), inbox=inbox, reader=PictureReader(config.picture_workers)
+    )

@@ -8,6 +8,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from factdb import outbox
+from factdb.media.pictures import Picture
 from factdb.models import OPEN_STATUSES, Claim, Outbox, OutboxKind, OutboxStatus, utcnow
 
 # Cards waiting for the moderators' group (Telegram lets a bot post 20 a minute there) at which
@@ -26,6 +27,46 @@ def post(session: Session, claim: Claim, review_chat_id: int | None) -> None:
         chat_id=review_chat_id,
         claim_id=claim.id,
     )
+
+
+def post_picture(session: Session, claim: Claim, review_chat_id: int | None) -> None:
+    """Show reviewers the claim's first picture, under its card, once. (Later copies are
+    recognised by hash and need no reviewer; a merged claim keeps its own picture message.)"""
+    if review_chat_id is None or claim.id is None:
+        return
+    first = session.exec(
+        select(Picture.id).where(Picture.claim_id == claim.id).order_by(col(Picture.id))
+    ).first()
+    if first is None:
+        return
+    outbox.enqueue(
+        session,
+        dedupe_key=f"picture:{first}",
+        kind=OutboxKind.PICTURE,
+        chat_id=review_chat_id,
+        claim_id=claim.id,
+        payload={"picture_id": first},
+    )
+
+
+def take_down_pictures(session: Session, picture_ids: list[int]) -> None:
+    """Erased pictures leave the moderators' group too: a message posted is deleted, one not
+    yet sent is never sent."""
+    if not picture_ids:
+        return
+    rows = session.exec(
+        select(Outbox).where(col(Outbox.dedupe_key).in_([f"picture:{pid}" for pid in picture_ids]))
+    ).all()
+    for row in rows:
+        if row.telegram_message_id is not None:
+            outbox.enqueue(
+                session,
+                dedupe_key=f"card_delete:{row.chat_id}:{row.telegram_message_id}",
+                kind=OutboxKind.CARD_DELETE,
+                chat_id=row.chat_id,
+                payload={"message_id": row.telegram_message_id},
+            )
+        session.delete(row)
 
 
 def refresh(session: Session, claim: Claim) -> None:

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from factdb import citizens, clarifications
 from factdb.intake import IntakeResult, Submission, attach, new_claim
 from factdb.matching import Matcher
+from factdb.media.pictures import file_request_pictures
 from factdb.merges import current_claim
 from factdb.models import (
     MATCHABLE_STATUSES,
@@ -34,9 +35,11 @@ from factdb.normalize import normalize
 _CHOOSING = col(MatchLog.offered).is_not(None) & col(MatchLog.outcome).is_(None)
 # "This isn't my message" sits under an answer: a confident match, or a claim the citizen picked
 # (feedback on it may have come first).
-_ANSWERED = ((col(MatchLog.decision) == "match") & col(MatchLog.outcome).is_(None)) | col(
-    MatchLog.outcome
-).in_(("picked", "helpful", "not_helpful"))
+# (A picture recognised by its hash is logged as "picture": it answers like a confident match.)
+_CONFIDENT = col(MatchLog.decision).in_(("match", "picture"))
+_ANSWERED = (_CONFIDENT & col(MatchLog.outcome).is_(None)) | col(MatchLog.outcome).in_(
+    ("picked", "helpful", "not_helpful")
+)
 
 
 def _consume(session: Session, request_id: int, state: ColumnElement[bool], outcome: str) -> bool:
@@ -82,10 +85,15 @@ def pick_candidate(
         claim = session.get(Claim, claim_id)
         if claim is not None and claim.status in (*MATCHABLE_STATUSES, ClaimStatus.MERGED):
             claim = current_claim(session, claim)
+            file_request_pictures(session, request_id, claim.id)  # type: ignore[arg-type]
             return attach(session, citizen, request, claim, request.text or "", citizen.lang, 0.0)
     text = request.text or ""
     sub = Submission(user_id=user_id, chat_id=citizen.chat_id, text=text)
-    return new_claim(session, index, citizen, request, text, normalize(text), request.lang, citizen.lang, sub)
+    return _refiled(
+        session,
+        request_id,
+        new_claim(session, index, citizen, request, text, normalize(text), request.lang, citizen.lang, sub),
+    )
 
 
 def not_my_message(session: Session, user_id: int, request_id: int, index: Matcher) -> IntakeResult:
@@ -106,7 +114,11 @@ def not_my_message(session: Session, user_id: int, request_id: int, index: Match
     )
     text = request.text or ""
     sub = Submission(user_id=user_id, chat_id=citizen.chat_id, text=text)
-    return new_claim(session, index, citizen, request, text, normalize(text), request.lang, citizen.lang, sub)
+    return _refiled(
+        session,
+        request_id,
+        new_claim(session, index, citizen, request, text, normalize(text), request.lang, citizen.lang, sub),
+    )
 
 
 FeedbackOutcome = Literal["thanked", "duplicate", "ignored"]
@@ -150,9 +162,7 @@ def record_feedback(session: Session, user_id: int, request_id: int, value: str)
         return "duplicate"
     # For `crowdcheck tune`: how an answer to a confident match was received. A picked claim keeps
     # "picked", which is what the tuning reads from a choice.
-    _consume(
-        session, request_id, (col(MatchLog.decision) == "match") & col(MatchLog.outcome).is_(None), value
-    )
+    _consume(session, request_id, _CONFIDENT & col(MatchLog.outcome).is_(None), value)
     return "thanked"
 
 
@@ -166,3 +176,10 @@ def asked_about(session: Session, user_id: int, claim_id: int) -> bool:
     )
     requested = select(Request.id).where(Request.citizen_id == citizen.id, Request.claim_id == claim_id)
     return session.exec(subscribed).first() is not None or session.exec(requested).first() is not None
+
+
+def _refiled(session: Session, request_id: int, result: IntakeResult) -> IntakeResult:
+    """The request's pictures go with the new claim it became."""
+    if result.claim is not None and result.claim.id is not None:
+        file_request_pictures(session, request_id, result.claim.id)
+    return result

@@ -11,6 +11,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from factdb import audit, cards, outbox
+from factdb.media.pictures import Picture, erase_citizen_pictures
 from factdb.merges import current_claim
 from factdb.models import (
     AuditLog,
@@ -188,6 +189,9 @@ def forget(session: Session, telegram_user_id: int) -> Forgotten | None:
         return None
     cid = citizen.id
     assert cid is not None
+    # Their pictures first (a claim deleted below must have none left), and their messages in
+    # the moderators' group with them.
+    cards.take_down_pictures(session, erase_citizen_pictures(session, cid))
     mine = session.exec(select(Request).where(Request.citizen_id == cid)).all()
     claim_ids = sorted({r.claim_id for r in mine if r.claim_id is not None})
     deleted = kept = 0
@@ -314,6 +318,9 @@ def _delete_claim(session: Session, claim: Claim) -> None:
     session.execute(delete(Subscription).where(col(Subscription.claim_id) == claim.id))
     for table in (ChannelPost, ClaimReach, GroupAnswer):  # never published, so normally none
         session.execute(delete(table).where(col(table.claim_id) == claim.id))
+    pictures = list(session.exec(select(Picture.id).where(Picture.claim_id == claim.id)).all())
+    cards.take_down_pictures(session, [pid for pid in pictures if pid is not None])
+    session.execute(delete(Picture).where(col(Picture.claim_id) == claim.id))
     session.execute(delete(Outbox).where(col(Outbox.claim_id) == claim.id))  # its card, card edits
     if claim.card_chat_id is not None and claim.card_message_id is not None:
         # The card posted to the moderators quotes the text: take it down too.

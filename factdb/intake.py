@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from factdb import citizens, clarifications, privacy
 from factdb.language import detect_language
-from factdb.matching import Matcher, what_changed
+from factdb.matching import Matcher, MatchResult, Thresholds, what_changed
 from factdb.merges import current_claim
 from factdb.models import (
     MATCHABLE_STATUSES,
@@ -44,6 +44,7 @@ Outcome = Literal[
     "empty",  # nothing to check (whitespace, only invisible characters)
     "slow_down",  # over the per-minute limit: told once
     "quarantined",  # over the daily limit: told once, held for a reviewer
+    "picture_limit",  # over the daily limit of pictures (factdb/picture_intake.py)
     "ignored",  # over a limit and already told, or blocked by reviewers: silence is right
 ]
 
@@ -92,35 +93,63 @@ def _mark_update(session: Session, update_id: int | None) -> bool:
 
 def submit(session: Session, index: Matcher, sub: Submission) -> IntakeResult:
     """Check one message. The sender passed `admit` first (the bot's router sees to that)."""
+    begun = begin(session, sub)
+    if isinstance(begun, IntakeResult):
+        return begun
+    citizen, sub = begun
+    if not normalize(sub.text).strip():
+        return IntakeResult("empty", lang=citizen.lang, citizen_id=citizen.id)
+    return decide(session, index, citizen, sub)
+
+
+def begin(session: Session, sub: Submission) -> tuple[Citizen, Submission] | IntakeResult:
+    """What every submission starts with: the update counted once, the citizen found, the text
+    cut and masked. An IntakeResult means stop here (a redelivered update)."""
     if not _mark_update(session, sub.update_id):
         return _again(session, sub.update_id) if sub.replayed else IntakeResult("duplicate")
     citizen = citizens.get_or_create(session, sub.user_id, sub.chat_id, sub.telegram_lang)
-    # Masked before anything is stored or matched: the claim, the request, the match index and
-    # everything derived from them never hold a citizen's phone number, e-mail or account.
-    sub = privacy.mask_fields(dataclasses.replace(sub, text=sub.text[:MAX_TEXT]), "text", "forward_from")
-    text = sub.text
-    normalized = normalize(text)
-    if not normalized.strip():
-        return IntakeResult("empty", lang=citizen.lang, citizen_id=citizen.id)
+    return citizen, mask(sub)
 
-    lang = detect_language(text, fallback=citizen.lang or sub.telegram_lang)
+
+def mask(sub: Submission) -> Submission:
+    """Cut to size and masked before anything is stored or matched: the claim, the request, the
+    match index and everything derived from them never hold a citizen's phone number, e-mail
+    or account."""
+    return privacy.mask_fields(dataclasses.replace(sub, text=sub.text[:MAX_TEXT]), "text", "forward_from")
+
+
+def languages(session: Session, citizen: Citizen, sub: Submission) -> tuple[str | None, str | None]:
+    """The message's language, and the language to answer in."""
+    lang = detect_language(sub.text, fallback=citizen.lang or sub.telegram_lang) if sub.text else None
     # A forward is someone else's words: its language says little about the citizen's own, so
     # only text they typed teaches us their language (unless we know nothing else).
-    if sub.forward_type is None or citizen.lang is None:
+    if lang is not None and (sub.forward_type is None or citizen.lang is None):
         citizens.learn_language(session, citizen, lang)
-    reply_lang = citizen.lang or lang
+    return lang, citizen.lang or lang or sub.telegram_lang
 
-    result = index.match(text, session)
+
+def record_request(
+    session: Session,
+    citizen: Citizen,
+    sub: Submission,
+    lang: str | None,
+    result: MatchResult,
+    thresholds: Thresholds,
+    *,
+    media_kind: str | None = None,
+) -> tuple[Request, MatchLog]:
+    """The request and its match decision, as `crowdcheck tune` and /mychecks read them."""
     request = Request(
         citizen_id=citizen.id,
         update_id=sub.update_id,
-        text=text,
+        text=sub.text or None,
         lang=lang,
         score=result.score,
         decision=result.decision,
         forward_type=sub.forward_type,
         forward_from=sub.forward_from,
         forward_date=sub.forward_date,
+        media_kind=media_kind,
     )
     session.add(request)
     session.flush()
@@ -130,11 +159,24 @@ def submit(session: Session, index: Matcher, sub: Submission) -> IntakeResult:
         lang=lang,
         score=result.score,
         decision=result.decision,
-        confident_threshold=index.thresholds.confident,
-        maybe_threshold=index.thresholds.maybe,
-        word_count=len(normalized.split()),
+        confident_threshold=thresholds.confident,
+        maybe_threshold=thresholds.maybe,
+        word_count=len(normalize(sub.text).split()),
     )
     session.add(match_log)
+    return request, match_log
+
+
+def decide(
+    session: Session, index: Matcher, citizen: Citizen, sub: Submission, *, media_kind: str | None = None
+) -> IntakeResult:
+    """Match the (masked) text and act on the decision: answer, offer a choice, or file it."""
+    text = sub.text
+    lang, reply_lang = languages(session, citizen, sub)
+    result = index.match(text, session)
+    request, match_log = record_request(
+        session, citizen, sub, lang, result, index.thresholds, media_kind=media_kind
+    )
 
     if result.decision == "match" and result.claim_id is not None:
         claim = session.get(Claim, result.claim_id)
@@ -144,19 +186,7 @@ def submit(session: Session, index: Matcher, sub: Submission) -> IntakeResult:
             )
 
     if result.decision == "maybe":
-        options: list[tuple[Claim, float]] = []
-        seen: set[int] = set()
-        for cand in result.offered:
-            claim = session.get(Claim, cand.claim_id)
-            if claim is None:
-                continue
-            claim = current_claim(session, claim)
-            if claim.id in seen or claim.status not in MATCHABLE_STATUSES:
-                continue
-            seen.add(claim.id)  # type: ignore[arg-type]
-            options.append((claim, cand.score))
-            if len(options) == 3:
-                break
+        options = _options(session, result)
         if options:
             match_log.offered = ",".join(str(claim.id) for claim, _score in options)
             return IntakeResult(
@@ -168,7 +198,25 @@ def submit(session: Session, index: Matcher, sub: Submission) -> IntakeResult:
                 citizen_id=citizen.id,
             )
 
-    return new_claim(session, index, citizen, request, text, normalized, lang, reply_lang, sub)
+    return new_claim(session, index, citizen, request, text, normalize(text), lang, reply_lang, sub)
+
+
+def _options(session: Session, result: MatchResult) -> list[tuple[Claim, float]]:
+    """Up to three distinct matchable claims among the near matches, best first."""
+    options: list[tuple[Claim, float]] = []
+    seen: set[int] = set()
+    for cand in result.offered:
+        claim = session.get(Claim, cand.claim_id)
+        if claim is None:
+            continue
+        claim = current_claim(session, claim)
+        if claim.id in seen or claim.status not in MATCHABLE_STATUSES:
+            continue
+        seen.add(claim.id)  # type: ignore[arg-type]
+        options.append((claim, cand.score))
+        if len(options) == 3:
+            break
+    return options
 
 
 def _again(session: Session, update_id: int | None) -> IntakeResult:

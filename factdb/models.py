@@ -142,6 +142,8 @@ class Request(SQLModel, table=True):
     forward_type: str | None = Field(default=None, max_length=16)
     forward_from: str | None = Field(default=None, max_length=256)
     forward_date: datetime | None = None
+    # photo, document, animation, video, video_note: the request came with a picture
+    media_kind: str | None = Field(default=None, max_length=16)
     created_at: datetime = Field(default_factory=utcnow, index=True)
 
 
@@ -266,6 +268,7 @@ class OutboxKind(StrEnum):
     TEXT = "text"  # plain text, written when queued
     WEEKLY = "weekly"  # a subscriber's weekly digest (factdb/digest.py)
     CHANNEL = "channel"  # a post in the public channel (factdb/channel.py)
+    PICTURE = "picture"  # a claim's picture for reviewers, under its card (factdb/cards.py)
 
 
 class Outbox(SQLModel, table=True):

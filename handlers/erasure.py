@@ -29,5 +29,6 @@ async def erase(
         await svc.inbox.erase_user(user_id)
     await asyncio.to_thread(svc.db.checkpoint)
     await svc.db.run(svc.index.refresh)  # a deleted claim is no longer matched here
+    svc.wake_outbox()  # their cards and pictures in the moderators' group are taken down now
     log.info("erased a citizen's data on request")
     return result

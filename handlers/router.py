@@ -23,7 +23,7 @@ from factdb import reviewers
 from factdb.models import DraftStep
 from handlers.admin import erase, figures, imports
 from handlers.admin import reviewers as admin_reviewers
-from handlers.citizen import account, feedback, start, submit, unsupported, weekly
+from handlers.citizen import account, feedback, pictures, start, submit, unsupported, weekly
 from handlers.citizen.gate import gate
 from handlers.common import citizen_translator, is_reviewer, services
 from handlers.group import quiet
@@ -75,7 +75,9 @@ TEXT_STEPS = (
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 # What a citizen can send that we read: text, or media with a caption.
 CHECKABLE = (filters.TEXT & ~filters.COMMAND) | filters.CAPTION
-UNSUPPORTED = PRIVATE & ~CHECKABLE & ~filters.COMMAND & ~filters.StatusUpdate.ALL
+# What holds a picture: read (OCR, hash) before its caption (handlers/citizen/pictures.py).
+PICTURES = filters.PHOTO | filters.ANIMATION | filters.VIDEO | filters.VIDEO_NOTE | filters.Document.IMAGE
+UNSUPPORTED = PRIVATE & ~CHECKABLE & ~PICTURES & ~filters.COMMAND & ~filters.StatusUpdate.ALL
 
 
 async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -173,6 +175,7 @@ def register(app: Application, review_chat_id: int | None) -> None:
     for name, fn in review_commands.items():
         app.add_handler(CommandHandler(name, fn, filters=review_scope))
     app.add_handler(CallbackQueryHandler(on_callback))
+    app.add_handler(MessageHandler(PRIVATE & PICTURES, pictures.on_picture))
     app.add_handler(MessageHandler(PRIVATE & filters.Document.ALL & ~filters.CAPTION, imports.on_document))
     app.add_handler(MessageHandler(PRIVATE & CHECKABLE, on_private_text))
     app.add_handler(MessageHandler(UNSUPPORTED, unsupported.unsupported))

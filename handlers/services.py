@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING, Protocol
 from factdb.db import Database
 from factdb.floods import Limits
 from factdb.matching import Matcher
+from factdb.media.pictures import PictureIndex
+from factdb.media.reader import PictureReader
+from factdb.picture_intake import PictureLimits
 from handlers.views.i18n import Translator
 
 if TYPE_CHECKING:
@@ -40,6 +43,7 @@ class Settings(Protocol):
     locales: tuple[str, ...]
     claim_lease_minutes: float
     claim_lease: timedelta
+    pictures_per_day: int
 
 
 class UpdateInbox(Protocol):
@@ -65,10 +69,17 @@ class Services:
     inbox: UpdateInbox | None = None
     # Update ids replayed from the inbox after a crash (bot/inbox.py); a handler takes its id out.
     replayed: set[int] = field(default_factory=set)
+    # Pictures: the hashes of every stored one, and the bounded pool that reads them.
+    pictures: PictureIndex = field(default_factory=PictureIndex)
+    reader: PictureReader = field(default_factory=PictureReader)
 
     @property
     def limits(self) -> Limits:
         return Limits(per_minute=self.config.flood_per_minute, per_day=self.config.flood_per_day)
+
+    @property
+    def picture_limits(self) -> PictureLimits:
+        return PictureLimits(per_day=self.config.pictures_per_day)
 
     def t(self, lang: str | None) -> Translator:
         return Translator(lang, self.config.locales)

@@ -113,7 +113,7 @@ async def test_an_admin_sends_a_partners_file_and_its_checks_answer_citizens_at_
 async def test_a_citizen_sending_a_file_is_told_what_the_bot_can_read(tipline: Tipline) -> None:
     tipline.emu.send_document(306, "claims.jsonl", b'{"id": "x", "text": "sneaky", "verdict": "true"}\n')
     reply = await tipline.emu.wait_for_bot_message(306)
-    assert "I can only read text" in reply.text
+    assert "I can read text and pictures" in reply.text
 
 
 async def test_a_reviewer_blocks_a_troll_and_releases_them(tipline: Tipline) -> None:

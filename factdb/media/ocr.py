@@ -18,6 +18,7 @@ import shutil
 from dataclasses import dataclass
 from functools import cache
 
+import numpy as np
 from PIL import Image, ImageOps
 
 from factdb.media.chat_furniture import clean_ocr_lines
@@ -43,6 +44,11 @@ LATIN = ("eng", "spa", "lit")
 TIMEOUT_S = 20  # a pathological picture must not hold a pool thread for ever
 MIN_WIDTH = 900  # upscale narrower text areas to about this width (at most 3x)
 MIN_CONFIDENCE = 60  # below this mean word confidence the other script is tried
+# Below this mean word confidence a reading is noise (a photo's texture read as letters: 19-32
+# on the generated photos, 85-96 on screenshots and meme captions): no text rather than junk.
+MIN_KEEP_CONFIDENCE = 40
+CAPTION_WHITE = 215  # a meme caption's letters: every channel above this
+CAPTION_SHARE = (0.002, 0.35)  # of the picture's pixels: a caption, not a light background
 
 
 @dataclass(frozen=True)
@@ -130,13 +136,29 @@ def prepare(image: Image.Image) -> Image.Image:
     return grey
 
 
-def _run(image: Image.Image, langs: tuple[str, ...]) -> tuple[list[str], float]:
+def caption_mask(image: Image.Image) -> Image.Image | None:
+    """A meme's caption alone: white letters with a dark outline over a photo defeat the grey
+    reading (the photo behind is as bright as the letters). Only near-white pixels are kept, as
+    black on white, twice the size. None when the picture has too little white to be a caption
+    or so much that it is a light background (a screenshot: the grey reading is right there)."""
+    rgb = np.asarray(image.convert("RGB"))
+    white = rgb.min(axis=2) > CAPTION_WHITE
+    share = float(white.mean())
+    if not CAPTION_SHARE[0] <= share <= CAPTION_SHARE[1]:
+        return None
+    mask = Image.fromarray(np.where(white, 0, 255).astype(np.uint8))
+    return mask.resize((mask.width * 2, mask.height * 2), Image.Resampling.NEAREST)
+
+
+def _run(image: Image.Image, langs: tuple[str, ...], psm: int = 3) -> tuple[list[str], float]:
     import pytesseract
 
     data = pytesseract.image_to_data(
         image,
         lang="+".join(langs),
-        config="--psm 3",  # automatic page layout: screenshots have a header, bubbles, a footer
+        # 3: automatic page layout (screenshots have a header, bubbles, a footer); 11: sparse
+        # text anywhere (a meme's caption lines)
+        config=f"--psm {psm}",
         timeout=TIMEOUT_S,
         output_type=pytesseract.Output.DICT,
     )
@@ -151,12 +173,16 @@ def _run(image: Image.Image, langs: tuple[str, ...]) -> tuple[list[str], float]:
     return [" ".join(words) for _, words in sorted(lines.items())], mean
 
 
-def read_text(image: Image.Image, *, lang_hint: str | None = None) -> OcrResult | None:
+def read_text(
+    image: Image.Image, *, lang_hint: str | None = None, flat: bool | None = None
+) -> OcrResult | None:
     """The text in `image`, or None when OCR is off or reads nothing.
 
     Latin script (English, Spanish, Lithuanian together) first, unless the hint is Chinese; the
     other script is tried when the first reads little or with low confidence, and the better
-    reading wins. Blocking (a second or two): call it from a worker thread.
+    reading wins. A picture that is not `flat` (a photo or a meme, not a screenshot of text: see
+    hashing.py) is read as a meme first, its white caption letters alone, and in grey only when
+    that finds nothing. Blocking (one to a few seconds): call it from a worker thread.
     """
     status = ocr_status()
     if not status.available:
@@ -165,20 +191,52 @@ def read_text(image: Image.Image, *, lang_hint: str | None = None) -> OcrResult 
     latin = tuple(c for c in LATIN if c in codes)
     han = ("chi_tra",) if "chi_tra" in codes else ()
     order = [(han, "han"), (latin, "latin")] if lang_hint == "zh-TW" else [(latin, "latin"), (han, "han")]
-    prepared = prepare(image)
+    order = [(langs, script) for langs, script in order if langs]
+    passes = [_grey_pass(image), _caption_pass(image)]
+    if flat is False:
+        passes.reverse()
     best: OcrResult | None = None
-    for langs, script in order:
-        if not langs:
+    for page, psm in passes:
+        if page is None:
             continue
+        best = _read(page, psm, order, best)
+        if _good(best):
+            break
+    if best is None or not best.text or best.confidence < MIN_KEEP_CONFIDENCE:
+        return None
+    return best
+
+
+def _good(result: OcrResult | None) -> bool:
+    return result is not None and result.confidence >= MIN_CONFIDENCE and len(result.text) >= 8
+
+
+def _grey_pass(image: Image.Image) -> tuple[Image.Image | None, int]:
+    return prepare(image), 3
+
+
+def _caption_pass(image: Image.Image) -> tuple[Image.Image | None, int]:
+    return caption_mask(image), 11
+
+
+def _read(
+    page: Image.Image, psm: int, order: list[tuple[tuple[str, ...], str]], best: OcrResult | None
+) -> OcrResult | None:
+    """Read `page` in each script in turn until one reads well; the better of that and `best`."""
+    for langs, script in order:
         try:
-            lines, confidence = _run(prepared, langs)
+            lines, confidence = _run(page, langs, psm=psm)
         except RuntimeError as exc:  # pytesseract's timeout
             log.warning("OCR gave up on a picture: %s", exc)
             continue
+        if not lines:
+            break  # no word-like shape at all: another script would find none either
         text = clean_ocr_lines(lines)
         result = OcrResult(text, "\n".join(lines), script, confidence)
-        if best is None or confidence > best.confidence:
+        if text and (
+            best is None or not best.text or confidence > best.confidence or len(text) > 2 * len(best.text)
+        ):
             best = result
-        if confidence >= MIN_CONFIDENCE and len(text) >= 8:
+        if _good(result):
             break
-    return best if best is not None and best.text else None
+    return best

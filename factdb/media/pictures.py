@@ -9,20 +9,25 @@ photo can show their family, their street, their screen.
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Column, Index, LargeBinary, Text, delete, update
+from sqlalchemy import Column, Index, LargeBinary, Text, delete, func, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from factdb.media.hash_index import HashIndex, Thresholds
+from factdb.media.hash_index import HashIndex, Hit, Thresholds
 from factdb.media.hashing import PictureHash
+from factdb.merges import current_claim
 from factdb.models import MATCHABLE_STATUSES, Claim, utcnow
 
 __all__ = [
     "Picture",
+    "PictureIndex",
     "PictureMatch",
+    "count_for_claim",
     "erase_citizen_pictures",
+    "file_request_pictures",
     "find_claim",
     "load_index",
     "mark_publishable",
@@ -38,6 +43,9 @@ class Picture(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     claim_id: int | None = Field(default=None, foreign_key="claim.id", index=True)
     citizen_id: int | None = Field(default=None, foreign_key="citizen.id", index=True)
+    # the request it came with: while that request waits for the citizen's choice among near
+    # matches, claim_id is None; the choice files the picture under its claim
+    request_id: int | None = Field(default=None, index=True)
     kind: str = Field(default="photo", max_length=16)  # photo, document, animation, video...
     # the stripped JPEG (decode.stripped_jpeg); `path` instead when kept outside the database
     data: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
@@ -76,11 +84,13 @@ def record_picture(
     ocr_text: str | None = None,
     ocr_lang: str | None = None,
     kind: str = "photo",
+    request_id: int | None = None,
 ) -> Picture:
     """Store a stripped picture for a claim (not yet committed: the caller's transaction)."""
     picture = Picture(
         claim_id=claim_id,
         citizen_id=citizen_id,
+        request_id=request_id,
         kind=kind,
         data=jpeg,
         sha256=hashlib.sha256(jpeg).hexdigest(),
@@ -97,37 +107,96 @@ def record_picture(
     return picture
 
 
-def load_index(session: Session, thresholds: Thresholds | None = None) -> HashIndex:
+# How far back a missing picture id is still looked for (erased or rolled-back rows leave gaps
+# for ever; a late commit is at most a few ids behind).
+GAP_WINDOW = 256
+
+
+class PictureIndex:
+    """Every stored picture's hash, for one worker. Catches up with pictures other workers
+    stored by id (ids only grow), so a copy sent to any worker is found; a picture erased since
+    is skipped at lookup, its row gone."""
+
+    def __init__(self, thresholds: Thresholds | None = None) -> None:
+        self.hashes = HashIndex(thresholds)
+        self.last_id = 0
+        # Ids below last_id not seen yet: on PostgreSQL a transaction may commit after a later
+        # id's, so a missing id is looked for again until it appears or is too old to matter.
+        self._gaps: set[int] = set()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    def refresh(self, session: Session) -> int:
+        """Add the pictures stored since the last refresh; returns how many."""
+        with self._lock:
+            newer = col(Picture.id) > self.last_id
+            if self._gaps:
+                newer = newer | col(Picture.id).in_(sorted(self._gaps))
+            rows = session.exec(
+                select(Picture.id, Picture.hash_coarse, Picture.hash_fine, Picture.flat)
+                .where(newer)
+                .order_by(col(Picture.id))
+            ).all()
+            items = [(pid, PictureHash(c, f, flat)) for pid, c, f, flat in rows if pid is not None]
+            if not items:
+                return 0
+            self.hashes.add_many(items)
+            found = {pid for pid, _ in items}
+            newest = max(found)
+            if newest > self.last_id:
+                self._gaps.update(set(range(self.last_id + 1, newest)) - found)
+                self.last_id = newest
+            self._gaps -= found
+            self._gaps = {gap for gap in self._gaps if gap > self.last_id - GAP_WINDOW}
+            return len(items)
+
+    def search(self, phash: PictureHash, *, limit: int = 5) -> list[Hit]:
+        return self.hashes.search(phash, limit=limit)
+
+    def remove(self, picture_id: int) -> None:
+        with self._lock:
+            self.hashes.remove(picture_id)
+
+
+def load_index(session: Session, thresholds: Thresholds | None = None) -> PictureIndex:
     """Every stored picture's hash, keyed by picture id (built at start-up)."""
-    index = HashIndex(thresholds)
-    rows = session.exec(select(Picture.id, Picture.hash_coarse, Picture.hash_fine, Picture.flat)).all()
-    index.add_many([(pid, PictureHash(c, f, flat)) for pid, c, f, flat in rows if pid is not None])
+    index = PictureIndex(thresholds)
+    index.refresh(session)
     return index
 
 
-def _survivor(session: Session, claim_id: int) -> Claim | None:
-    """The claim a (possibly merged) claim now lives on, if it can still be matched."""
-    claim = session.get(Claim, claim_id)
-    for _ in range(8):  # merges chain rarely; never loop for ever on a bad row
-        if claim is None or claim.merged_into_id is None:
-            break
-        claim = session.get(Claim, claim.merged_into_id)
-    if claim is None or claim.status not in MATCHABLE_STATUSES:
-        return None
-    return claim
-
-
-def find_claim(session: Session, index: HashIndex, phash: PictureHash) -> PictureMatch | None:
-    """The claim of the nearest stored picture that counts as the same, or None."""
-    for hit in index.search(phash):
-        picture = session.get(Picture, hit.key)
-        if picture is None or picture.claim_id is None:
-            continue  # erased since the index was built
-        claim = _survivor(session, picture.claim_id)
-        if claim is not None and claim.id is not None:
-            distance = hit.fine if (phash.flat or picture.flat) else hit.coarse
-            return PictureMatch(claim.id, hit.key, distance)
+def find_claim(
+    session: Session, index: PictureIndex | HashIndex, *hashes: PictureHash
+) -> PictureMatch | None:
+    """The claim of the nearest stored picture that counts as the same as any of `hashes` (a
+    picture, or a video's key frames), or None."""
+    if isinstance(index, PictureIndex):
+        index.refresh(session)
+    for phash in hashes:
+        for hit in index.search(phash):
+            picture = session.get(Picture, hit.key)
+            if picture is None or picture.claim_id is None:
+                continue  # erased since the index was built, or its request is still choosing
+            claim = session.get(Claim, picture.claim_id)
+            claim = current_claim(session, claim) if claim is not None else None
+            if claim is not None and claim.id is not None and claim.status in MATCHABLE_STATUSES:
+                distance = hit.fine if (phash.flat or picture.flat) else hit.coarse
+                return PictureMatch(claim.id, hit.key, distance)
     return None
+
+
+def file_request_pictures(session: Session, request_id: int, claim_id: int) -> None:
+    """The pictures that came with a request belong to the claim it is filed under (after a
+    choice among near matches, or "not my message")."""
+    session.execute(update(Picture).where(col(Picture.request_id) == request_id).values(claim_id=claim_id))
+
+
+def count_for_claim(session: Session, claim_id: int) -> int:
+    return int(
+        session.exec(select(func.count()).select_from(Picture).where(Picture.claim_id == claim_id)).one()
+    )
 
 
 def mark_publishable(session: Session, picture_id: int, publishable: bool = True) -> bool:
@@ -145,7 +214,9 @@ def pictures_of_claim(session: Session, claim_id: int, *, public_only: bool = Tr
     return list(session.exec(query.order_by(col(Picture.id))).all())
 
 
-def erase_citizen_pictures(session: Session, citizen_id: int, index: HashIndex | None = None) -> list[int]:
+def erase_citizen_pictures(
+    session: Session, citizen_id: int, index: PictureIndex | HashIndex | None = None
+) -> list[int]:
     """Delete every picture a citizen sent (for /forget); returns their ids. Publishable ones
     too: a reviewer's consent to show a picture is not the sender's consent to keep it."""
     ids = [

@@ -109,6 +109,11 @@ def render(
         return t._(
             "You've reached today's limit of messages. A reviewer will look at your account; until then I can't check more messages for you."
         ), None
+    if result.outcome == "picture_limit":
+        return t._(
+            "You've sent a lot of pictures today. Please send the text of the message instead, "
+            "or try again tomorrow."
+        ), None
     if result.outcome == "slow_down":
         return t._(
             "You've sent a lot of messages in a short time. Please slow down — I'll read new ones again in a minute."

@@ -10,11 +10,16 @@ from handlers.common import citizen_translator, reply, services
 
 async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     t = await citizen_translator(services(context), update)
-    await reply(
-        update,
-        context,
-        t._(
-            "I can only read text for now. Please forward the message as text, "
-            "or a photo or video with its caption."
-        ),
-    )
+    message = update.effective_message
+    if message is not None and (message.voice or message.audio):
+        # No transcription yet: what the citizen can do instead.
+        text = t._(
+            "I can't listen to voice messages or audio yet. Please forward the text of the "
+            "message, or tell me in a few words what it says."
+        )
+    else:
+        text = t._(
+            "I can read text and pictures. Please forward the message as text, or send a "
+            "screenshot or photo of it."
+        )
+    await reply(update, context, text)

@@ -13,6 +13,7 @@ from telegram import InlineKeyboardMarkup
 
 from factdb import citizens, clarifications
 from factdb.matching import Matcher
+from factdb.media.pictures import Picture
 from factdb.models import Citizen, Claim, OutboxKind
 from factdb.outbox import Job
 from factdb.public import public_wording
@@ -46,6 +47,13 @@ def render_job(
     if job.kind == OutboxKind.WEEKLY:
         text = broadcast.weekly_digest(session, job, config.locales, config.public_url, config.bot_username)
         return (text, None) if text is not None else None
+    if job.kind == OutboxKind.PICTURE:
+        picture = session.get(Picture, int(job.payload.get("picture_id", 0)))
+        claim = session.get(Claim, job.claim_id)
+        if picture is None or claim is None:
+            return None  # erased meanwhile (/forget)
+        t = Translator(None, config.locales)
+        return review_texts.picture_caption(t, claim, picture), None
     if job.kind == OutboxKind.TEXT:
         return str(job.payload.get("text", "")), None
     if job.kind == OutboxKind.CARD_DELETE:  # the claim is gone (/forget): its card goes, or says so

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from factdb import clarifications, reviewers
 from factdb.matching import Matcher
+from factdb.media.pictures import Picture
 from factdb.models import OPEN_STATUSES, Claim, ClaimStatus, Clarification, Draft, DraftStep, utcnow
 from factdb.privacy import mask_personal
 from handlers.views import callbacks as cb
@@ -95,7 +96,7 @@ def card(
     open claim's card offers to hide it from that list, or to show it again."""
     lines = [
         f"<b>#{claim.id}</b> · {status_line(t, session, claim, now)}",
-        masked(claim.text),
+        masked(claim.text) if claim.text else "📷 " + t._("A picture with no text we could read (below)."),
         *public_wording_line(t, claim),
         t.ngettext(
             "{lang} · {n} request · first seen {when}",
@@ -133,6 +134,20 @@ def card(
         else:
             rows.append([(t._("Hide from public list"), cb.make(cb.Code.PUBLIC_HIDDEN, claim.id, 1))])  # type: ignore[arg-type]
     return "\n".join(lines), rows
+
+
+def picture_caption(t: Translator, claim: Claim, picture: Picture) -> str:
+    """The caption of a claim's picture in the moderators' group (Telegram allows 1,024
+    characters): which claim, and the text read from it, masked like any submission."""
+    lines = ["📷 " + t._("Picture sent with claim #{id}").format(id=claim.id)]
+    if picture.ocr_text:
+        lines.append(t._("Text read from it: {text}").format(text=masked(picture.ocr_text, 600)))
+    lines.append(
+        t._("Shown on the public page.")
+        if picture.publishable
+        else t._("Private: not shown on the public page unless a reviewer chooses to.")
+    )
+    return "\n".join(lines)
 
 
 def holders(session: Session, claims: list[Claim]) -> dict[int, str]:

@@ -1,0 +1,176 @@
+"""A citizen sends a picture, a screenshot, a GIF or a video: fetch it, read it, answer.
+
+The file comes through getFile (20 MB at most for bots; a bigger video is judged by its
+thumbnail), with a timeout and retries; it is read in the bounded picture pool while the
+citizen sees "typing…"; then factdb/picture_intake.py decides, on the same path as text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from sqlmodel import Session
+from telegram import Bot, Message, Update
+from telegram.constants import ChatAction
+from telegram.error import BadRequest, NetworkError, TimedOut
+from telegram.ext import ContextTypes
+
+from factdb import cards
+from factdb.media.decode import MAX_BYTES, ImageRejected
+from factdb.media.reading import PictureRead
+from factdb.picture_intake import submit_picture
+from handlers.citizen.submit import after_intake, render, submission_from
+from handlers.common import citizen_translator, reply, services
+from handlers.services import Services
+from handlers.views.keyboards import Buttons
+
+log = logging.getLogger(__name__)
+
+DOWNLOAD_TIMEOUT_S = 30.0
+DOWNLOAD_ATTEMPTS = 3
+TYPING_EVERY_S = 4.0  # Telegram shows a chat action for about 5 seconds
+
+
+@dataclass(frozen=True)
+class Incoming:
+    kind: str  # photo, document, animation, video, video_note
+    file_id: str
+    size: int | None
+    thumbnail_id: str | None  # Telegram's own still of a video or GIF
+
+
+def incoming(message: Message) -> Incoming | None:
+    """The file in a message that holds a picture; the largest size of a photo."""
+    if message.photo:
+        largest = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
+        return Incoming("photo", largest.file_id, largest.file_size, None)
+    for kind in ("animation", "video", "video_note"):
+        media = getattr(message, kind)
+        if media is not None:
+            thumb = media.thumbnail.file_id if media.thumbnail else None
+            return Incoming(kind, media.file_id, media.file_size, thumb)
+    document = message.document
+    if document is not None:
+        thumb = document.thumbnail.file_id if document.thumbnail else None
+        return Incoming("document", document.file_id, document.file_size, thumb)
+    return None
+
+
+class TooBig(Exception):
+    """Over the Bot API's 20 MB download limit for bots, with no thumbnail to go by."""
+
+
+async def download(bot: Bot, file_id: str) -> bytes:
+    """The file's bytes, retried on timeouts and network errors (not on refusals)."""
+    for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
+        try:
+            file = await bot.get_file(file_id, read_timeout=DOWNLOAD_TIMEOUT_S)
+            data = await file.download_as_bytearray(read_timeout=DOWNLOAD_TIMEOUT_S)
+            return bytes(data)
+        except BadRequest as exc:
+            if "too big" in exc.message.lower():
+                raise TooBig from exc
+            raise
+        except (TimedOut, NetworkError):
+            if attempt == DOWNLOAD_ATTEMPTS:
+                raise
+            await asyncio.sleep(0.5 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+@contextlib.asynccontextmanager
+async def typing(bot: Bot, chat_id: int) -> AsyncIterator[None]:
+    """Show "typing…" until the block ends: reading a picture takes a few seconds."""
+
+    async def keep_typing() -> None:
+        while True:
+            with contextlib.suppress(Exception):  # a chat action is a courtesy, never a failure
+                await bot.send_chat_action(chat_id, ChatAction.TYPING)
+            await asyncio.sleep(TYPING_EVERY_S)
+
+    task = asyncio.create_task(keep_typing())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def fetch_and_read(svc: Services, bot: Bot, media: Incoming, lang_hint: str | None) -> PictureRead:
+    """Download and read the file (or, for a video too big or unreadable here, its thumbnail)."""
+    fits = media.size is None or media.size <= MAX_BYTES
+    if fits:
+        try:
+            return await svc.reader.read(await download(bot, media.file_id), media.kind, lang_hint=lang_hint)
+        except (TooBig, ImageRejected) as exc:
+            if media.thumbnail_id is None or (isinstance(exc, ImageRejected) and exc.reason != "no_frames"):
+                raise
+    if media.thumbnail_id is None:
+        raise TooBig
+    return await svc.reader.read(await download(bot, media.thumbnail_id), "thumbnail", lang_hint=lang_hint)
+
+
+def _hint(language_code: str | None) -> str | None:
+    """Which script to try first in OCR: the Telegram app's language is the best early guess."""
+    return "zh-TW" if (language_code or "").lower().startswith("zh") else None
+
+
+async def on_picture(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None or message.from_user is None:
+        return
+    media = incoming(message)
+    if media is None:
+        return
+    svc = services(context)
+    started = time.perf_counter()
+    try:
+        async with typing(context.bot, message.chat_id), svc.reader.slot():
+            read = await fetch_and_read(svc, context.bot, media, _hint(message.from_user.language_code))
+    except TooBig:
+        await _refuse(update, context, "too_big")
+        return
+    except ImageRejected as exc:
+        log.info("picture refused: %s", exc.reason)
+        await _refuse(update, context, exc.reason)
+        return
+
+    sub = submission_from(update, message, replayed=update.update_id in svc.replayed)
+    svc.replayed.discard(update.update_id)
+    first_name = message.from_user.first_name or ""
+
+    def work(session: Session) -> tuple[str, Buttons | None] | None:
+        result = submit_picture(session, svc.index, svc.pictures, sub, read, svc.picture_limits)
+        after_intake(svc, session, result)
+        if result.claim is not None and result.outcome in ("new_claim", "under_review"):
+            cards.post_picture(session, result.claim, svc.config.review_chat_id)
+        if svc.metrics is not None:
+            svc.metrics.intake(result.outcome, time.perf_counter() - started)
+        return render(svc, session, result, first_name)
+
+    rendered = await svc.db.run(work, commit=True)
+    svc.wake_outbox()
+    if rendered is not None:
+        await reply(update, context, *rendered)
+
+
+async def _refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, reason: str) -> None:
+    t = await citizen_translator(services(context), update)
+    if reason == "too_big":
+        text = t._(
+            "This file is too big for me to open (over 20 MB). Please send a screenshot of it, "
+            "or forward the text."
+        )
+    elif reason in ("not_an_image", "no_frames"):
+        text = t._(
+            "I can read text and pictures, but not this kind of file. Please send a screenshot, or forward the text."
+        )
+    else:  # broken, too_many_pixels
+        text = t._("I couldn't open this picture. Please send it again as a photo, or forward the text.")
+    await reply(update, context, text)
