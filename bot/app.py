@@ -26,6 +26,7 @@ from bot.updates import PerChatUpdateProcessor
 from factdb import channel, digest
 from factdb.db import Database
 from factdb.language import detect_language
+from factdb.media.ocr import ocr_status
 from factdb.models import utcnow
 from handlers.router import register
 from handlers.services import Services
@@ -118,6 +119,8 @@ class BotRuntime:
         self.db.ensure_schema()
         await self.db.run(lambda s: channel.configure(s, self.config.channel_id), commit=True)
         detect_language("warm up the language profiles before the first citizen waits on them")
+        # Pictures are matched by hash whatever happens; reading their text needs Tesseract.
+        (log.info if self.svc.reader.ocr else log.warning)("pictures: %s", ocr_status().advice)
         # Building the match index takes a while at national scale (about 90 s for 10^6
         # claims): updates are received and stored meanwhile, and handled once it is built.
         ready = self.processor.ready = asyncio.Event()
@@ -167,6 +170,7 @@ class BotRuntime:
         while True:
             try:
                 await self.db.run(self.svc.index.refresh)
+                await self.db.run(self.svc.pictures.refresh)
                 break
             except Exception as exc:
                 log.warning(
@@ -176,8 +180,9 @@ class BotRuntime:
                 delay = min(delay * 2, 30.0)
         ready.set()
         log.info(
-            "match index ready: %d matchable claims in %.1f s",
+            "match index ready: %d matchable claims and %d pictures in %.1f s",
             len(self.svc.index),
+            len(self.svc.pictures),
             time.monotonic() - started,
         )
 
@@ -201,6 +206,7 @@ class BotRuntime:
             await self.app.stop()
         await self.inbox.stop()
         await self.app.shutdown()
+        self.svc.reader.close()
 
     def _replay(self, rows: list[tuple[int, str]]) -> None:
         """Queue updates acknowledged in an earlier life (or by a stopped peer), in update order."""
