@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 from factdb.media.ocr import ocr_status
-from factdb.media.reading import PictureRead, read_file
+from factdb.media.reading import PictureRead, read_file, with_text
 
 
 class PictureReader:
@@ -39,9 +40,17 @@ class PictureReader:
         finally:
             self._slots.release()
 
-    async def read(self, data: bytes, kind: str, *, lang_hint: str | None = None) -> PictureRead:
-        """`read_file` in the pool (raises ImageRejected like it)."""
-        job = partial(read_file, data, kind, lang_hint=lang_hint, ocr=self.ocr)
+    async def look(self, data: bytes, kind: str) -> PictureRead:
+        """Decode and hash in the pool, without reading the text yet: a picture recognised by
+        its hash needs no OCR (raises ImageRejected like `read_file`)."""
+        job = partial(read_file, data, kind, ocr=False)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, job)
+
+    async def read_text(self, picture: PictureRead, *, lang_hint: str | None = None) -> PictureRead:
+        """The picture with its text read by OCR in the pool (as it was when OCR is off)."""
+        if not self.ocr:
+            return dataclasses.replace(picture, frames=())
+        job = partial(with_text, picture, lang_hint=lang_hint)
         return await asyncio.get_running_loop().run_in_executor(self._pool, job)
 
     def close(self) -> None:

@@ -6,7 +6,8 @@ its bounded picture pool (factdb/media/reader.py), never on the event loop.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 
 from PIL import Image
 
@@ -15,7 +16,7 @@ from factdb.media.hashing import PictureHash, picture_hash
 from factdb.media.ocr import read_text
 from factdb.media.video import key_frames
 
-__all__ = ["MOVING_KINDS", "STILL_KINDS", "PictureRead", "read_file"]
+__all__ = ["MOVING_KINDS", "STILL_KINDS", "PictureRead", "read_file", "with_text"]
 
 # What Telegram calls each kind of file a citizen can send us that holds a picture.
 STILL_KINDS = ("photo", "document", "thumbnail")
@@ -29,29 +30,34 @@ class PictureRead:
     size: tuple[int, int]
     hashes: tuple[PictureHash, ...]  # the kept picture's first; then other key frames'
     text: str  # what OCR read, chat furniture removed ("" when nothing or OCR is off)
+    # the decoded frames, kept until the text is read (`with_text`)
+    frames: tuple[Image.Image, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def phash(self) -> PictureHash:
         return self.hashes[0]
 
 
+def with_text(read: PictureRead, *, lang_hint: str | None = None) -> PictureRead:
+    """The picture's text read by OCR (blocking: a second or two). A video's first frame with
+    text counts, at most two frames read: OCR is the costly part and caption frames come first."""
+    for frame, phash in zip(read.frames[:2], read.hashes, strict=False):
+        result = read_text(frame, lang_hint=lang_hint, flat=phash.flat)
+        if result is not None:
+            return dataclasses.replace(read, text=result.text, frames=())
+    return dataclasses.replace(read, frames=())
+
+
 def read_file(data: bytes, kind: str, *, lang_hint: str | None = None, ocr: bool = True) -> PictureRead:
-    """Decode, hash and read the text of a photo, an image document, or a GIF's or video's key
-    frames. Raises ImageRejected (reason: too_big, too_many_pixels, not_an_image, broken,
-    no_frames when a video cannot be read here: the caller may fall back to its thumbnail)."""
+    """Decode and hash a photo, an image document, or a GIF's or video's key frames, and read
+    its text unless `ocr` is False (then `with_text` reads it later, if it is still needed).
+    Raises ImageRejected (reason: too_big, too_many_pixels, not_an_image, broken, no_frames when
+    a video cannot be read here: the caller may fall back to its thumbnail)."""
     frames = _frames(data, kind)
-    hashes = tuple(dict.fromkeys(picture_hash(frame) for frame in frames))
+    hashes = [picture_hash(frame) for frame in frames]
     kept = frames[0]
-    text = ""
-    if ocr:
-        # One reading per file: OCR costs a second or two, and a video's caption frames are
-        # usually its first. A frame without text gives way to the next one, at most two.
-        for frame, phash in zip(frames[:2], hashes, strict=False):
-            result = read_text(frame, lang_hint=lang_hint, flat=phash.flat)
-            if result is not None:
-                text = result.text
-                break
-    return PictureRead(kind, stripped_jpeg(kept), kept.size, hashes, text)
+    read = PictureRead(kind, stripped_jpeg(kept), kept.size, tuple(hashes), "", tuple(frames))
+    return with_text(read, lang_hint=lang_hint) if ocr else read
 
 
 def _frames(data: bytes, kind: str) -> list[Image.Image]:

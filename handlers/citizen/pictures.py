@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -22,6 +23,7 @@ from telegram.ext import ContextTypes
 
 from factdb import cards
 from factdb.media.decode import MAX_BYTES, ImageRejected
+from factdb.media.pictures import find_claim
 from factdb.media.reading import PictureRead
 from factdb.picture_intake import submit_picture
 from handlers.citizen.submit import after_intake, render, submission_from
@@ -102,18 +104,29 @@ async def typing(bot: Bot, chat_id: int) -> AsyncIterator[None]:
             await task
 
 
-async def fetch_and_read(svc: Services, bot: Bot, media: Incoming, lang_hint: str | None) -> PictureRead:
-    """Download and read the file (or, for a video too big or unreadable here, its thumbnail)."""
+async def fetch_and_look(svc: Services, bot: Bot, media: Incoming) -> PictureRead:
+    """Download, decode and hash the file (or, for a video too big or unreadable here, its
+    thumbnail)."""
     fits = media.size is None or media.size <= MAX_BYTES
     if fits:
         try:
-            return await svc.reader.read(await download(bot, media.file_id), media.kind, lang_hint=lang_hint)
+            return await svc.reader.look(await download(bot, media.file_id), media.kind)
         except (TooBig, ImageRejected) as exc:
             if media.thumbnail_id is None or (isinstance(exc, ImageRejected) and exc.reason != "no_frames"):
                 raise
     if media.thumbnail_id is None:
         raise TooBig
-    return await svc.reader.read(await download(bot, media.thumbnail_id), "thumbnail", lang_hint=lang_hint)
+    return await svc.reader.look(await download(bot, media.thumbnail_id), "thumbnail")
+
+
+async def read_picture(svc: Services, bot: Bot, media: Incoming, lang_hint: str | None) -> PictureRead:
+    """The picture, hashed, with its text read unless its hash already names a claim (the
+    common case for a viral picture, and the costly step skipped)."""
+    picture = await fetch_and_look(svc, bot, media)
+    seen = await svc.db.run(lambda s: find_claim(s, svc.pictures, *picture.hashes))
+    if seen is not None:
+        return dataclasses.replace(picture, frames=())
+    return await svc.reader.read_text(picture, lang_hint=lang_hint)
 
 
 def _hint(language_code: str | None) -> str | None:
@@ -132,7 +145,7 @@ async def on_picture(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     started = time.perf_counter()
     try:
         async with typing(context.bot, message.chat_id), svc.reader.slot():
-            read = await fetch_and_read(svc, context.bot, media, _hint(message.from_user.language_code))
+            read = await read_picture(svc, context.bot, media, _hint(message.from_user.language_code))
     except TooBig:
         await _refuse(update, context, "too_big")
         return
