@@ -29,6 +29,7 @@ from handlers.common import citizen_translator, is_reviewer, services
 from handlers.group import quiet
 from handlers.inline import answers
 from handlers.review import citizens, draft_steps, moderation, publish, queue, take
+from handlers.review.pictures import on_picture_public
 from handlers.setup import on_group_upgraded, on_my_chat_member, whoami
 from handlers.views import callbacks as cb
 
@@ -56,6 +57,7 @@ CALLBACKS: dict[cb.Code, CallbackFn] = {
     cb.Code.SEND_BACK: publish.on_approval,
     cb.Code.QUEUE_PAGE: queue.on_page,
     cb.Code.PUBLIC_HIDDEN: moderation.on_public_list,
+    cb.Code.PICTURE_PUBLIC: on_picture_public,
 }
 if set(CALLBACKS) != set(cb.Code):  # a button nobody answers would say "no longer works"
     raise RuntimeError(f"buttons without a handler: {sorted(set(cb.Code) - set(CALLBACKS))}")

@@ -125,7 +125,14 @@ class FeedCache:
         out = _GzipWriter()
         config = self.svc.config
         written = exporter.export(
-            self.svc.db, "claimreview", out, org_name=config.org_name, org_url=config.org_url, public_url=base
+            self.svc.db,
+            "claimreview",
+            out,
+            org_name=config.org_name,
+            org_url=config.org_url,
+            public_url=base,
+            # pictures' addresses only under the configured public URL, never a Host header's
+            pictures=bool(config.public_url),
         )
         gzipped = out.finish()
         self.builds += 1

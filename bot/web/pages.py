@@ -1,5 +1,6 @@
-"""The public pages: `/claims/{id}`, `/claims?q=…`, `/stats`, and the 404 page for any other
-address. They read through `factdb.public` (what the public may see) in a worker thread
+"""The public pages: `/claims/{id}`, `/claims?q=…`, `/stats`, the public pictures
+(`/pictures/{id}.jpg`), and the 404 page for any other address. They read through
+`factdb.public` and `factdb.media.public_pictures` (what the public may see) in a worker thread
 (`Database.run`): a slow page must never hold up a webhook update on the event loop."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from sqlmodel import Session
 
 from bot.web.keys import SVC
 from bot.web.language import linker
@@ -26,11 +28,14 @@ from bot.web.rendering import (
 from factdb import clarifications as clar_db
 from factdb import public
 from factdb.interchange.claimreview import claimreview_for
+from factdb.media import public_pictures
 from factdb.models import ClaimStatus, Clarification
 
 STATS_CACHE_SECONDS = 60.0
 # Claim ids are database integers; anything longer is no claim (and would overflow the query).
 MAX_ID_DIGITS = 18
+# A picture may be made private again, or its claim retracted: caches keep it a few minutes only.
+PICTURE_CACHE = "public, max-age=300"
 
 SEARCH: web.AppKey[public.RewordedIndex] = web.AppKey("search", public.RewordedIndex)
 STATS_CACHE: web.AppKey[dict[str, Any]] = web.AppKey("stats_cache", dict)
@@ -45,6 +50,7 @@ def add_pages(app: web.Application, *, stats_cache_seconds: float = STATS_CACHE_
     app.router.add_get("/claims", claims_page)
     app.router.add_get("/claims/{id}", claim_page)
     app.router.add_get("/stats", stats_page)
+    app.router.add_get("/pictures/{file}", picture)
 
 
 async def home(request: web.Request) -> web.StreamResponse:
@@ -56,14 +62,27 @@ def _clarification_item(clar: Clarification) -> dict[str, Any]:
     return {"clar": clar, "sources": [{"text": s, "href": safe_href(s)} for s in clar_db.sources_of(clar)]}
 
 
-async def claim_page(request: web.Request) -> web.StreamResponse:
-    raw = request.match_info["id"]
+def _id(raw: str) -> int:
     # ASCII digits only: int() would also take "٣", "+3", " 3" and "3_0".
     if not (raw.isascii() and raw.isdigit() and len(raw) <= MAX_ID_DIGITS):
         raise web.HTTPNotFound()
-    claim_id = int(raw)
+    return int(raw)
+
+
+def _page_of(
+    session: Session, claim_id: int, lang: str
+) -> tuple[
+    public.PublishedClaim | public.Withdrawn | public.Moved | None, list[public_pictures.PublicPicture]
+]:
+    found = public.published_claim(session, claim_id, lang)
+    shown = isinstance(found, public.PublishedClaim)
+    return found, public_pictures.public_pictures_of_claim(session, claim_id) if shown else []
+
+
+async def claim_page(request: web.Request) -> web.StreamResponse:
+    claim_id = _id(request.match_info["id"])
     svc, lang = request.app[SVC], page_language(request)
-    found = await svc.db.run(lambda s: public.published_claim(s, claim_id, lang.tag))
+    found, pictures = await svc.db.run(lambda s: _page_of(s, claim_id, lang.tag))
     if found is None:
         raise web.HTTPNotFound()
     if isinstance(found, public.Moved):
@@ -85,6 +104,8 @@ async def claim_page(request: web.Request) -> web.StreamResponse:
         org_url=svc.config.org_url,  # the author the feed and `crowdcheck export` name too
         public_url=public_url(request),
         page_lang=lang.tag if translation and shown.lang.lower() == lang.tag.lower() else None,
+        # ImageObjects only under the configured public URL, never one a Host header named
+        pictures=[p.id for p in pictures] if svc.config.public_url else (),
     )
     masked = public.public_wording(claim)
     return render(
@@ -99,7 +120,33 @@ async def claim_page(request: web.Request) -> web.StreamResponse:
         translated=found.chosen.translated,
         others=[_clarification_item(r) for r in found.rows if r.id != shown.id],
         jsonld=script_json(review),
+        pictures=[
+            {"src": public_pictures.picture_path(p.id), "width": p.width, "height": p.height}
+            for p in pictures
+        ],
     )
+
+
+# -- /pictures/{id}.jpg ----------------------------------------------------------------------
+async def picture(request: web.Request) -> web.StreamResponse:
+    """A public picture's JPEG. Anything else — a private picture, one of a claim not published,
+    an id that does not exist — is the same 404, so addresses reveal nothing."""
+    raw = request.match_info["file"]
+    if not raw.endswith(".jpg"):
+        raise web.HTTPNotFound()
+    picture_id = _id(raw.removesuffix(".jpg"))
+    found = await request.app[SVC].db.run(lambda s: public_pictures.public_picture_bytes(s, picture_id))
+    if found is None:
+        raise web.HTTPNotFound()
+    data, sha256 = found
+    headers = {
+        "Cache-Control": PICTURE_CACHE,
+        "ETag": f'"{sha256[:32]}"',
+        "X-Content-Type-Options": "nosniff",
+    }
+    if headers["ETag"] in (t.strip() for t in request.headers.get("If-None-Match", "").split(",")):
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=data, content_type="image/jpeg", headers=headers)
 
 
 # -- /claims ---------------------------------------------------------------------------------

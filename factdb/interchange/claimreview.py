@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from factdb.clarifications import sources_of
 from factdb.interchange import ratings
 from factdb.interchange.inert import is_web_url
+from factdb.media.public_pictures import picture_url
 from factdb.models import Claim, Clarification
 from factdb.privacy import mask_personal
 from factdb.public import public_wording
@@ -123,11 +125,16 @@ def claimreview_for(
     public_url: str | None,
     page_lang: str | None = None,
     org_url: str | None = None,
+    pictures: Sequence[int] = (),
 ) -> dict[str, Any]:
     """One ClaimReview (with `@context`, ready to embed in a page) for a published claim.
 
     Its `author` is the organisation publishing the check: `org_name` with `org_url`
-    (CROWDCHECK_ORG_URL), else the public site, as its url; never a reviewer or a person."""
+    (CROWDCHECK_ORG_URL), else the public site, as its url; never a reviewer or a person.
+
+    `pictures`: ids of the claim's public pictures (`factdb.media.public_pictures`), each an
+    `ImageObject` in `itemReviewed.appearance` at its address under `public_url`; none without
+    a public URL (callers pass them only when CROWDCHECK_PUBLIC_URL is configured)."""
     verdict = clarification.verdict
     url = review_url(claim, clarification, public_url=public_url, page_lang=page_lang)
     author: dict[str, Any]
@@ -148,6 +155,11 @@ def claimreview_for(
     if is_web_url(claim.source_url) and claim.source_url != clarification.url:
         # The claim's own appearance; an imported row's only URL is the fact-check itself.
         item["appearance"] = [{"@type": "CreativeWork", "url": claim.source_url}]
+    if public_url and pictures:
+        # contentUrl, not url: readers of `appearance[0].url` (our importer too) take the
+        # claim's source from a CreativeWork, never from a picture.
+        images = [{"@type": "ImageObject", "contentUrl": picture_url(public_url, p)} for p in pictures]
+        item["appearance"] = [*item.get("appearance", []), *images]
     review: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "ClaimReview",

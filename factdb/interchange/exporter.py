@@ -10,6 +10,11 @@ never the sender's original once reworded) and its clarification only, text thro
 `mask_personal`. Nothing about who asked (citizens, chats, request texts) and no reviewer's
 identity is ever read here.
 
+Pictures: the claim's public pictures (a reviewer made each publishable,
+`factdb.media.public_pictures`) go out as addresses under the public URL, never as bytes: an
+`ImageObject` in ClaimReview's `itemReviewed.appearance`, and `pictures` in JSON Lines and CSV.
+Without a public URL there are none (an address that follows a Host header is no address).
+
 CSV is written for spreadsheets: every field quoted (a bare carriage return inside a cell cannot
 split a row) and cells that would start a formula made inert (`inert.inert_cell`). JSON Lines
 and ClaimReview carry the values exactly.
@@ -31,6 +36,7 @@ from factdb.db import Database
 from factdb.interchange import claimreview
 from factdb.interchange.importer import ProgressLike
 from factdb.interchange.inert import inert_cell, is_web_url
+from factdb.media.public_pictures import picture_url, public_pictures_by_claim
 from factdb.models import Claim, ClaimStatus, Clarification, utcnow
 from factdb.privacy import mask_personal
 
@@ -38,7 +44,19 @@ __all__ = ["COLUMNS", "csv_cells", "export", "flat_record", "published_claims"]
 
 Format = Literal["csv", "jsonl", "claimreview"]
 # The contract's claim fields first (so an export imports back), then what we add.
-COLUMNS = ("id", "text", "verdict", "summary", "url", "lang", "published", "sources", "source_url", "author")
+COLUMNS = (
+    "id",
+    "text",
+    "verdict",
+    "summary",
+    "url",
+    "lang",
+    "published",
+    "sources",
+    "source_url",
+    "author",
+    "pictures",
+)
 BATCH = 2000
 
 
@@ -70,9 +88,15 @@ def _original(group: list[tuple[Claim, Clarification]]) -> tuple[Claim, Clarific
 
 
 def flat_record(
-    claim: Claim, clar: Clarification, *, org_name: str, public_url: str | None
+    claim: Claim,
+    clar: Clarification,
+    *,
+    org_name: str,
+    public_url: str | None,
+    pictures: list[int] | tuple[int, ...] = (),
 ) -> dict[str, Any]:
-    """The contract's claim fields for one claim (what `crowdcheck import` reads back)."""
+    """The contract's claim fields for one claim (what `crowdcheck import` reads back), and
+    the addresses of its public pictures (ignored by the importer)."""
     imported = claimreview.is_imported(claim, clar)
     return {
         "id": claimreview.public_id(claim, org_name=org_name, public_url=public_url),
@@ -86,14 +110,22 @@ def flat_record(
         "source_url": claim.source_url if is_web_url(claim.source_url) else None,
         # the partner an imported fact-check came from; ours otherwise (never a reviewer's name)
         "author": clar.author_name if imported and clar.author_name else org_name,
+        "pictures": [picture_url(public_url, p) for p in pictures] if public_url else [],
     }
 
 
 def csv_cells(record: dict[str, Any]) -> list[str]:
     """One CSV row for a flat record: columns in contract order, every cell inert."""
-    # Several sources go in one cell, space-separated: URLs never contain spaces.
-    record = dict(record, sources=" ".join(record["sources"]))
+    # Several sources (pictures) go in one cell, space-separated: URLs never contain spaces.
+    record = dict(record, sources=" ".join(record["sources"]), pictures=" ".join(record["pictures"]))
     return [inert_cell("" if record[c] is None else str(record[c])) for c in COLUMNS]
+
+
+def _pictures(db: Database, public_url: str | None, wanted: bool) -> dict[int, list[int]]:
+    if not (wanted and public_url):
+        return {}
+    with db.session() as session:
+        return public_pictures_by_claim(session)
 
 
 def _count(db: Database) -> int:
@@ -114,19 +146,24 @@ def export(
     public_url: str | None,
     progress: ProgressLike | None = None,
     org_url: str | None = None,
+    pictures: bool = True,
 ) -> int:
     """Write all published claims to `out` in `fmt`; returns how many were written.
 
     A ClaimReview export without `public_url` works but is weaker: callers tell the operator
-    with `claimreview.missing_public_url_warning`."""
+    with `claimreview.missing_public_url_warning`. `pictures=False` leaves the public pictures
+    out (the feed, when its `public_url` is only the Host header a request named)."""
     if fmt not in ("csv", "jsonl", "claimreview"):
         raise ValueError(f"unknown export format {fmt!r}: use csv, jsonl or claimreview")
     public_url = public_url.rstrip("/") if public_url else None
+    shown = _pictures(db, public_url, pictures)  # few: a reviewer chose each
     task = progress.task(f"Exporting {fmt}", total=_count(db)) if progress else nullcontext(None)
     with task as advance:
         tick: Callable[..., None] = advance or (lambda _k=1: None)
         if fmt == "claimreview":
-            return _write_feed(db, out, org_name=org_name, org_url=org_url, public_url=public_url, tick=tick)
+            return _write_feed(
+                db, out, org_name=org_name, org_url=org_url, public_url=public_url, tick=tick, pictures=shown
+            )
         if fmt == "csv":
             # QUOTE_ALL: the csv module quotes a cell with "\n" but not one with a bare "\r"
             # (lineterminator is "\n"), and spreadsheets end a row at either.
@@ -134,7 +171,13 @@ def export(
             writer.writerow(COLUMNS)
         written = 0
         for claim, clar in published_claims(db):
-            record = flat_record(claim, clar, org_name=org_name, public_url=public_url)
+            record = flat_record(
+                claim,
+                clar,
+                org_name=org_name,
+                public_url=public_url,
+                pictures=shown.get(claim.id, ()),  # type: ignore[arg-type]
+            )
             if fmt == "csv":
                 writer.writerow(csv_cells(record))
             else:
@@ -154,6 +197,7 @@ def _write_feed(
     org_url: str | None,
     public_url: str | None,
     tick: Callable[..., None],
+    pictures: dict[int, list[int]],
 ) -> int:
     # Written by hand around the elements so the feed is never built in memory; the result is
     # one valid JSON document.
@@ -169,7 +213,12 @@ def _write_feed(
     written = 0
     for claim, clar in published_claims(db):
         element = claimreview.claimreview_for(
-            claim, clar, org_name=org_name, org_url=org_url, public_url=public_url
+            claim,
+            clar,
+            org_name=org_name,
+            org_url=org_url,
+            public_url=public_url,
+            pictures=pictures.get(claim.id, ()),  # type: ignore[arg-type]
         )
         element.pop("@context")  # the feed's context applies to its elements
         out.write(("\n  " if written == 0 else ",\n  ") + json.dumps(element, ensure_ascii=False))

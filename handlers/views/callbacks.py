@@ -50,6 +50,9 @@ class Code(StrEnum):
     # public waiting list: claim id, 1 hide / 0 show (a state, not a toggle: a stale card pressed
     # twice must not flip it back)
     PUBLIC_HIDDEN = "ph", "ii"
+    # a citizen's picture on its claim's public page: picture id, 1 public / 0 private (a state,
+    # for the same reason)
+    PICTURE_PUBLIC = "pp", "ii"
 
 
 _CODES = {code.value: code for code in Code}

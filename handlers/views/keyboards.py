@@ -33,3 +33,12 @@ def answer_buttons(t: Translator, request_id: int) -> Buttons:
 
 def wait_button(t: Translator, claim_id: int) -> Buttons:
     return [[(t._("How long will it take?"), cb.make(cb.Code.WAIT, claim_id))]]
+
+
+def picture_buttons(t: Translator, picture_id: int, publishable: bool) -> Buttons:
+    """Under a citizen's picture in the moderators' group: show it on the claim's public page,
+    or make it private again. The button names the state it asks for, so a stale one pressed
+    twice does not flip it back."""
+    if publishable:
+        return [[(t._("Make private again"), cb.make(cb.Code.PICTURE_PUBLIC, picture_id, 0))]]
+    return [[(t._("Show on the public page"), cb.make(cb.Code.PICTURE_PUBLIC, picture_id, 1))]]
