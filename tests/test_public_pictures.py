@@ -26,7 +26,7 @@ from factdb.interchange import exporter
 from factdb.media.decode import decode, stripped_jpeg
 from factdb.media.hashing import picture_hash
 from factdb.media.pictures import Picture, record_picture
-from factdb.media.public_pictures import public_pictures_by_claim, set_publishable
+from factdb.media.public_pictures import public_picture_bytes, public_pictures_by_claim, set_publishable
 from factdb.models import AuditLog, Claim, ClaimStatus
 from handlers.services import Services
 from handlers.views import callbacks as cb
@@ -354,3 +354,19 @@ def test_exports_carry_the_addresses_of_public_pictures_never_their_bytes(db: Da
     assert rows[f"{PUBLIC}/claims/{other}"]["pictures"] == ""
     for fmt in ("claimreview", "jsonl", "csv"):
         assert "/9j/" not in run(fmt)  # no base64 JPEG anywhere
+
+
+def test_a_merge_loop_written_by_hand_shows_nothing_and_never_hangs(db: Database) -> None:
+    a = seed_claim(db, "Loop one", status=ClaimStatus.NEW)
+    b = seed_claim(db, "Loop two", status=ClaimStatus.NEW)
+
+    def loop(session: Any) -> None:
+        for source, target in ((a, b), (b, a)):
+            claim = session.get(Claim, source)
+            claim.status, claim.merged_into_id = ClaimStatus.MERGED, target
+
+    db.transaction(loop)
+    picture_id = store_picture(db, a, publishable=True)
+    with db.session() as session:
+        assert public_pictures_by_claim(session) == {}
+        assert public_picture_bytes(session, picture_id) is None

@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from factdb import audit
 from factdb.media.pictures import Picture
-from factdb.merges import current_claim
+from factdb.merges import MAX_HOPS, current_claim
 from factdb.models import Claim, ClaimStatus, utcnow
 
 __all__ = [
@@ -58,40 +58,77 @@ def _survivor(session: Session, claim_id: int | None) -> Claim | None:
     return current_claim(session, claim) if claim is not None else None
 
 
+def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def _published_survivors(session: Session, claim_ids: set[int]) -> dict[int, int]:
+    """Each claim id → the published claim it now lives in (itself, or the end of its merges),
+    for those that live in one. In bulk, one query per hop of merges (not one per picture)."""
+    at = {cid: cid for cid in claim_ids}
+    pending = set(claim_ids)
+    for _ in range(MAX_HOPS + 1):
+        if not pending:
+            break
+        wanted = sorted({at[c] for c in pending})
+        found: dict[int, tuple[str, int | None]] = {}
+        for chunk in _chunks(wanted):
+            rows = session.exec(
+                select(Claim.id, Claim.status, Claim.merged_into_id).where(col(Claim.id).in_(chunk))
+            ).all()
+            found.update({cid: (status, target) for cid, status, target in rows if cid is not None})
+        moved: set[int] = set()
+        for c in pending:
+            status, target = found.get(at[c], (None, None))
+            if status == ClaimStatus.MERGED and target is not None:
+                at[c] = target
+                moved.add(c)
+            elif status != ClaimStatus.PUBLISHED:
+                del at[c]  # gone, retracted, in review, spam: not public
+        pending = moved
+    for c in pending:  # a loop someone wrote into the database by hand
+        del at[c]
+    return at
+
+
 def _published(claim: Claim | None) -> bool:
     return claim is not None and claim.status == ClaimStatus.PUBLISHED
-
-
-def _public(picture: Picture) -> PublicPicture:
-    assert picture.id is not None
-    return PublicPicture(picture.id, picture.width, picture.height)
 
 
 def public_pictures_of_claim(session: Session, claim_id: int) -> list[PublicPicture]:
     """The publishable pictures a published claim's page shows: its own and those of claims
     merged into it, oldest first. None for a claim that is not published (nor for a merged one:
-    its page redirects to the survivor)."""
-    claim = session.get(Claim, claim_id)
-    if not _published(claim):
+    its page redirects to the survivor).
+
+    Columns, never whole rows: a row holds the JPEG, and the page needs only ids and sizes."""
+    if not _published(session.get(Claim, claim_id)):
         return []
-    own = session.exec(
-        select(Picture).where(Picture.claim_id == claim_id).where(col(Picture.publishable).is_(True))
-    ).all()
-    # Publishable pictures of merged claims are few (a reviewer chose each): fetch them all and
-    # follow each one's merges, rather than walk every claim merged into this one (no index).
+    publishable = col(Picture.publishable).is_(True)
+    ids = set(session.exec(select(Picture.id).where(Picture.claim_id == claim_id).where(publishable)).all())
+    # Publishable pictures of merged claims (both indexes cover this), each followed through
+    # its merges: cheaper than finding every claim merged into this one (no index on that).
     merged = session.exec(
-        select(Picture)
+        select(Picture.id, Picture.claim_id)
         .join(Claim, col(Claim.id) == col(Picture.claim_id))
-        .where(col(Picture.publishable).is_(True))
+        .where(publishable)
         .where(Claim.status == ClaimStatus.MERGED)
     ).all()
-    found = list(own) + [p for p in merged if (s := _survivor(session, p.claim_id)) and s.id == claim_id]
-    return [_public(p) for p in sorted(found, key=lambda p: p.id or 0)]
+    survivors = _published_survivors(session, {cid for _, cid in merged if cid is not None})
+    ids |= {pid for pid, cid in merged if pid is not None and survivors.get(cid) == claim_id}  # type: ignore[arg-type]
+    if not ids:
+        return []
+    rows = session.exec(
+        select(Picture.id, Picture.width, Picture.height)
+        .where(col(Picture.id).in_(ids))
+        .order_by(col(Picture.id))
+    ).all()
+    return [PublicPicture(pid, width, height) for pid, width, height in rows if pid is not None]
 
 
 def public_pictures_by_claim(session: Session) -> dict[int, list[int]]:
-    """Every public picture's id by the published claim it shows on (for the exports: one
-    query, not one per claim). Publishable pictures are few: a reviewer chose each."""
+    """Every public picture's id by the published claim it shows on, for the exports: a few
+    queries for the whole export, not one per claim (publishable pictures are few: a reviewer
+    chose each)."""
     out: dict[int, list[int]] = {}
     rows = session.exec(
         select(Picture.id, Picture.claim_id)
@@ -99,10 +136,11 @@ def public_pictures_by_claim(session: Session) -> dict[int, list[int]]:
         .where(col(Picture.claim_id).is_not(None))
         .order_by(col(Picture.id))
     ).all()
+    survivors = _published_survivors(session, {cid for _, cid in rows if cid is not None})
     for picture_id, claim_id in rows:
-        survivor = _survivor(session, claim_id)
-        if picture_id is not None and survivor is not None and _published(survivor):
-            out.setdefault(survivor.id, []).append(picture_id)  # type: ignore[arg-type]
+        survivor = survivors.get(claim_id)  # type: ignore[arg-type]
+        if picture_id is not None and survivor is not None:
+            out.setdefault(survivor, []).append(picture_id)
     return out
 
 
