@@ -24,6 +24,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from factdb import clarifications as clar_db
+from factdb.media.public_pictures import publishable_count
 from factdb.models import OPEN_STATUSES, Claim, ClaimChange, ClaimStatus, Clarification, Request
 from factdb.normalize import normalize
 from factdb.privacy import mask_personal
@@ -272,10 +273,12 @@ def public_figures(
 def published_fingerprint(session: Session) -> tuple[Any, ...]:
     """Three indexed maxima that move whenever what the feed shows may have changed:
     `claim_change.seq` (triggers: every claim insert, status, text or public wording change,
-    delete), `claim.updated_at` (every publish, edit, retraction, import) and
-    `clarification.id` (every new version or translation)."""
+    delete), `claim.updated_at` (every publish, edit, retraction, import, a picture shown or
+    hidden) and `clarification.id` (every new version or translation); and the number of
+    publishable pictures (one erased by /forget leaves its claim untouched)."""
     return (
         session.exec(select(func.max(ClaimChange.seq))).one(),
         session.exec(select(func.max(Claim.updated_at))).one(),
         session.exec(select(func.max(Clarification.id))).one(),
+        publishable_count(session),
     )

@@ -370,3 +370,29 @@ def test_a_merge_loop_written_by_hand_shows_nothing_and_never_hangs(db: Database
     with db.session() as session:
         assert public_pictures_by_claim(session) == {}
         assert public_picture_bytes(session, picture_id) is None
+
+
+async def test_forgetting_the_sender_takes_a_shown_picture_out_of_the_feed(db: Database, site: Web) -> None:
+    from factdb.media.pictures import erase_citizen_pictures
+    from factdb.models import Citizen
+
+    claim_id = seed_claim(db, "The dam broke, here is the photo")
+
+    def citizen(session: Any) -> int:
+        person = Citizen(telegram_user_id=555, chat_id=555)
+        session.add(person)
+        session.flush()
+        return person.id  # type: ignore[return-value]
+
+    sender = db.transaction(citizen)
+    data, size, phash = jpeg(7)
+    picture_id = db.transaction(
+        lambda s: (
+            record_picture(s, claim_id=claim_id, citizen_id=sender, jpeg=data, size=size, phash=phash).id
+        )
+    )
+    db.transaction(lambda s: set_publishable(s, picture_id, ADMIN, True))
+    assert feed_images(await site.feed(), claim_id) == [f"{PUBLIC}/pictures/{picture_id}.jpg"]
+    db.transaction(lambda s: erase_citizen_pictures(s, sender))
+    assert feed_images(await site.feed(), claim_id) == []
+    assert (await site.get(f"/pictures/{picture_id}.jpg"))[0] == 404

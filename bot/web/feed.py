@@ -10,9 +10,10 @@ machine, and every page (and /healthz) waited behind them. Now:
   and kept. Concurrent requests wait for the same build; none of them holds a thread.
 - It is rebuilt only when the published claims may have changed: a **fingerprint** of three
   indexed maxima (`claim_change.seq`, bumped by triggers on every claim insert, status, text or
-  public wording change and delete; `claim.updated_at`, touched by every publish, retraction
-  and import; `clarification.id`, every new version or translation), checked at most once a
-  second, and at least every `FEED_MAX_AGE_SECONDS` whatever it says (on PostgreSQL a
+  public wording change and delete; `claim.updated_at`, touched by every publish, retraction,
+  import and picture shown or hidden; `clarification.id`, every new version or translation)
+  and the count of publishable pictures (`factdb.public.published_fingerprint`), checked at
+  most once a second, and at least every `FEED_MAX_AGE_SECONDS` whatever it says (on PostgreSQL a
   transaction may commit a smaller value after a bigger one was read).
 - Serving is writing bytes: gzip as stored for clients that accept it (crawlers and browsers
   do), inflated chunk by chunk on the event loop for the others. Every write has a deadline

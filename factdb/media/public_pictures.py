@@ -9,9 +9,9 @@ A picture is public only when both hold:
   retracted, under review, new or closed as spam shows none, and its pictures' addresses answer
   404 like a picture that does not exist, so an address says nothing about what is behind it.
 
-The reviewer's toggle (`set_publishable`) bumps the survivor's `updated_at`, so the feed's
-fingerprint (`factdb.public.published_fingerprint`) moves and the feed is rebuilt with or
-without the picture.
+The reviewer's toggle (`set_publishable`) bumps the survivor's `updated_at`, and the feed's
+fingerprint (`factdb.public.published_fingerprint`) also counts publishable pictures (a
+/forget erases some without touching their claim), so the feed is rebuilt with or without them.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from factdb import audit
@@ -33,6 +34,7 @@ __all__ = [
     "public_picture_bytes",
     "public_pictures_by_claim",
     "public_pictures_of_claim",
+    "publishable_count",
     "set_publishable",
 ]
 
@@ -142,6 +144,16 @@ def public_pictures_by_claim(session: Session) -> dict[int, list[int]]:
         if picture_id is not None and survivor is not None:
             out.setdefault(survivor, []).append(picture_id)
     return out
+
+
+def publishable_count(session: Session) -> int:
+    """How many pictures reviewers made publishable (an index-only count): part of the feed's
+    fingerprint, so erasing one (/forget) rebuilds the feed without its address."""
+    return int(
+        session.exec(
+            select(func.count()).select_from(Picture).where(col(Picture.publishable).is_(True))
+        ).one()
+    )
 
 
 def public_picture_bytes(session: Session, picture_id: int) -> tuple[bytes, str] | None:
