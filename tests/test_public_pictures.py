@@ -31,6 +31,7 @@ from factdb.models import AuditLog, Claim, ClaimStatus
 from handlers.services import Services
 from handlers.views import callbacks as cb
 from handlers.views.keyboards import markup, picture_buttons
+from handlers.views.review_texts import picture_caption
 from tests.conftest import ADMIN
 from tests.harness import REVIEW_CHAT, Tipline, shown
 from tests.test_web import ORG, PUBLIC, jsonld, seed_claim
@@ -162,12 +163,20 @@ async def test_a_picture_is_public_only_after_a_reviewer_shows_it_and_until_the_
     claim_id = tipline.seed_published("The bridge collapsed this morning, look at the photo")
     picture_id = store_picture(db, claim_id)
     path = f"/pictures/{picture_id}.jpg"
-    # What the coordinator's picture message carries (handlers/views/keyboards.py).
-    t = svc.t("en")
-    await tipline.runtime.app.bot.send_message(
-        REVIEW_CHAT, f"Picture #{picture_id}", reply_markup=markup(picture_buttons(t, picture_id, False))
+    # The picture as the moderators' group shows it (bot/delivery.py, notices.render_job): the
+    # photo, its caption, and the button (handlers/views/keyboards.py).
+    t = svc.t(None)
+    with db.session() as session:
+        caption = picture_caption(t, session.get(Claim, claim_id), session.get(Picture, picture_id))  # type: ignore[arg-type]
+    assert "Private" in caption
+    await tipline.runtime.app.bot.send_photo(
+        REVIEW_CHAT,
+        photo=stored_bytes(db, picture_id),
+        caption=caption,
+        parse_mode="HTML",
+        reply_markup=markup(picture_buttons(t, picture_id, False)),
     )
-    card = await emu.wait_for_bot_message(REVIEW_CHAT, lambda m: f"Picture #{picture_id}" in m.text)
+    card = await emu.wait_for_bot_message(REVIEW_CHAT, lambda m: m.kind == "photo")
     assert card.callback_data(SHOW) == f"pp:{picture_id}:1"
 
     async for site in serving(svc):
@@ -190,6 +199,7 @@ async def test_a_picture_is_public_only_after_a_reviewer_shows_it_and_until_the_
         assert "public page" in answer["text"]
         card = await emu.wait_for_bot_message(REVIEW_CHAT, lambda m: HIDE in m.button_texts() and m.edited)
         assert card.callback_data(HIDE) == f"pp:{picture_id}:0"
+        assert card.kind == "photo" and "Shown on the public page." in card.text  # the caption says so
 
         status, html = await site.page(claim_id)
         assert_well_formed(html)
@@ -215,6 +225,7 @@ async def test_a_picture_is_public_only_after_a_reviewer_shows_it_and_until_the_
         # Private again, then public again, then the claim is withdrawn.
         await emu.wait_for_callback_answer(await tipline.press(ADMIN, card, HIDE, chat_id=REVIEW_CHAT))
         card = await emu.wait_for_bot_message(REVIEW_CHAT, lambda m: SHOW in m.button_texts())
+        assert "Private" in card.text
         assert (await site.get(path))[0] == 404 and images((await site.page(claim_id))[1]) == []
         assert feed_images(await site.feed(), claim_id) == []
         await emu.wait_for_callback_answer(await tipline.press(ADMIN, card, SHOW, chat_id=REVIEW_CHAT))
@@ -245,7 +256,7 @@ async def test_a_picture_is_public_only_after_a_reviewer_shows_it_and_until_the_
 
 async def test_a_forged_button_for_an_erased_picture_is_refused_kindly(tipline: Tipline) -> None:
     emu = tipline.emu
-    message = await tipline.runtime.app.bot.send_message(REVIEW_CHAT, "Picture")
+    message = await tipline.runtime.app.bot.send_message(REVIEW_CHAT, "Picture #424242")
     query = emu.press_button(
         ADMIN, REVIEW_CHAT, message.message_id, cb.make(cb.Code.PICTURE_PUBLIC, 424242, 1), forge=True
     )
