@@ -100,6 +100,8 @@ async def test_a_new_picture_reaches_reviewers_as_a_photo_under_its_card(tipline
         assert "yacht" in shown(shot).lower()  # the text read from it, for reviewers
     (kept,) = pictures(tipline)
     assert kept.claim_id == claim_id and not kept.publishable
+    # a reviewer may show it on the public page (tests/test_public_pictures.py follows that on)
+    assert shot.button_texts() == ["Show on the public page"]
 
 
 async def test_location_and_camera_data_never_reach_the_database(tipline: Tipline) -> None:

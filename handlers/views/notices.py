@@ -19,7 +19,7 @@ from factdb.outbox import Job
 from factdb.public import public_wording
 from handlers.views import broadcast, review_texts, texts
 from handlers.views.i18n import Translator
-from handlers.views.keyboards import answer_buttons, markup
+from handlers.views.keyboards import answer_buttons, markup, picture_buttons
 
 
 class NoticeSettings(Protocol):
@@ -53,7 +53,8 @@ def render_job(
         if picture is None or claim is None:
             return None  # erased meanwhile (/forget)
         t = Translator(None, config.locales)
-        return review_texts.picture_caption(t, claim, picture), None
+        buttons = picture_buttons(t, picture.id, picture.publishable)  # type: ignore[arg-type]
+        return review_texts.picture_caption(t, claim, picture), markup(buttons)
     if job.kind == OutboxKind.TEXT:
         return str(job.payload.get("text", "")), None
     if job.kind == OutboxKind.CARD_DELETE:  # the claim is gone (/forget): its card goes, or says so
