@@ -232,6 +232,105 @@ def tune(groups: list[list[Ranked]], same: Callable[[int, int | None], bool]) ->
     return confident, maybe, short_conf
 
 
+# --- lexical, semantic and fused side by side ------------------------------------------------
+
+
+class _CachedStage:
+    """The semantic stage over precomputed vectors (bench/_vectors.py caches them on disk):
+    what factdb.semantic.stage.SemanticStage does, without re-embedding on every run."""
+
+    def __init__(self, claims: Sequence[tuple[int, str]]) -> None:
+        from bench._vectors import embed_cached
+        from factdb.normalize import normalize
+        from factdb.semantic.embedder import DIM, shared_embedder
+        from factdb.semantic.index import ExactIndex
+
+        self.embedder = shared_embedder()
+        self.index = ExactIndex(DIM)
+        self.index.add([c for c, _ in claims], embed_cached([normalize(t) for _, t in claims], "passage"))
+        self._normalize = normalize
+        self._queries: dict[str, object] = {}
+
+    def prefetch(self, texts: Sequence[str]) -> None:
+        from bench._vectors import embed_cached
+
+        norm = [self._normalize(t) for t in texts]
+        for text, vector in zip(norm, embed_cached(norm, "query"), strict=True):
+            self._queries[text] = vector
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def candidates(self, text: str, k: int = 20) -> list[tuple[int, float]]:
+        norm = self._normalize(text)
+        if norm not in self._queries:
+            self._queries[norm] = self.embedder.query(norm)
+        return self.index.search(self._queries[norm], k)  # type: ignore[arg-type]
+
+
+def semantic_side_by_side(ds: Dataset, claims: list[tuple[int, str]], same, hard) -> None:  # type: ignore[no-untyped-def]
+    """Rankings and the bot's decisions: lexical alone, semantic alone (rankings only), and
+    fused as Matcher does when the semantic package and vectors are there."""
+    from factdb import semantic
+    from factdb.semantic.fusion import reciprocal_rank_fusion
+
+    if not semantic.available():
+        print("## lexical / semantic / fused: skipped (the semantic package is not installed)\n")
+        return
+    from bench._crosslingual import build_cross_lingual
+
+    stage = _CachedStage(claims)
+    lexical = Matcher.from_items(claims)
+    fused = Matcher.from_items(claims, semantic=stage)  # type: ignore[arg-type]
+    sets: list[tuple[str, list[Query], Matcher, Matcher, _CachedStage, Callable]] = [  # type: ignore[type-arg]
+        ("CLEF dev", ds.split("dev"), lexical, fused, stage, same),
+        ("harder forwards, tuning", hard["tuning"], lexical, fused, stage, same),
+        ("harder forwards, held-out", hard["heldout"], lexical, fused, stage, same),
+    ]
+    for direction in ("→ en", "en →"):
+        cs = build_cross_lingual(False, direction)
+        items = claims + [(cid, text) for cid, text, _ in cs.claims]
+        x_stage = _CachedStage(items)
+        x_lex = Matcher.from_items(items)
+        x_fused = Matcher.from_items(items, semantic=x_stage)  # type: ignore[arg-type]
+        x_fused._langs = {cid: lang for cid, _, lang in cs.claims} | {cid: "en" for cid, _ in claims}
+        x_prep = {cid: prepare(t) for cid, t in items}
+        queries = [Query(text, right, "cross", lang) for text, right, lang, _ in cs.queries]
+        sets.append((f"cross-lingual dev, {direction}", queries, x_lex, x_fused, x_stage, same_claim(x_prep)))
+    print("## lexical, semantic and fused, side by side (fused = Matcher with the semantic stage)")
+    print(
+        "| set | method | r@1 | r@5 | answered right | wrong answers | right claim offered | negatives offered |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for name, queries, lex_m, fused_m, st, same_fn in sets:
+        st.prefetch([q.text for q in queries])
+        rows = {"lexical": [], "semantic": [], "fused": []}  # type: ignore[var-annotated]
+        for q in queries:
+            lex = [(c.claim_id, c.score) for c in lex_m.search(q.text, 20)]
+            sem = st.candidates(q.text, 20)
+            fus = [(c.claim_id, c.fused) for c in reciprocal_rank_fusion(lex, sem)]
+            for key, ranking in (("lexical", lex), ("semantic", sem), ("fused", fus)):
+                rows[key].append(Ranked(q, [c for c, _ in ranking], [s for _, s in ranking]))
+        for key in ("lexical", "semantic", "fused"):
+            m = metrics(rows[key], same_fn, None)
+            d: dict[str, float] | None = None
+            if key != "semantic":
+                d = decisions(lex_m if key == "lexical" else fused_m, queries, same_fn)
+            wrong = "–" if d is None else str(round(d["wrong"] * len(queries)))
+            cells = (
+                ["–", wrong, "–", "–"]
+                if d is None
+                else [
+                    f"{d['answered_right']:.3f}",
+                    wrong,
+                    f"{d['offered_right']:.3f}",
+                    f"{d['neg_offered']:.3f}" if any(q.claim_id is None for q in queries) else "–",
+                ]
+            )
+            print(f"| {name} | {key} | {m['r@1']:.3f} | {m['r@5']:.3f} | " + " | ".join(cells) + " |")
+    print()
+
+
 # --- report ----------------------------------------------------------------------------------
 
 
@@ -249,6 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--forwards", type=int, default=3000, help="synthetic forwards to build")
     ap.add_argument("--no-pg", action="store_true", help="skip the pg_trgm baseline")
     ap.add_argument("--ours-only", action="store_true", help="skip every baseline (quick checks)")
+    ap.add_argument("--no-semantic", action="store_true", help="skip the lexical/semantic/fused comparison")
     args = ap.parse_args(argv)
 
     try:
@@ -283,6 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("  -> put these into factdb/matching/thresholds.py\n")
         matcher.thresholds = thresholds
 
+    hard = hard_forwards(claims, [q for q in ds.queries if q.claim_id is None])
     rankers: list[tuple[str, Ranker, float | None]] = [("ours (two-stage)", ours, thresholds.confident)]
     if not args.ours_only:
         rankers += [
@@ -326,7 +427,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"answered {d['neg_answered']:.3f} / offered something {d['neg_offered']:.3f}"
             )
             print()
-        hard = hard_forwards(claims, [q for q in ds.queries if q.claim_id is None])
         print("## harder forwards (bench/_hard_forwards.py: other generators, split by claim)")
         print(
             "| side | forwards | negatives | answered at once, right | wrong answers | right claim offered |"
@@ -345,6 +445,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if pg is not None:
             pg.close()
+    if not args.no_semantic:
+        semantic_side_by_side(ds, claims, same, hard)
     print(
         f"thresholds: confident={thresholds.confident} maybe={thresholds.maybe} "
         f"short_text_confident={thresholds.short_text_confident} "

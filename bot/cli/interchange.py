@@ -20,9 +20,16 @@ from bot.cli.base import Context, main, progress
     show_default=True,
     help="File format; auto looks at the name and the content.",
 )
+@click.option(
+    "--vectors/--no-vectors",
+    default=True,
+    show_default=True,
+    help="Compute the claims' vectors for the semantic stage, when it is installed (~40 ms a claim).",
+)
 @click.pass_obj
-def import_(obj: Context, file: Path, fmt: str) -> None:
-    """Load claims and their clarifications (idempotent; bad rows reported and skipped)."""
+def import_(obj: Context, file: Path, fmt: str, vectors: bool) -> None:
+    """Load claims and their clarifications (idempotent; bad rows reported and skipped), then
+    the vectors of the claims that lack one (with the semantic package installed)."""
     from factdb.interchange import importer
 
     database = obj.database()
@@ -35,6 +42,13 @@ def import_(obj: Context, file: Path, fmt: str) -> None:
     if len(report.problems) > 50:
         click.echo(f"… and {len(report.problems) - 50} more skipped rows", err=True)
     click.echo(f"{report.added} added, {report.updated} updated, {len(report.problems)} skipped.")
+    from factdb import semantic
+
+    if vectors and semantic.wanted():
+        from factdb.semantic.stage import sync_with_progress_bar
+
+        embedded = sync_with_progress_bar(database.engine)
+        click.echo(f"{embedded} claim vectors computed ({semantic.model_id()}).")
 
 
 @main.command()

@@ -10,6 +10,7 @@ few hundred candidates, then each is scored 0..100 and the best decides "match" 
 - decision.py — thresholds and rules (Thresholds, Candidate, MatchResult, decide)
 - words.py — the word-level checks the decision uses
 - explain.py — what_changed: what the citizen's version says that the claim does not
+- semantic.py — the optional semantic stage's candidates fused in, with its safety rules
 - matcher.py — Matcher, the one object callers use; keeps the index in step with the database
 - thresholds.py, tuning.py — the thresholds' values, and proposals from citizens' reactions
 """

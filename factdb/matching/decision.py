@@ -1,10 +1,10 @@
 """The decision: answer at once ("match"), offer candidates as buttons ("maybe"), or "new".
 
 `decide` takes a ranking of (claim_id, score) pairs, best first, scores 0..100, and the
-thresholds (factdb/matching/thresholds.py). Today the ranking comes from the lexical index
-(factdb/matching/scoring.py); a second candidate source (e.g. a semantic index) plugs in by
-fusing its candidates into that one ranking before `decide` — the rules below then apply to
-every answer alike, and every decision keeps its ranking as the explanation of how it came.
+thresholds (factdb/matching/thresholds.py). The ranking comes from the lexical index
+(factdb/matching/scoring.py); when the semantic stage is on, a message these rules do not
+answer at once goes on to factdb/matching/semantic.py, where the vector index's candidates are
+fused in and the semantic safety rules decide (MatchResult.reasons says how).
 
 Rules on top of the thresholds:
 1. A short message (≤ `short_text_words` words) needs `short_text_confident`: it shares its
@@ -43,6 +43,8 @@ class MatchResult:
     candidates: list[Candidate]  # best first: the ranking, whatever the decision
     # "maybe": the candidates worth showing the citizen (score ≥ maybe, sharing real words)
     offered: list[Candidate] = field(default_factory=list)
+    # how the semantic stage came to its part of the decision (empty: lexical alone)
+    reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,18 @@ A claim is indexed by its text and, once a reviewer gives it one, also by its pu
 (key -id in the index; found as claim id, listed once with its best score).
 
 Without a database (benchmarks, tests): `Matcher.from_items((id, text), ...)`, then `match(text)`.
+
+The semantic stage (semantic.py, factdb/semantic/) joins when the optional package is
+installed and claim vectors are stored (computed at import): loaded at the first refresh, kept
+up as claims change. Without either, matching is lexical only and costs what it did.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -28,13 +34,35 @@ from factdb.changes import Change, ChangeFeed
 from factdb.matching.decision import Candidate, MatchResult, Thresholds, decide
 from factdb.matching.index import TermIndex
 from factdb.matching.scoring import rank
+from factdb.matching.semantic import EMBED_PER_REFRESH, FUSE_DEPTH, fuse
 from factdb.matching.text import prepare
 from factdb.models import MATCHABLE_STATUSES, Claim
+from factdb.normalize import normalize
+
+if TYPE_CHECKING:
+    from factdb.semantic.fusion import SemanticThresholds
+    from factdb.semantic.stage import SemanticStage
+
+log = logging.getLogger(__name__)
 
 
 class Matcher:
-    def __init__(self, thresholds: Thresholds | None = None) -> None:
+    def __init__(
+        self,
+        thresholds: Thresholds | None = None,
+        semantic: SemanticStage | bool | None = None,
+        semantic_thresholds: SemanticThresholds | None = None,
+    ) -> None:
+        """`semantic`: a stage to use, False for lexical only, None (the bot's) to use the
+        stage when the package is installed and vectors are stored (at the first refresh)."""
         self.thresholds = thresholds or Thresholds()
+        self.semantic: SemanticStage | None = (
+            None if isinstance(semantic, bool) or semantic is None else semantic
+        )
+        self._semantic_auto = semantic is None
+        self._semantic_thresholds = semantic_thresholds
+        self._langs: dict[int, str | None] = {}  # claim id -> language (stored, or detected once)
+        self._pending: dict[int, str] = {}  # claim id -> normalised text still without a vector
         self._index = TermIndex()
         self._feed: ChangeFeed | None = None
         self._worded: set[int] = set()  # claims indexed with a public wording too (key -id)
@@ -43,10 +71,16 @@ class Matcher:
         self._lock = threading.RLock()
 
     @classmethod
-    def from_items(cls, items: Iterable[tuple[int, str]], thresholds: Thresholds | None = None) -> Matcher:
+    def from_items(
+        cls,
+        items: Iterable[tuple[int, str]],
+        thresholds: Thresholds | None = None,
+        semantic: SemanticStage | None = None,
+    ) -> Matcher:
         """A matcher over (claim_id, raw text) pairs, built in one pass, with no database
-        behind it (later ids win); keep it current with `add` and `remove`."""
-        matcher = cls(thresholds)
+        behind it (later ids win); keep it current with `add` and `remove`. With `semantic`
+        (a stage holding the claims' vectors) it fuses both stages as the bot does."""
+        matcher = cls(thresholds, semantic if semantic is not None else False)
         matcher._index = TermIndex.from_items(items)
         return matcher
 
@@ -63,17 +97,66 @@ class Matcher:
                 if self._feed is None:
                     feed = ChangeFeed.start(conn)  # before the read: nothing falls in between
                     rows = conn.execute(
-                        select(Claim.id, Claim.normalized, Claim.public_text).where(
+                        select(Claim.id, Claim.normalized, Claim.public_text, Claim.lang).where(
                             col(Claim.status).in_([str(s) for s in MATCHABLE_STATUSES])
                         )
                     ).all()
-                    self._build(rows)
+                    self._build([(cid, norm, public) for cid, norm, public, _ in rows])
+                    self._langs = {cid: lang for cid, _, _, lang in rows}
                     self._feed = feed
+                    if self._semantic_auto:
+                        self._start_semantic(session, {cid: norm for cid, norm, _, _ in rows})
                     return len(rows)
                 changes = self._feed.read(conn)
             for change in changes:
                 self._apply(change)
+            if self.semantic is not None and self._pending:
+                self._catch_up_vectors(session)
             return len(changes)
+
+    def _start_semantic(self, session: Session, texts: dict[int, str]) -> None:
+        """Load the stored claim vectors when the semantic package is here and vectors exist;
+        claims without a current vector are embedded a few at a time by later refreshes."""
+        from factdb import semantic
+
+        if not semantic.wanted():
+            return
+        from factdb.semantic.stage import SemanticStage
+        from factdb.semantic.store import has_vectors
+
+        engine = session.get_bind()
+        try:
+            if not has_vectors(engine, semantic.model_id()):  # type: ignore[arg-type]
+                log.info("semantic stage off: no claim vectors stored (crowdcheck import computes them)")
+                return
+            stage = SemanticStage.from_database(engine, embed_missing=False)  # type: ignore[arg-type]
+        except Exception:
+            log.exception("semantic stage off: could not load the claim vectors")
+            return
+        self.semantic = stage
+        self._pending = {cid: text for cid, text in texts.items() if cid not in stage.index}
+        log.info("semantic stage on: %d claim vectors, %d to embed", len(stage), len(self._pending))
+
+    def _catch_up_vectors(self, session: Session) -> None:
+        """Vectors for claims added or edited since: stored ones are read (an import computed
+        them), the others embedded here, EMBED_PER_REFRESH at a time (kept in memory only)."""
+        from factdb.semantic.store import load_vectors
+
+        stage = self.semantic
+        assert stage is not None
+        try:
+            ids, vectors = load_vectors(session.get_bind(), stage.embedder.model_id, self._pending)  # type: ignore[arg-type]
+            if ids:
+                stage.index.add(ids, vectors)
+                for cid in ids:
+                    self._pending.pop(cid, None)
+            todo = list(self._pending.items())[:EMBED_PER_REFRESH]
+            if todo:
+                stage.index.add([cid for cid, _ in todo], stage.embedder.passages([t for _, t in todo]))
+                for cid, _ in todo:
+                    del self._pending[cid]
+        except Exception:  # the lexical answer must not wait on this
+            log.exception("could not bring claim vectors up to date")
 
     def _build(self, rows: list) -> None:  # type: ignore[type-arg]
         # `normalized` is normalize(text), kept so by every writer (intake, importer, and the
@@ -91,6 +174,9 @@ class Matcher:
         if change.text is None or change.status not in MATCHABLE_STATUSES:
             self.remove(cid)
             return
+        if self.semantic is not None and self._index.text_of(cid) != prepare(change.text):
+            self._pending[cid] = normalize(change.text)
+            self._langs.pop(cid, None)
         # Re-adding costs a normalisation and postings; most changes (a status between two
         # matchable ones, this worker's own new claim) leave the text as it is.
         if self._index.text_of(cid) != prepare(change.text):
@@ -108,11 +194,18 @@ class Matcher:
         re-adding an id replaces its text."""
         with self._lock:
             self._index.add(claim_id, text)
+            self._langs.pop(claim_id, None)
+            if self.semantic is not None:
+                self.semantic.add(claim_id, text)
+                self._pending.pop(claim_id, None)
 
     def remove(self, claim_id: int) -> None:
         """Stop matching a claim (both its wordings); unknown ids are ignored."""
         with self._lock:
             self._index.remove(claim_id)
+            self._pending.pop(claim_id, None)
+            if self.semantic is not None:
+                self.semantic.remove(claim_id)
             if claim_id in self._worded:
                 self._index.remove(-claim_id)
                 self._worded.discard(claim_id)
@@ -132,8 +225,35 @@ class Matcher:
             if session is not None:
                 self.refresh(session)
             prepared = prepare(text)
-            ranking = rank(self._index, prepared, max(limit, 1))
-            return decide(text, prepared, ranking, self._wordings, self.thresholds, limit)
+            stage = self.semantic
+            if stage is None or len(stage) == 0:
+                ranking = rank(self._index, prepared, max(limit, 1))
+                return decide(text, prepared, ranking, self._wordings, self.thresholds, limit)
+            ranking = rank(self._index, prepared, max(limit, FUSE_DEPTH))
+            lexical = decide(text, prepared, ranking, self._wordings, self.thresholds, limit)
+            if lexical.decision == "match":
+                return lexical  # answered by the lexical rules: no need to embed the message
+            from factdb.semantic.fusion import SemanticThresholds
+
+            return fuse(
+                text,
+                ranking[:FUSE_DEPTH],
+                lexical,
+                stage.candidates(text, FUSE_DEPTH),
+                self._language_of,
+                self.thresholds,
+                self._semantic_thresholds or SemanticThresholds(),
+                limit,
+            )
+
+    def _language_of(self, claim_id: int) -> str | None:
+        """A claim's language: stored with it, else detected from its text once."""
+        if claim_id not in self._langs or self._langs[claim_id] is None:
+            from factdb.language import detect_language  # only with the semantic stage
+
+            text = self._index.text_of(claim_id)
+            self._langs[claim_id] = detect_language(text) if text else None
+        return self._langs[claim_id]
 
     def search(self, text: str, limit: int = 5) -> list[Candidate]:
         """The ranking alone (no decision): the best `limit` claims, best first, 0..100."""

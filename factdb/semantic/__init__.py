@@ -10,9 +10,20 @@ for the matcher). Nothing here imports the model unless it is installed and aske
 
 from __future__ import annotations
 
+import os
+
 from factdb.semantic.embedder import available, model_id
 
-__all__ = ["available", "model_id", "status"]
+__all__ = ["available", "model_id", "status", "wanted"]
+
+
+def wanted() -> bool:
+    """Whether the matcher should use the semantic stage: the package is installed and
+    CROWDCHECK_SEMANTIC is not "off" (the stage also needs stored vectors: see Matcher)."""
+    return (
+        os.environ.get("CROWDCHECK_SEMANTIC", "auto").lower() not in ("0", "off", "no", "false")
+        and available()
+    )
 
 
 def status() -> tuple[bool, str]:

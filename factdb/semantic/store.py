@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from factdb.models import MATCHABLE_STATUSES, Claim
 from factdb.semantic.embedder import DIM, Embedder
 
-__all__ = ["claim_vector", "load_vectors", "stale_claims", "sync_vectors", "text_hash"]
+__all__ = ["claim_vector", "has_vectors", "load_vectors", "stale_claims", "sync_vectors", "text_hash"]
 
 # Its own metadata: the table is created by its migration, and the ORM models stay as they are.
 claim_vector = Table(
@@ -98,14 +98,42 @@ def sync_vectors(
     return len(ids)
 
 
-def load_vectors(engine: Engine, model: str) -> tuple[list[int], np.ndarray]:
-    """Every stored vector made by `model`: (claim ids, (n, DIM) float32)."""
+def load_vectors(
+    engine: Engine, model: str, texts: dict[int, str] | None = None
+) -> tuple[list[int], np.ndarray]:
+    """Every stored vector made by `model`: (claim ids, (n, DIM) float32); with `texts`
+    (claim id -> normalised text), only those claims' vectors, and only if made from that text."""
+    query = select(claim_vector.c.claim_id, claim_vector.c.vector).where(claim_vector.c.model == model)
+    rows = []
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(claim_vector.c.claim_id, claim_vector.c.vector).where(claim_vector.c.model == model)
-        ).all()
+        if texts is None:
+            rows = conn.execute(query).all()
+        else:
+            ids = sorted(texts)
+            hashes = {cid: text_hash(t) for cid, t in texts.items()}
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                found = conn.execute(
+                    query.add_columns(claim_vector.c.text_hash).where(claim_vector.c.claim_id.in_(chunk))
+                ).all()
+                rows += [(cid, vec) for cid, vec, h in found if hashes.get(int(cid)) == h]
     ids = [int(r[0]) for r in rows]
     if not rows:
         return ids, np.zeros((0, DIM), dtype=np.float32)
     blob = b"".join(bytes(r[1]) for r in rows)
     return ids, np.frombuffer(blob, dtype=np.float16).reshape(len(rows), DIM).astype(np.float32)
+
+
+def has_vectors(engine: Engine, model: str) -> bool:
+    """Whether any vector made by `model` is stored (the matcher's switch: no vectors, no
+    semantic stage), without reading them."""
+    try:
+        with engine.connect() as conn:
+            return (
+                conn.execute(
+                    select(claim_vector.c.claim_id).where(claim_vector.c.model == model).limit(1)
+                ).first()
+                is not None
+            )
+    except Exception:  # no table (a database before migration 0008): the stage stays off
+        return False

@@ -1,0 +1,91 @@
+"""The semantic stage inside the matcher: vector candidates joined to the lexical ones.
+
+Used by Matcher (matcher.py) when the optional semantic package is installed and claim vectors
+are stored (factdb/semantic/): otherwise the matcher is lexical only and none of this runs.
+
+A message the lexical rules answer at once is never embedded (most forwards: no model cost).
+For the others, the message's nearest claims by meaning join the lexical ranking by reciprocal
+rank fusion (factdb/semantic/fusion.py), and fusion.decide applies the safety rules of issue 15:
+a lexical answer is kept; semantic-only evidence never answers a message of ≤ 8 words; a
+cross-lingual hit (message and claim in different languages) is offered, not answered; other
+semantic answers need a calibrated cosine and lead. On top of those, a claim the lexical
+matcher scored as confident but declined because the message swaps its words (same frame,
+other words: decision.py) is never answered by the semantic stage either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from factdb.matching.decision import Candidate, MatchResult, Thresholds
+from factdb.semantic.fusion import SemanticThresholds, reciprocal_rank_fusion
+from factdb.semantic.fusion import decide as semantic_decide
+
+# Candidates each list hands to the fusion (bench/semantic_quality.py's DEPTH).
+FUSE_DEPTH = 20
+# Claims without a stored vector embedded by one refresh (~40-90 ms each on this CPU): new
+# claims become findable by meaning within a few messages, a bulk import never stalls matching.
+EMBED_PER_REFRESH = 16
+
+
+def _base(lang: str | None) -> str | None:
+    # zh-TW and zh-CN are one language written two ways; e5 reads both
+    return lang.split("-")[0].lower() if lang else None
+
+
+def fuse(
+    text: str,
+    lexical: Sequence[tuple[int, float]],
+    lexical_result: MatchResult,
+    semantic: Sequence[tuple[int, float]],
+    language_of: Callable[[int], str | None],
+    thresholds: Thresholds,
+    semantic_thresholds: SemanticThresholds,
+    limit: int = 5,
+) -> MatchResult:
+    """The decision once the semantic candidates (claim id, cosine; best first) are in."""
+    if not semantic:
+        return lexical_result
+    from factdb.language import detect_language  # its models load only when this stage runs
+
+    message_lang = _base(detect_language(text))
+    cross = {
+        cid
+        for cid, _ in semantic
+        if message_lang is not None
+        and (claim_lang := _base(language_of(cid))) is not None
+        and claim_lang != message_lang
+    }
+    verdict = semantic_decide(
+        text, lexical_result.decision, lexical_result.claim_id, semantic, cross, semantic_thresholds
+    )
+    lexical_score = dict(lexical)
+    similarity = dict(semantic)
+
+    def score(cid: int) -> float:
+        # 0..100 as callers expect: the lexical score when there is one, else cosine × 100
+        return lexical_score.get(cid, round(100.0 * similarity.get(cid, 0.0), 2))
+
+    fused = reciprocal_rank_fusion(lexical, semantic)
+    order = {c.claim_id: i for i, c in enumerate(fused)}
+    candidates = [Candidate(c.claim_id, score(c.claim_id)) for c in fused[:limit]]
+    reasons = verdict.reasons
+    if verdict.decision == "match" and verdict.claim_id is not None:
+        if lexical_score.get(verdict.claim_id, 0.0) >= thresholds.confident:
+            # the lexical matcher declined this claim: the message swaps its words
+            reasons = (*reasons, "the message swaps words of the claim: offered, not answered")
+        else:
+            return MatchResult("match", verdict.claim_id, score(verdict.claim_id), candidates, [], reasons)
+    offered_ids = {c.claim_id for c in lexical_result.offered}
+    offered_ids.update(
+        cid
+        for cid in verdict.offered
+        if lexical_score.get(cid, 0.0) >= thresholds.maybe
+        or similarity.get(cid, 0.0) >= semantic_thresholds.offer_alone
+    )
+    if verdict.decision == "match" and verdict.claim_id is not None:
+        offered_ids.add(verdict.claim_id)
+    if not offered_ids:
+        return MatchResult("new", None, lexical_result.score, candidates, [], reasons)
+    offered = [Candidate(cid, score(cid)) for cid in sorted(offered_ids, key=lambda c: order.get(c, 10**9))]
+    return MatchResult("maybe", offered[0].claim_id, offered[0].score, candidates, offered[:limit], reasons)
