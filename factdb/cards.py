@@ -59,14 +59,19 @@ def take_down_pictures(session: Session, picture_ids: list[int]) -> None:
     ).all()
     for row in rows:
         if row.telegram_message_id is not None:
-            outbox.enqueue(
-                session,
-                dedupe_key=f"card_delete:{row.chat_id}:{row.telegram_message_id}",
-                kind=OutboxKind.CARD_DELETE,
-                chat_id=row.chat_id,
-                payload={"message_id": row.telegram_message_id},
-            )
+            take_down(session, row.chat_id, row.telegram_message_id)
         session.delete(row)
+
+
+def take_down(session: Session, chat_id: int, message_id: int) -> None:
+    """Delete a message the bot posted in the moderators' group (for an erased claim or picture)."""
+    outbox.enqueue(
+        session,
+        dedupe_key=f"card_delete:{chat_id}:{message_id}",
+        kind=OutboxKind.CARD_DELETE,
+        chat_id=chat_id,
+        payload={"message_id": message_id},
+    )
 
 
 def refresh(session: Session, claim: Claim) -> None:

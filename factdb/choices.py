@@ -87,13 +87,7 @@ def pick_candidate(
             claim = current_claim(session, claim)
             file_request_pictures(session, request_id, claim.id)  # type: ignore[arg-type]
             return attach(session, citizen, request, claim, request.text or "", citizen.lang, 0.0)
-    text = request.text or ""
-    sub = Submission(user_id=user_id, chat_id=citizen.chat_id, text=text)
-    return _refiled(
-        session,
-        request_id,
-        new_claim(session, index, citizen, request, text, normalize(text), request.lang, citizen.lang, sub),
-    )
+    return _as_new_claim(session, index, citizen, request)
 
 
 def not_my_message(session: Session, user_id: int, request_id: int, index: Matcher) -> IntakeResult:
@@ -112,13 +106,7 @@ def not_my_message(session: Session, user_id: int, request_id: int, index: Match
         .where(col(Claim.id) == request.claim_id, col(Claim.request_count) > 0)
         .values(request_count=Claim.request_count - 1)
     )
-    text = request.text or ""
-    sub = Submission(user_id=user_id, chat_id=citizen.chat_id, text=text)
-    return _refiled(
-        session,
-        request_id,
-        new_claim(session, index, citizen, request, text, normalize(text), request.lang, citizen.lang, sub),
-    )
+    return _as_new_claim(session, index, citizen, request)
 
 
 FeedbackOutcome = Literal["thanked", "duplicate", "ignored"]
@@ -178,8 +166,13 @@ def asked_about(session: Session, user_id: int, claim_id: int) -> bool:
     return session.exec(subscribed).first() is not None or session.exec(requested).first() is not None
 
 
-def _refiled(session: Session, request_id: int, result: IntakeResult) -> IntakeResult:
-    """The request's pictures go with the new claim it became."""
-    if result.claim is not None and result.claim.id is not None:
-        file_request_pictures(session, request_id, result.claim.id)
+def _as_new_claim(session: Session, index: Matcher, citizen: Citizen, request: Request) -> IntakeResult:
+    """The request becomes a claim of its own, with the pictures that came with it."""
+    text = request.text or ""
+    sub = Submission(user_id=citizen.telegram_user_id, chat_id=citizen.chat_id, text=text)
+    result = new_claim(
+        session, index, citizen, request, text, normalize(text), request.lang, citizen.lang, sub
+    )
+    if result.claim is not None and result.claim.id is not None and request.id is not None:
+        file_request_pictures(session, request.id, result.claim.id)
     return result

@@ -10,7 +10,7 @@ from sqlalchemy import delete, exists, or_, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from factdb import audit, cards, outbox
+from factdb import audit, cards
 from factdb.media.pictures import Picture, erase_citizen_pictures
 from factdb.merges import current_claim
 from factdb.models import (
@@ -324,13 +324,7 @@ def _delete_claim(session: Session, claim: Claim) -> None:
     session.execute(delete(Outbox).where(col(Outbox.claim_id) == claim.id))  # its card, card edits
     if claim.card_chat_id is not None and claim.card_message_id is not None:
         # The card posted to the moderators quotes the text: take it down too.
-        outbox.enqueue(
-            session,
-            dedupe_key=f"card_delete:{claim.card_chat_id}:{claim.card_message_id}",
-            kind=OutboxKind.CARD_DELETE,
-            chat_id=claim.card_chat_id,
-            payload={"message_id": claim.card_message_id},
-        )
+        cards.take_down(session, claim.card_chat_id, claim.card_message_id)
     session.execute(delete(Request).where(col(Request.claim_id) == claim.id))
     session.delete(claim)
     session.flush()

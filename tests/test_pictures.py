@@ -86,6 +86,21 @@ async def test_a_different_picture_in_the_same_style_is_a_new_claim(tipline: Tip
     assert SUMMARY not in shown(reply) and "Nobody has asked about this yet" in shown(reply)
 
 
+async def test_a_screenshot_of_another_message_in_the_same_chat_app_is_not_taken_for_a_checked_one(
+    tipline: Tipline,
+) -> None:
+    """Screenshots of one app share a layout (their plain pHashes are a few bits apart): only
+    the text in them, and the fine hash, tell them apart."""
+    checked, other = texts("en", 2, 78)
+    claim_id = tipline.seed_published(checked, summary=SUMMARY)
+    keep_picture(tipline, claim_id, chat_screenshot(checked, "en", 8))
+    tipline.emu.send_photo(614, jpeg(chat_screenshot(other, "en", 8)))
+    reply = await tipline.emu.wait_for_bot_message(614, timeout=30)
+    assert SUMMARY not in shown(reply)
+    with tipline.db.session() as s:
+        assert s.exec(select(Request)).one().claim_id != claim_id
+
+
 async def test_a_new_picture_reaches_reviewers_as_a_photo_under_its_card(tipline: Tipline) -> None:
     picture = meme(21, "The minister bought a yacht with our taxes", "en")
     tipline.emu.send_photo(604, jpeg(picture), caption="is this real??")

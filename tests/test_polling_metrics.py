@@ -108,7 +108,9 @@ async def test_crowdcheck_run_with_the_env_var_serves_metrics_until_sigterm(
     try:
         await wait_until_listening(port, bot)
         emulator.send_text(CITIZEN, RUMOUR)
-        await emulator.wait_for_bot_message(CITIZEN)
+        await emulator.wait_for_bot_message(
+            CITIZEN, timeout=30
+        )  # a fresh process: loads its language models first
         status, body = await scrape(port, "/metrics")
         assert status == 200 and 'crowdcheck_updates_total{kind="message"} 1.0' in body
     finally:

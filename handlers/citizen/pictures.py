@@ -15,21 +15,18 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from sqlmodel import Session
 from telegram import Bot, Message, Update
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.ext import ContextTypes
 
-from factdb import cards
 from factdb.media.decode import MAX_BYTES, ImageRejected
 from factdb.media.pictures import find_claim
 from factdb.media.reading import PictureRead
 from factdb.picture_intake import submit_picture
-from handlers.citizen.submit import after_intake, render, submission_from
+from handlers.citizen.submit import answer, submission_from
 from handlers.common import citizen_translator, reply, services
 from handlers.services import Services
-from handlers.views.keyboards import Buttons
 
 log = logging.getLogger(__name__)
 
@@ -155,22 +152,12 @@ async def on_picture(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
 
     sub = submission_from(update, message, replayed=update.update_id in svc.replayed)
-    svc.replayed.discard(update.update_id)
-    first_name = message.from_user.first_name or ""
-
-    def work(session: Session) -> tuple[str, Buttons | None] | None:
-        result = submit_picture(session, svc.index, svc.pictures, sub, read, svc.picture_limits)
-        after_intake(svc, session, result)
-        if result.claim is not None and result.outcome in ("new_claim", "under_review"):
-            cards.post_picture(session, result.claim, svc.config.review_chat_id)
-        if svc.metrics is not None:
-            svc.metrics.intake(result.outcome, time.perf_counter() - started)
-        return render(svc, session, result, first_name)
-
-    rendered = await svc.db.run(work, commit=True)
-    svc.wake_outbox()
-    if rendered is not None:
-        await reply(update, context, *rendered)
+    await answer(
+        update,
+        context,
+        lambda s: submit_picture(s, svc.index, svc.pictures, sub, read, svc.picture_limits),
+        started=started,
+    )
 
 
 async def _refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, reason: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from sqlmodel import Session
 from telegram import (
@@ -122,11 +123,17 @@ def render(
 
 
 def after_intake(svc: Services, session: Session, result: intake.IntakeResult) -> None:
-    """The moderators' card is owed in the same transaction as the claim it shows."""
-    if result.outcome == "new_claim" and result.claim:
+    """The moderators' card (and the claim's picture under it) is owed in the same transaction
+    as the claim it shows."""
+    if result.claim is None:
+        return
+    if result.outcome == "new_claim":
         cards.post(session, result.claim, svc.config.review_chat_id)
-    elif result.outcome == "under_review" and result.claim:
+    elif result.outcome == "under_review":
         cards.refresh(session, result.claim)
+    else:
+        return
+    cards.post_picture(session, result.claim, svc.config.review_chat_id)
 
 
 async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -135,18 +142,31 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     svc = services(context)
     sub = submission_from(update, message, replayed=update.update_id in svc.replayed)
+    await answer(update, context, lambda session: intake.submit(session, svc.index, sub))
+
+
+async def answer(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    decide: Callable[[Session], intake.IntakeResult],
+    *,
+    started: float | None = None,
+) -> None:
+    """Decide (text or picture), owe the moderators what they need, reply: one transaction, in a
+    worker thread, so other chats' updates go on while this one waits on the database."""
+    svc = services(context)
+    user = update.effective_user
+    first_name = user.first_name if user is not None else ""
     svc.replayed.discard(update.update_id)
-    first_name = message.from_user.first_name or ""
-    started = time.perf_counter()
+    began = time.perf_counter() if started is None else started
 
     def work(session: Session) -> tuple[str, Buttons | None] | None:
-        result = intake.submit(session, svc.index, sub)
+        result = decide(session)
         after_intake(svc, session, result)
         if svc.metrics is not None:
-            svc.metrics.intake(result.outcome, time.perf_counter() - started)
+            svc.metrics.intake(result.outcome, time.perf_counter() - began)
         return render(svc, session, result, first_name)
 
-    # In a worker thread: other chats' updates go on while this one waits on the database.
     rendered = await svc.db.run(work, commit=True)
     svc.wake_outbox()
     if rendered is not None:
