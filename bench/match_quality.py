@@ -261,11 +261,17 @@ class _CachedStage:
     def __len__(self) -> int:
         return len(self.index)
 
-    def candidates(self, text: str, k: int = 20) -> list[tuple[int, float]]:
+    def query_vector(self, text: str) -> object:
         norm = self._normalize(text)
         if norm not in self._queries:
             self._queries[norm] = self.embedder.query(norm)
-        return self.index.search(self._queries[norm], k)  # type: ignore[arg-type]
+        return self._queries[norm]
+
+    def search(self, vector: object, k: int = 20) -> list[tuple[int, float]]:
+        return self.index.search(vector, k)  # type: ignore[arg-type]
+
+    def candidates(self, text: str, k: int = 20) -> list[tuple[int, float]]:
+        return self.search(self.query_vector(text), k)
 
 
 def semantic_side_by_side(ds: Dataset, claims: list[tuple[int, str]], same, hard) -> None:  # type: ignore[no-untyped-def]

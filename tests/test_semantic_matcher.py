@@ -3,6 +3,8 @@ decision rules and the safety rules of issue 15 item 3, and the switch that turn
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -139,3 +141,66 @@ def test_the_bot_matcher_turns_the_stage_on_only_when_vectors_are_stored(db: Dat
         s.commit()
         on.refresh(s)  # a new claim without a stored vector is embedded by the refresh
     assert len(on.semantic) == 4
+
+
+class SlowEmbedder(FakeEmbedder):
+    """Embeds a message only when the test lets it: the message is 'being embedded' meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedding = threading.Event()
+        self.release = threading.Event()
+
+    def query(self, text: str) -> np.ndarray:
+        self.embedding.set()
+        self.release.wait(timeout=10)
+        return super().query(text)
+
+
+def _slow_matcher() -> tuple[Matcher, SlowEmbedder]:
+    slow = SlowEmbedder()
+    index = ExactIndex(emb.DIM)
+    index.add(list(CLAIMS), slow.passages(list(CLAIMS.values())))
+    matcher = Matcher.from_items(CLAIMS.items(), semantic=SemanticStage(embedder=slow, index=index))  # type: ignore[arg-type]
+    matcher._semantic_thresholds = SAFE
+    return matcher, slow
+
+
+PARAPHRASE = "Tap water shut off in our town, three days, they say, starting from tomorrow morning"
+
+
+def test_other_messages_are_matched_while_one_is_being_embedded() -> None:
+    matcher, slow = _slow_matcher()
+    results: dict[str, object] = {}
+    embedding = threading.Thread(target=lambda: results.setdefault("slow", matcher.match(PARAPHRASE)))
+    embedding.start()
+    assert slow.embedding.wait(timeout=5)
+    forward = threading.Thread(
+        target=lambda: results.setdefault(
+            "fast", matcher.match("FWD: A celebrity was arrested for smuggling exotic birds")
+        )
+    )
+    forward.start()
+    forward.join(timeout=3)  # with the lock held while embedding, this waited for the release
+    finished_meanwhile = not forward.is_alive()
+    slow.release.set()
+    embedding.join(timeout=5)
+    forward.join(timeout=5)
+    assert finished_meanwhile
+    fast, slow_result = results["fast"], results["slow"]
+    assert (fast.decision, fast.claim_id) == ("match", 2)  # type: ignore[attr-defined]
+    assert (slow_result.decision, slow_result.claim_id) == ("match", 1)  # type: ignore[attr-defined]
+
+
+def test_a_claim_removed_while_a_message_is_embedded_is_not_offered() -> None:
+    matcher, slow = _slow_matcher()
+    results: list[object] = []
+    embedding = threading.Thread(target=lambda: results.append(matcher.match(PARAPHRASE)))
+    embedding.start()
+    assert slow.embedding.wait(timeout=5)
+    matcher.remove(1)  # retracted meanwhile (another thread's refresh)
+    slow.release.set()
+    embedding.join(timeout=5)
+    (result,) = results
+    assert 1 not in [c.claim_id for c in result.candidates + result.offered]  # type: ignore[attr-defined]
+    assert result.claim_id != 1  # type: ignore[attr-defined]

@@ -66,6 +66,7 @@ class Matcher:
         self._index = TermIndex()
         self._feed: ChangeFeed | None = None
         self._worded: set[int] = set()  # claims indexed with a public wording too (key -id)
+        self._version = 0  # bumped by every change to the lexical index (see match)
         # Reentrant: match() refreshes under the same lock. Handlers run in worker threads, and
         # the index's arrays must not change under a search.
         self._lock = threading.RLock()
@@ -168,8 +169,10 @@ class Matcher:
             index.add(-cid, public)
         self._index = index
         self._worded = {cid for cid, _ in worded}
+        self._version += 1
 
     def _apply(self, change: Change) -> None:
+        self._version += 1
         cid = change.claim_id
         if change.text is None or change.status not in MATCHABLE_STATUSES:
             self.remove(cid)
@@ -193,6 +196,7 @@ class Matcher:
         """Make a claim matchable at once (a worker's own new claim, before the next refresh);
         re-adding an id replaces its text."""
         with self._lock:
+            self._version += 1
             self._index.add(claim_id, text)
             self._langs.pop(claim_id, None)
             if self.semantic is not None:
@@ -202,6 +206,7 @@ class Matcher:
     def remove(self, claim_id: int) -> None:
         """Stop matching a claim (both its wordings); unknown ids are ignored."""
         with self._lock:
+            self._version += 1
             self._index.remove(claim_id)
             self._pending.pop(claim_id, None)
             if self.semantic is not None:
@@ -221,10 +226,10 @@ class Matcher:
     def match(self, text: str, session: Session | None = None, limit: int = 5) -> MatchResult:
         """Decide whether `text` is a known claim, after catching up with the claim table when
         given a session. Never raises on odd input."""
+        prepared = prepare(text)
         with self._lock:
             if session is not None:
                 self.refresh(session)
-            prepared = prepare(text)
             stage = self.semantic
             if stage is None or len(stage) == 0:
                 ranking = rank(self._index, prepared, max(limit, 1))
@@ -233,13 +238,25 @@ class Matcher:
             lexical = decide(text, prepared, ranking, self._wordings, self.thresholds, limit)
             if lexical.decision == "match":
                 return lexical  # answered by the lexical rules: no need to embed the message
-            from factdb.semantic.fusion import SemanticThresholds
+            version = self._version
+        # The message's vector depends on the message alone: computed without the lock (~40-90 ms
+        # of CPU), so other citizens' messages are matched meanwhile.
+        vector = stage.query_vector(text)
+        from factdb.semantic.fusion import SemanticThresholds
 
+        with self._lock:
+            if self._version != version:
+                # claims changed while the message was embedded: rank over what is indexed now,
+                # so the answer is the one a match started now would give
+                ranking = rank(self._index, prepared, max(limit, FUSE_DEPTH))
+                lexical = decide(text, prepared, ranking, self._wordings, self.thresholds, limit)
+                if lexical.decision == "match":
+                    return lexical
             return fuse(
                 text,
                 ranking[:FUSE_DEPTH],
                 lexical,
-                stage.candidates(text, FUSE_DEPTH),
+                stage.search(vector, FUSE_DEPTH),
                 self._language_of,
                 self.thresholds,
                 self._semantic_thresholds or SemanticThresholds(),

@@ -57,11 +57,21 @@ class SemanticStage:
         with self._lock:
             self.index.remove([claim_id])
 
-    def candidates(self, text: str, k: int = 20) -> list[tuple[int, float]]:
-        """(claim id, cosine) of the k nearest claims, best first."""
+    def query_vector(self, text: str) -> np.ndarray:
+        """A message's vector (~40-90 ms of CPU here): the matcher computes it outside its lock."""
+        return self.embedder.query(normalize(text))
+
+    def search(self, vector: np.ndarray, k: int = 20) -> list[tuple[int, float]]:
+        """(claim id, cosine) of the k claims nearest to `vector`, best first."""
         if len(self.index) == 0:
             return []
-        return self.index.search(self.embedder.query(normalize(text)), k)
+        return self.index.search(vector, k)
+
+    def candidates(self, text: str, k: int = 20) -> list[tuple[int, float]]:
+        """(claim id, cosine) of the k nearest claims to a message, best first."""
+        if len(self.index) == 0:
+            return []
+        return self.search(self.query_vector(text), k)
 
 
 def sync_with_progress_bar(engine: Engine, embedder: Embedder | None = None) -> int:
