@@ -11,14 +11,14 @@ import json
 
 from sqlmodel import Session
 
-from factdb import locks, review
+from factdb import locks, publishing
 from factdb.models import Citizen, Claim, ClaimStatus, Draft, Subscription, utcnow
 from factdb.normalize import normalize
 
 
 def publish_ready(
     session: Session, claim_id: int, reviewer_id: int, *, summary: str, source: str
-) -> review.Published:
+) -> publishing.Published:
     """Publish a false verdict in English, as a reviewer's finished draft would: the reviewer
     holds the claim (Take), as publishing a first answer requires."""
     locks.acquire(session, claim_id, reviewer_id, lease=locks.DEFAULT_LEASE, now=utcnow())
@@ -33,7 +33,7 @@ def publish_ready(
     )
     session.add(draft)
     session.flush()
-    return review.publish(session, draft, reviewer_id)
+    return publishing.publish(session, draft, reviewer_id)
 
 
 def claim_with_subscribers(session: Session, text: str, first_user_id: int, n: int) -> int:

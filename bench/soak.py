@@ -6,7 +6,7 @@ Telegram faults, then the invariants that must hold after a bad day.
 
 The mix: citizens sending new claims, known hoaxes (answered at once), duplicates of other
 people's claims, trolls flooding, stickers; reviewers publishing now and then (through
-factdb.review, as the review flow leaves it); the emulator failing a share of the bot's calls
+factdb.publishing, as the review flow leaves it); the emulator failing a share of the bot's calls
 (502, gateway timeouts, late answers, a few 429s). tests/test_soak.py runs a smaller size in CI.
 """
 

@@ -1,6 +1,6 @@
 """Where a merged claim's requests now live.
 
-A reviewer merges a duplicate into another claim (factdb.review.merge); the duplicate keeps its
+A reviewer merges a duplicate into another claim (factdb.closing.merge); the duplicate keeps its
 rows, marked `merged` and pointing at the target, which may itself be merged later.
 """
 

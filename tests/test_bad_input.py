@@ -17,7 +17,7 @@ import pytest
 from sqlmodel import func, select
 
 from bot.app import BotRuntime
-from factdb import review
+from factdb import closing, publishing
 from factdb.db import Database
 from factdb.models import Claim, ClaimStatus, Request
 from tests import conftest
@@ -202,7 +202,7 @@ async def test_a_citizens_old_buttons_after_a_merge_or_a_retraction_get_a_kind_r
     second = await tipline.ask(55, "Parliament votes to make Sunday shopping illegal in every town next year")
     with tipline.db.session() as s:
         source, target = (c.id for c in s.exec(select(Claim).order_by(Claim.id)).all())
-    tipline.db.transaction(lambda s: review.merge(s, source, target, ADMIN))
+    tipline.db.transaction(lambda s: closing.merge(s, source, target, ADMIN))
     # "How long will it take?" on the merged claim answers about the claim it went into
     await tipline.press(54, first, "How long will it take?")
     assert "number 1 of 1" in assert_kind(await emu.wait_for_bot_message(54))
@@ -211,7 +211,7 @@ async def test_a_citizens_old_buttons_after_a_merge_or_a_retraction_get_a_kind_r
 
     claim_id = tipline.seed_published(HOAX)
     answer = await tipline.ask(56, HOAX)
-    tipline.db.transaction(lambda s: review.retract(s, claim_id, ADMIN, "The source was misread"))
+    tipline.db.transaction(lambda s: publishing.retract(s, claim_id, ADMIN, "The source was misread"))
     for label in ("👍 Helpful", "This isn't my message"):
         query = await tipline.press(56, answer, label)
         reply = await emu.wait_for_callback_answer(query)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from factdb import intake, review
+from factdb import closing, intake
 from factdb.db import Database
 from factdb.matching import Matcher
 from factdb.models import Claim, ClaimStatus
@@ -37,7 +37,7 @@ def test_a_claim_made_by_one_worker_is_found_by_another_and_forgotten_when_merge
     second = _submit(
         db, worker_a, 3, "Completely unrelated: the ferry to the islands is cancelled until spring"
     )
-    db.transaction(lambda s: review.merge(s, second.claim.id, first.claim.id, 9001))  # type: ignore[union-attr]
+    db.transaction(lambda s: closing.merge(s, second.claim.id, first.claim.id, 9001))  # type: ignore[union-attr]
     with db.session() as s:
         worker_b.refresh(s)
         assert second.claim.id not in worker_b  # type: ignore[union-attr]
@@ -49,7 +49,7 @@ def test_spam_leaves_the_index_and_a_retracted_claim_stays_matchable(db: Databas
     with db.session() as s:
         index.refresh(s)
     spam = _submit(db, index, 1, "Buy cheap followers at my shop, best prices for everyone today")
-    db.transaction(lambda s: review.mark_spam(s, spam.claim.id, 9001))  # type: ignore[union-attr]
+    db.transaction(lambda s: closing.mark_spam(s, spam.claim.id, 9001))  # type: ignore[union-attr]
     other = Matcher()
     with db.session() as s:
         index.refresh(s)

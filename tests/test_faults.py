@@ -24,7 +24,7 @@ from sqlmodel import col, func, select
 from bench._seed import publish_ready
 from bot.app import BotRuntime
 from bot.delivery import DeliveryLoop
-from factdb import citizens, clarifications, outbox, review
+from factdb import citizens, clarifications, outbox, publishing
 from factdb.db import Database
 from factdb.models import (
     Citizen,
@@ -432,7 +432,9 @@ def test_withdrawing_an_answer_reaches_those_whose_copy_was_still_on_its_way(db:
         s.add(row)
         s.commit()
 
-    told = db.transaction(lambda s: review.retract(s, claim_id, ADMIN, "The photo was from another year."))
+    told = db.transaction(
+        lambda s: publishing.retract(s, claim_id, ADMIN, "The photo was from another year.")
+    )
 
     assert told == 3
     with db.session() as s:

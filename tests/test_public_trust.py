@@ -19,7 +19,7 @@ from sqlmodel import select
 
 from bot.config import Config
 from bot.web import make_web_app
-from factdb import review
+from factdb import closing, publishing
 from factdb.interchange.importer import import_file
 from factdb.models import Claim, ClaimStatus
 from factdb.privacy import mask_personal
@@ -93,7 +93,7 @@ async def test_an_opted_in_waiting_list_shows_only_what_three_people_asked_maske
 
     def hide_and_spam(session: Any) -> None:
         session.get(Claim, hidden_id).public_hidden = True
-        review.mark_spam(session, spam_id, 9001)
+        closing.mark_spam(session, spam_id, 9001)
 
     tipline.db.transaction(hide_and_spam)
 
@@ -172,7 +172,7 @@ async def test_the_public_reads_the_reviewers_wording_of_a_claim(tipline: Tiplin
 async def test_a_retracted_claim_leaves_the_public_pages_but_stays_in_the_counts(tipline: Tipline) -> None:
     claim_id = tipline.seed_published("Vinegar cures measles in two days", summary="It does not.")
     tipline.seed_published("Garlic protects against the flu", summary="It does not.")
-    tipline.db.transaction(lambda s: review.retract(s, claim_id, 9001, "A source was misquoted."))
+    tipline.db.transaction(lambda s: publishing.retract(s, claim_id, 9001, "A source was misquoted."))
     async with public_site(tipline) as get:
         _, listing = await get("/claims")
         _, search = await get("/claims?q=vinegar")

@@ -10,7 +10,7 @@ from sqlmodel import func, select
 
 from bench._seed import claim_with_subscribers, publish_ready
 from bot.app import BotRuntime
-from factdb import digest, review
+from factdb import digest, publishing
 from factdb.db import Database
 from factdb.models import Citizen, Claim, DigestSubscriber, GroupAnswer, Request, SeenUser, utcnow
 from tests import conftest
@@ -93,7 +93,7 @@ async def test_an_admin_who_adds_the_bot_to_a_group_still_gets_its_id(tipline: T
 
 async def test_a_deep_link_to_a_claim_that_was_withdrawn_says_so_kindly(tipline: Tipline) -> None:
     claim_id = tipline.seed_published(HOAX)
-    tipline.db.transaction(lambda s: review.retract(s, claim_id, ADMIN, "Wrong source"))
+    tipline.db.transaction(lambda s: publishing.retract(s, claim_id, ADMIN, "Wrong source"))
     answer = shown(await tipline.ask(7600, f"/start claim_{claim_id}"))
     assert "not available any more" in answer
     assert "Hi!" not in answer
@@ -123,7 +123,7 @@ async def test_a_channel_reader_sees_each_publication_once_and_its_retraction(
         post = await emulator.wait_for_bot_message(CHANNEL)
         assert "No bank announced this." in shown(post) and "Banks will freeze" in shown(post)
 
-        db.transaction(lambda s: review.retract(s, published, ADMIN, "Checking again"))
+        db.transaction(lambda s: publishing.retract(s, published, ADMIN, "Checking again"))
         runtime.svc.wake_outbox()
         for _ in range(100):
             posts = emulator.bot_messages(CHANNEL)

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from sqlmodel import col, select
 
 from bench._seed import claim_with_subscribers, publish_ready
-from factdb import channel, citizens, digest, groups, review
+from factdb import channel, citizens, digest, groups, publishing
 from factdb.db import Database
 from factdb.models import ChannelPost, Citizen, Claim, GroupAnswer, Outbox, Request, utcnow
 
@@ -127,7 +127,7 @@ def test_the_channel_gets_one_post_per_publication_then_edits_and_a_retraction(d
         channel.record_post(s, claim_id, CHANNEL, message_id=42)
 
     db.transaction(sent)
-    db.transaction(lambda s: review.retract(s, claim_id, REVIEWER, "Wrong source"))
+    db.transaction(lambda s: publishing.retract(s, claim_id, REVIEWER, "Wrong source"))
     with db.session() as s:
         assert s.get(Claim, claim_id).status == "retracted"
         assert s.get(ChannelPost, (claim_id, CHANNEL)).message_id == 42

@@ -7,7 +7,7 @@ from sqlmodel import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from factdb import clarifications
+from factdb import clarifications, public_face
 from factdb import review as rv
 from factdb.models import Draft, DraftStep
 from factdb.privacy import mask_personal
@@ -151,7 +151,9 @@ async def _wording(
     """The reviewer's next message after /reword ID."""
     svc = services(context)
     try:
-        wording = await svc.db.run(lambda s: rv.set_wording(s, s.get(Draft, draft.id), text), commit=True)
+        wording = await svc.db.run(
+            lambda s: public_face.set_wording(s, s.get(Draft, draft.id), text), commit=True
+        )
     except rv.ReviewError as err:
         await reply(update, context, explain(t, err))
         return

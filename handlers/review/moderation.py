@@ -6,6 +6,7 @@ from sqlmodel import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from factdb import closing, public_face, publishing
 from factdb import review as rv
 from factdb.models import Claim
 from factdb.privacy import mask_personal
@@ -62,7 +63,7 @@ def _ids(context: ContextTypes.DEFAULT_TYPE, count: int) -> list[int] | None:
 async def on_spam(
     update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback, *, t: Translator
 ) -> None:
-    await _act(update, context, t, lambda s, uid: rv.mark_spam(s, action.int(0), uid), _spam_done)
+    await _act(update, context, t, lambda s, uid: closing.mark_spam(s, action.int(0), uid), _spam_done)
 
 
 @reviewer_only
@@ -71,7 +72,7 @@ async def spam_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t:
     if ids is None:
         await reply(update, context, t._("Usage: /spam ID"))
         return
-    await _act(update, context, t, lambda s, uid: rv.mark_spam(s, ids[0], uid), _spam_done)
+    await _act(update, context, t, lambda s, uid: closing.mark_spam(s, ids[0], uid), _spam_done)
 
 
 @reviewer_only
@@ -86,7 +87,9 @@ async def on_public_list(
             return t._("Hidden from the public waiting list.")
         return t._("It may appear on the public waiting list again.")
 
-    await _act(update, context, t, lambda s, uid: rv.set_public_hidden(s, action.int(0), uid, hidden), done)
+    await _act(
+        update, context, t, lambda s, uid: public_face.set_public_hidden(s, action.int(0), uid, hidden), done
+    )
 
 
 @reviewer_only
@@ -130,7 +133,7 @@ async def on_merge(
         update,
         context,
         t,
-        lambda s, uid: rv.merge(s, action.int(0), action.int(1), uid),
+        lambda s, uid: closing.merge(s, action.int(0), action.int(1), uid),
         _merge_done,
     )
     if ok and update.callback_query:
@@ -147,7 +150,7 @@ async def merge_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t
         update,
         context,
         t,
-        lambda s, uid: rv.merge(s, ids[0], ids[1], uid),
+        lambda s, uid: closing.merge(s, ids[0], ids[1], uid),
         _merge_done,
     )
 
@@ -163,7 +166,7 @@ async def retract_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *,
         update,
         context,
         t,
-        lambda s, uid: rv.retract(s, ids[0], uid, reason),
+        lambda s, uid: publishing.retract(s, ids[0], uid, reason),
         _retract_done,
     )
 
@@ -206,11 +209,11 @@ async def reword_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, 
     user = update.effective_user
     assert user is not None
     if wording:
-        await _act(update, context, t, lambda s, uid: rv.reword(s, ids[0], uid, wording), reworded)
+        await _act(update, context, t, lambda s, uid: public_face.reword(s, ids[0], uid, wording), reworded)
         return
 
     def start(session: Session) -> str:
-        draft = rv.start_reword(session, ids[0], user.id)
+        draft = public_face.start_reword(session, ids[0], user.id)
         claim = session.get(Claim, draft.claim_id)
         assert claim is not None
         return review_texts.reword_prompt(t, claim)

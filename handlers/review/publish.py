@@ -6,7 +6,7 @@ from sqlmodel import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from factdb import clarifications
+from factdb import clarifications, publishing
 from factdb import review as rv
 from factdb.models import Draft
 from handlers.common import reply, send, services
@@ -26,11 +26,11 @@ async def on_publish(
     assert user is not None and query is not None
     four_eyes = svc.config.require_second_review
 
-    def work(session: Session) -> tuple[rv.Published | None, str, str]:
+    def work(session: Session) -> tuple[publishing.Published | None, str, str]:
         draft = session.get(Draft, action.int(0))
         if draft is None or draft.reviewer_id != user.id:
             raise rv.ReviewError("no_draft")
-        result = rv.request_publish(session, draft, user.id, four_eyes=four_eyes)
+        result = publishing.request_publish(session, draft, user.id, four_eyes=four_eyes)
         clar = review_texts.draft_as_clarification(draft)
         body = texts.clarification(svc.t(draft.lang), clar, clarifications.sources_of(clar), translated=True)
         return result, body, str(draft.claim_id)
@@ -83,10 +83,10 @@ async def on_approval(
     assert user is not None and query is not None
     approving = action.action == cb.Code.APPROVE
 
-    def work(session: Session) -> tuple[rv.Published | None, int]:
+    def work(session: Session) -> tuple[publishing.Published | None, int]:
         if approving:
-            return rv.approve(session, action.int(0), user.id), 0
-        draft = rv.send_back(session, action.int(0), user.id)
+            return publishing.approve(session, action.int(0), user.id), 0
+        draft = publishing.send_back(session, action.int(0), user.id)
         return None, draft.reviewer_id
 
     try:
