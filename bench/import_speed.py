@@ -23,15 +23,13 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import create_engine, text
 
-from bench._report import PG_BASE, pg_schema
+from bench._report import pg_reachable, pg_schema
 from factdb.db import Database
 from factdb.interchange import importer
 from factdb.models import Claim, Clarification, utcnow
 from factdb.normalize import normalize
 
-PG_URL = PG_BASE
 _SUBJECTS = [
     "Drinking hot water",
     "Garlic",
@@ -151,17 +149,6 @@ def postgres_db() -> Any:
             db.dispose()
 
 
-def pg_available() -> bool:
-    try:
-        engine = create_engine(PG_URL)
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-        engine.dispose()
-        return True
-    except Exception:
-        return False
-
-
 def timed(fn: Callable[[], object]) -> tuple[float, object]:
     start = time.perf_counter()
     result = fn()
@@ -176,13 +163,17 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
     backends: list[tuple[str, Callable[[Path], Any]]] = [("SQLite", sqlite_db)]
-    if not args.no_postgres and pg_available():
+    if not args.no_postgres and pg_reachable():
         backends.append(("PostgreSQL", lambda _tmp: postgres_db()))
 
     console = Console()
     table = Table(title="crowdcheck import, JSON Lines")
     for column in ("database", "method", "claims", "seconds", "claims/s", "result"):
         table.add_column(column, justify="right" if column not in ("database", "method") else "left")
+
+    def add_row(database: str, method: str, rows: int, seconds: float, note: str) -> None:
+        table.add_row(database, method, f"{rows:,}", f"{seconds:.1f}", f"{rows / seconds:,.0f}", note)
+
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         for n in sorted({*sizes, args.baseline_size}):
@@ -191,40 +182,20 @@ def main() -> None:
             with make_db(tmp) as db:
                 path = tmp / f"claims-{args.baseline_size}.jsonl"
                 seconds, count = timed(lambda db=db, path=path: naive_import(db, path))
-                table.add_row(
-                    name,
-                    "naive ORM, commit/1000",
-                    f"{args.baseline_size:,}",
-                    f"{seconds:.1f}",
-                    f"{args.baseline_size / seconds:,.0f}",
-                    f"{count:,} added",
-                )
-                console.print(table.rows[-1] if False else f"{name} baseline: {seconds:.1f}s")
+                add_row(name, "naive ORM, commit/1000", args.baseline_size, seconds, f"{count:,} added")
+                console.print(f"{name} baseline: {seconds:.1f}s")
             for n in sizes:
                 path = tmp / f"claims-{n}.jsonl"
                 with make_db(tmp) as db:
                     seconds, report = timed(lambda db=db, path=path: importer.import_file(db, path))
                     assert isinstance(report, importer.ImportReport)
-                    table.add_row(
-                        name,
-                        "import_file",
-                        f"{n:,}",
-                        f"{seconds:.1f}",
-                        f"{n / seconds:,.0f}",
-                        f"{report.added:,} added, {len(report.problems)} skipped",
-                    )
+                    note = f"{report.added:,} added, {len(report.problems)} skipped"
+                    add_row(name, "import_file", n, seconds, note)
                     console.print(f"{name} {n:,}: {seconds:.1f}s")
                     if n == min(sizes):  # re-import: every row is looked up and found unchanged
                         seconds, report = timed(lambda db=db, path=path: importer.import_file(db, path))
                         assert isinstance(report, importer.ImportReport)
-                        table.add_row(
-                            name,
-                            "re-import (idempotent)",
-                            f"{n:,}",
-                            f"{seconds:.1f}",
-                            f"{n / seconds:,.0f}",
-                            f"{report.unchanged:,} unchanged",
-                        )
+                        add_row(name, "re-import (idempotent)", n, seconds, f"{report.unchanged:,} unchanged")
     console.print(table)
 
 

@@ -19,9 +19,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from factdb.db import Database
 from factdb.models import MATCHABLE_STATUSES, OPEN_STATUSES, Claim, OutboxStatus
 from factdb.outbox import backlog
 
@@ -127,25 +126,24 @@ class Metrics:
         application.add_handler(TypeHandler(Update, count, block=False), group=-100)
 
     # -- scrape ---------------------------------------------------------------------------------
-    def collect_database(self, db: Database) -> None:
-        with db.session() as session:
-            by_status = {
-                str(s): int(n)
-                for s, n in session.exec(select(Claim.status, func.count()).group_by(Claim.status))
-            }
-            rows = backlog(session)
+    def collect_database(self, session: Session) -> None:
+        by_status = {
+            str(s): int(n) for s, n in session.exec(select(Claim.status, func.count()).group_by(Claim.status))
+        }
+        rows = backlog(session)
         self.queue_size.set(sum(by_status.get(str(s), 0) for s in OPEN_STATUSES))
         self.matchable_claims.set(sum(by_status.get(str(s), 0) for s in MATCHABLE_STATUSES))
         for status in OutboxStatus:  # every status, so a drained backlog shows 0, not a stale value
             self.outbox.labels(status=str(status)).set(rows.get(str(status), 0))
         self.outbox_backlog.set(rows.get(OutboxStatus.PENDING, 0) + rows.get(OutboxStatus.SENDING, 0))
 
-    def render(self, db: Database | None = None) -> bytes:
-        """The Prometheus text exposition. Blocking (reads the database): run it in a thread."""
+    def render(self, session: Session | None = None) -> bytes:
+        """The Prometheus text exposition, with the gauges read through `session` when given.
+        Blocking (reads the database): from async code, `await db.run(metrics.render)`."""
         with self._scrape_lock:
-            if db is not None:
+            if session is not None:
                 try:
-                    self.collect_database(db)
+                    self.collect_database(session)
                     self.database_up.set(1)
                 except Exception:
                     # The counters are still worth scraping when the database is away.

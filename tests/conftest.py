@@ -8,32 +8,22 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
 
+from bench._report import pg_reachable, pg_schema
 from bot.app import BotRuntime
 from bot.config import Config
 from factdb.db import Database
 from tests.emulator import BotApiEmulator
 from tests.harness import Tipline
+from tests.web_site import ORG, PUBLIC, Site, open_site
 
 PG_URL = os.environ.get("CROWDCHECK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = [b for b in os.environ.get("CROWDCHECK_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 
 
-def _pg_available() -> bool:
-    try:
-        engine = create_engine(PG_URL)
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-        engine.dispose()
-        return True
-    except Exception:
-        return False
-
-
 @pytest.fixture(scope="session")
 def pg_available() -> bool:
-    ok = _pg_available()
+    ok = pg_reachable(PG_URL)
     if not ok and os.environ.get("CI"):
         pytest.fail(f"PostgreSQL is not reachable at {PG_URL}; CI must test both databases")
     return ok
@@ -47,16 +37,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path, pg_available: bool) -> Iter
         return
     if not pg_available:
         pytest.skip(f"PostgreSQL not reachable at {PG_URL}")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with pg_schema(f"t_{uuid.uuid4().hex[:12]}", PG_URL) as url:
+        yield url
 
 
 @pytest.fixture
@@ -107,3 +89,10 @@ async def tipline(db: Database, emulator: BotApiEmulator) -> AsyncIterator[Tipli
         yield Tipline(emulator, runtime, db)
     finally:
         await runtime.stop()
+
+
+@pytest.fixture
+async def site(db: Database) -> AsyncIterator[Site]:
+    """The public site (tests/web_site.py) for an organisation, on `db`, with a reader."""
+    async with open_site(Config(database_url=db.url, public_url=PUBLIC, org_name=ORG), db) as site:
+        yield site

@@ -14,17 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 from sqlmodel import select
 
 from bot.config import Config
-from bot.web import make_web_app
+from bot.services import build_services
 from factdb import closing, publishing
 from factdb.interchange.importer import import_file
 from factdb.models import Claim, ClaimStatus
 from factdb.privacy import mask_personal
-from handlers.services import Services
 from tests.harness import Tipline
+from tests.web_site import start_site
 
 PRIVATE = "Ona from flat 4 cheats on her husband, call her on +370 612 34567 and tell him"
 RUMOUR = "The water in the northern district is poisoned from tonight, do not drink it"
@@ -35,10 +34,7 @@ async def public_site(tipline: Tipline, **settings: Any) -> AsyncIterator[Callab
     """The public pages beside the running bot, on the same database; figures not cached, so
     each look is the truth at that moment."""
     config: Config = tipline.runtime.config.with_overrides(**settings)
-    runner = web.AppRunner(make_web_app(Services(config, tipline.db), stats_cache_seconds=0))
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    runner, base = await start_site(build_services(config, tipline.db), stats_cache_seconds=0)
     async with aiohttp.ClientSession() as http:
 
         async def get(path: str) -> tuple[int, str]:

@@ -56,8 +56,8 @@ async def _until(condition, timeout: float = 10.0) -> None:
 
 
 def _metrics(runtime: BotRuntime, db: Database) -> str:
-    assert runtime.svc.metrics is not None
-    return runtime.svc.metrics.render(db).decode()
+    with db.session() as session:
+        return runtime.metrics.render(session).decode()
 
 
 def _stored(db: Database) -> int:

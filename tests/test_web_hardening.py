@@ -15,10 +15,12 @@ from aiohttp import web
 from sqlmodel import Session
 
 from bot.config import Config
-from bot.web import FEED, SECURITY_HEADERS, make_web_app
+from bot.services import build_services
+from bot.web import FEED, SECURITY_HEADERS
 from factdb.db import Database
 from factdb.models import Claim, ClaimStatus, Clarification, utcnow
 from handlers.services import Services
+from tests.web_site import start_site
 
 PUBLIC = "https://checks.example.org"
 
@@ -31,11 +33,8 @@ class Served:
 
 
 async def serve(svc: Services, **app_kw: object) -> tuple[web.AppRunner, Served]:
-    runner = web.AppRunner(make_web_app(svc, **app_kw))  # type: ignore[arg-type]
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    port = runner.addresses[0][1]
-    return runner, Served(f"http://127.0.0.1:{port}", port, svc)
+    runner, base = await start_site(svc, **app_kw)
+    return runner, Served(base, runner.addresses[0][1], svc)
 
 
 def publish_many(db: Database, n: int) -> None:
@@ -94,7 +93,7 @@ async def until_answered(s: socket.socket, within: float = 60.0) -> None:
 @pytest.fixture
 async def big(db: Database) -> AsyncIterator[Served]:
     publish_many(db, 3000)
-    svc = Services(Config(database_url=db.url, public_url=PUBLIC), db)
+    svc = build_services(Config(database_url=db.url, public_url=PUBLIC), db)
     runner, served = await serve(svc, feed_write_seconds=3.0)
     try:
         yield served
@@ -154,7 +153,7 @@ class _Closed(Exception):
 async def test_the_feed_is_built_once_and_again_only_when_claims_change(db: Database) -> None:
     from tests.test_web import seed_claim
 
-    svc = Services(Config(database_url=db.url, public_url=PUBLIC), db)
+    svc = build_services(Config(database_url=db.url, public_url=PUBLIC), db)
     runner, site = await serve(svc, feed_check_seconds=0.0)
     cache = runner.app[FEED]
     try:
@@ -214,7 +213,7 @@ async def test_the_feed_is_built_once_and_again_only_when_claims_change(db: Data
 # -- 17.5: every response is safe --------------------------------------------------------------
 @pytest.fixture
 async def site(db: Database) -> AsyncIterator[Served]:
-    svc = Services(Config(database_url=db.url, public_url=PUBLIC), db)
+    svc = build_services(Config(database_url=db.url, public_url=PUBLIC), db)
     runner, served = await serve(svc)
     try:
         yield served
@@ -304,7 +303,7 @@ async def test_bidi_controls_never_reach_a_page(site: Served) -> None:
 
 # -- /metrics --------------------------------------------------------------------------------
 async def test_metrics_with_a_token_wants_the_token(db: Database) -> None:
-    svc = Services(Config(database_url=db.url, public_url=PUBLIC, metrics_token="s3cr3t-scrape"), db)
+    svc = build_services(Config(database_url=db.url, public_url=PUBLIC, metrics_token="s3cr3t-scrape"), db)
     runner, site = await serve(svc)
     try:
         async with aiohttp.ClientSession() as http:

@@ -42,8 +42,9 @@ async def _security_headers(_request: web.Request, response: web.StreamResponse)
 
 
 def _base_app(svc: Services, **kw: Any) -> web.Application:
-    if svc.metrics is None:
-        svc.metrics = Metrics()  # so the bot's handlers sharing `svc` count too
+    if not isinstance(svc.metrics, Metrics):
+        # /metrics shows what the handlers sharing `svc` count: services come complete
+        raise TypeError("the web app needs services with their Metrics: build them with build_services()")
     app = web.Application(**kw)
     app.on_response_prepare.append(_security_headers)
     app[SVC] = svc
@@ -61,9 +62,8 @@ def make_web_app(
     feed_check_seconds: float = FEED_CHECK_SECONDS,
 ) -> web.Application:
     """The aiohttp app. With `telegram_app` (a python-telegram-bot Application fed through the
-    durable inbox), POST /telegram/{webhook_path(secret)} takes its updates.
-
-    `svc.metrics` is created when missing, so the bot's handlers sharing `svc` start counting.
+    durable inbox), POST /telegram/{webhook_path(secret)} takes its updates. `svc` comes from
+    bot.services.build_services: its Metrics are the ones /metrics shows.
     """
     if telegram_app is not None and not webhook_secret:
         raise ValueError("a webhook needs a secret: pass webhook_secret (see webhook_secret())")

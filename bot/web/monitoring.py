@@ -103,6 +103,6 @@ def metrics_refusal(request: web.Request) -> web.Response | None:
 async def metrics(request: web.Request) -> web.StreamResponse:
     if (refusal := metrics_refusal(request)) is not None:
         return refusal
-    # render() reads the gauges from the database under its own lock: blocking, so in a thread.
-    body = await asyncio.to_thread(request.app[METRICS].render, request.app[SVC].db)
+    # render() reads the gauges from the database (blocking): through the one door, db.run.
+    body = await request.app[SVC].db.run(request.app[METRICS].render)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})

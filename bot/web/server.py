@@ -13,8 +13,9 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from bot.config import Config
+from bot.services import build_services
 from bot.web.app import make_web_app
-from bot.web.keys import BOT_LINK
+from bot.web.keys import BOT_LINK, METRICS
 from bot.web.webhook import webhook_path, webhook_secret
 from factdb.db import Database
 from handlers.services import Services
@@ -45,7 +46,7 @@ class WebServer:
     ) -> None:
         self.config, self.host, self.requested_port = config, host, port
         self.runtime = runtime
-        self.svc = runtime.svc if runtime else Services(config, Database(config.database_url))
+        self.svc = runtime.svc if runtime else build_services(config, Database(config.database_url))
         self.secret = webhook_secret(config) if runtime else None
         self.app = make_web_app(
             self.svc, telegram_app=runtime.app if runtime else None, webhook_secret=self.secret
@@ -62,8 +63,7 @@ class WebServer:
     async def start(self) -> None:
         if self.runtime is not None:
             await self.runtime.start(polling=False)
-            assert self.svc.metrics is not None
-            self.svc.metrics.install(self.runtime.app)
+            self.app[METRICS].install(self.runtime.app)
             # initialize() asked Telegram getMe: the pages can now link to the bot.
             self.app[BOT_LINK].username = self.runtime.app.bot.username
         else:
