@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, or_, update
+from sqlalchemy import ColumnElement, Update, or_, update
 from sqlmodel import Session, col, select
 
 from factdb import audit, cards
@@ -62,17 +62,21 @@ def acquire(session: Session, claim_id: int, reviewer_id: int, *, lease: timedel
 def renew(session: Session, claim_id: int, reviewer_id: int, now: datetime | None = None) -> bool:
     """The holder worked on the claim: the idle time starts again. False if they no longer hold
     it (released, or taken over after their hold went stale)."""
-    result = session.execute(
+    result = session.execute(_while_held(claim_id, reviewer_id).values(assigned_at=now or utcnow()))
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _while_held(claim_id: int, holder_id: int) -> Update:
+    """An UPDATE of the claim that changes it only while `holder_id` still holds it."""
+    return (
         update(Claim)
         .where(
             col(Claim.id) == claim_id,
             col(Claim.status) == ClaimStatus.IN_REVIEW,
-            col(Claim.assignee_id) == reviewer_id,
+            col(Claim.assignee_id) == holder_id,
         )
-        .values(assigned_at=now or utcnow())
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def _reopened_status(session: Session, claim_id: int) -> ClaimStatus:
@@ -100,14 +104,9 @@ def release(
     """
     reopened = _reopened_status(session, claim_id)
     released = session.execute(
-        update(Claim)
-        .where(
-            col(Claim.id) == claim_id,
-            col(Claim.status) == ClaimStatus.IN_REVIEW,
-            col(Claim.assignee_id) == holder_id,
+        _while_held(claim_id, holder_id).values(
+            status=reopened, assignee_id=None, assigned_at=None, updated_at=utcnow()
         )
-        .values(status=reopened, assignee_id=None, assigned_at=None, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]
     end_drafts(session, claim_id, holder_id)
     if not released:

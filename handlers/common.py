@@ -117,3 +117,20 @@ __all__ = [
     "services",
     "tell",
 ]
+
+
+def actor_id(update: Update) -> int | None:
+    """Who did it, for the audit log: the Telegram user behind the update, if any."""
+    return update.effective_user.id if update.effective_user else None
+
+
+async def command_ids(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, usage: str, count: int = 1
+) -> list[int] | None:
+    """The first `count` arguments of a command as numbers (`12` or `#12`); None, after replying
+    `usage`, when fewer are given or one is not a number."""
+    args = (context.args or [])[:count]
+    if len(args) == count and all(a.lstrip("#").isdecimal() for a in args):
+        return [int(a.lstrip("#")) for a in args]
+    await reply(update, context, usage)
+    return None

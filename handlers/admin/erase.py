@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from handlers import erasure
-from handlers.common import reply, services
+from handlers.common import actor_id, reply, services
 from handlers.review.guard import admin_only
 from handlers.views.i18n import Translator
 
@@ -41,7 +41,7 @@ async def erase_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t
         )
         return
     svc = services(context)
-    admin = update.effective_user.id if update.effective_user else None
+    admin = actor_id(update)
     result = await erasure.erase(svc, user_id, admin_id=admin, audited=True)
     if result is None:
         await reply(

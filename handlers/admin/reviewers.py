@@ -6,16 +6,26 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from factdb import reviewers
-from handlers.common import reply, services
+from handlers.common import actor_id, reply, services
 from handlers.review.guard import admin_only
 from handlers.views import texts
 from handlers.views.i18n import Translator
 
 
 async def _target(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, usage: str
+) -> tuple[int | None, str | None, str | None]:
+    """Who the admin means: a user id, a reply to their message, or an @username we have seen;
+    no id (after replying `usage`) when none of those says who."""
+    found = await _named(update, context)
+    if found[0] is None:
+        await reply(update, context, usage)
+    return found
+
+
+async def _named(
     update: Update, context: ContextTypes.DEFAULT_TYPE
 ) -> tuple[int | None, str | None, str | None]:
-    """Who the admin means: a user id, a reply to their message, or an @username we have seen."""
     message = update.effective_message
     if message is not None and message.reply_to_message is not None and message.reply_to_message.from_user:
         user = message.reply_to_message.from_user
@@ -49,18 +59,17 @@ async def list_reviewers(update: Update, context: ContextTypes.DEFAULT_TYPE, *, 
 
 @admin_only
 async def add_reviewer(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t: Translator) -> None:
-    user_id, name, username = await _target(update, context)
+    user_id, name, username = await _target(
+        update,
+        context,
+        t._(
+            "Who? Reply to their message with /addreviewer, or give a user id or an @username I have seen in this group."
+        ),
+    )
     if user_id is None:
-        await reply(
-            update,
-            context,
-            t._(
-                "Who? Reply to their message with /addreviewer, or give a user id or an @username I have seen in this group."
-            ),
-        )
         return
     svc = services(context)
-    actor = update.effective_user.id if update.effective_user else None
+    actor = actor_id(update)
     await svc.db.run(
         lambda s: reviewers.add(s, user_id, name=name, username=username, added_by=actor), commit=True
     )
@@ -73,16 +82,15 @@ async def add_reviewer(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t:
 
 @admin_only
 async def remove_reviewer(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t: Translator) -> None:
-    user_id, name, username = await _target(update, context)
+    user_id, name, username = await _target(
+        update,
+        context,
+        t._("Who? Reply to their message with /removereviewer, or give a user id or an @username."),
+    )
     if user_id is None:
-        await reply(
-            update,
-            context,
-            t._("Who? Reply to their message with /removereviewer, or give a user id or an @username."),
-        )
         return
     svc = services(context)
-    actor = update.effective_user.id if update.effective_user else None
+    actor = actor_id(update)
     removed = await svc.db.run(lambda s: reviewers.remove(s, user_id, removed_by=actor), commit=True)
     who = texts.isolate(name or username or str(user_id))
     if user_id in svc.config.admin_ids:

@@ -10,29 +10,24 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from factdb import audit, citizens
-from handlers.common import reply, services
+from handlers.common import actor_id, command_ids, reply, services
 from handlers.review.guard import reviewer_only
 from handlers.views.i18n import Translator
-
-
-def _number(context: ContextTypes.DEFAULT_TYPE) -> int | None:
-    args = context.args or []
-    return int(args[0].lstrip("#")) if args and args[0].lstrip("#").isdigit() else None
 
 
 @reviewer_only
 async def block_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t: Translator) -> None:
     """/block CLAIM_ID blocks whoever sent that claim (the source of spam)."""
-    claim_id = _number(context)
-    if claim_id is None:
-        await reply(
-            update,
-            context,
-            t._("Usage: /block CLAIM_ID — stops the people who sent that claim from sending more."),
-        )
+    ids = await command_ids(
+        update,
+        context,
+        t._("Usage: /block CLAIM_ID — stops the people who sent that claim from sending more."),
+    )
+    if ids is None:
         return
+    claim_id = ids[0]
     svc = services(context)
-    actor = update.effective_user.id if update.effective_user else None
+    actor = actor_id(update)
 
     def work(session: Session) -> list[int]:
         ids = citizens.requesters(session, claim_id)
@@ -53,12 +48,12 @@ async def block_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t
 
 @reviewer_only
 async def unblock_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t: Translator) -> None:
-    number = _number(context)
-    if number is None:
-        await reply(update, context, t._("Usage: /unblock CITIZEN_NUMBER (see /held)."))
+    ids = await command_ids(update, context, t._("Usage: /unblock CITIZEN_NUMBER (see /held)."))
+    if ids is None:
         return
+    number = ids[0]
     svc = services(context)
-    actor = update.effective_user.id if update.effective_user else None
+    actor = actor_id(update)
 
     def work(session: Session) -> bool:
         done = citizens.unblock(session, number)

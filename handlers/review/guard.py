@@ -12,35 +12,46 @@ from telegram.ext import ContextTypes
 
 from factdb.review import ReviewError
 from handlers.common import alert, is_admin, is_reviewer, reply, reviewer_translator, services
+from handlers.services import Services
 from handlers.views import texts
 from handlers.views.i18n import Translator
 
 
-async def require_reviewer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Translator | None:
-    """The reviewer's translator, or None after telling a non-reviewer (and changing nothing)."""
+async def _require(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    allowed: Callable[[Services, int], Awaitable[bool]],
+    refusal: Callable[[Translator], str],
+    *,
+    refuse_in_groups: bool,
+) -> Translator | None:
+    """The presser's translator when `allowed`; else None after telling them `refusal` (a pop-up
+    on a button; a reply to a command, in groups too only when `refuse_in_groups`)."""
     svc = services(context)
     t = reviewer_translator(svc, update)
     user = update.effective_user
-    if user is not None and await is_reviewer(svc, user.id):
+    if user is not None and await allowed(svc, user.id):
         return t
+    chat = update.effective_chat
     if update.callback_query is not None:
-        await alert(update, t._("Only reviewers can do this."))
-    elif update.effective_chat is not None and update.effective_chat.type == "private":
-        await reply(update, context, t._("Only reviewers can do this."))
+        await alert(update, refusal(t))
+    elif refuse_in_groups or (chat is not None and chat.type == "private"):
+        await reply(update, context, refusal(t))
     return None
+
+
+async def require_reviewer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Translator | None:
+    """The reviewer's translator, or None after telling a non-reviewer (and changing nothing)."""
+    return await _require(
+        update, context, is_reviewer, lambda t: t._("Only reviewers can do this."), refuse_in_groups=False
+    )
 
 
 async def require_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Translator | None:
-    svc = services(context)
-    t = reviewer_translator(svc, update)
-    user = update.effective_user
-    if user is not None and await is_admin(svc, user.id):
-        return t
-    if update.callback_query is not None:
-        await alert(update, t._("Only admins can do this."))
-    else:
-        await reply(update, context, t._("Only admins can do this."))
-    return None
+    """The admin's translator, or None after telling anyone else (and changing nothing)."""
+    return await _require(
+        update, context, is_admin, lambda t: t._("Only admins can do this."), refuse_in_groups=True
+    )
 
 
 Handler = Callable[..., Awaitable[None]]

@@ -10,7 +10,7 @@ from factdb import closing, public_face, publishing
 from factdb import review as rv
 from factdb.models import Claim
 from factdb.privacy import mask_personal
-from handlers.common import reply, send, services, tell
+from handlers.common import command_ids, reply, send, services, tell
 from handlers.review.draft_steps import _show, reworded
 from handlers.review.guard import explain, reviewer_only
 from handlers.views import callbacks as cb
@@ -49,16 +49,6 @@ def _retract_done(t: Translator, told: int) -> str:
     ).format(n=t.number(told))
 
 
-def _ids(context: ContextTypes.DEFAULT_TYPE, count: int) -> list[int] | None:
-    args = context.args or []
-    if len(args) < count:
-        return None
-    try:
-        return [int(a.lstrip("#")) for a in args[:count]]
-    except ValueError:
-        return None
-
-
 @reviewer_only
 async def on_spam(
     update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback, *, t: Translator
@@ -68,9 +58,8 @@ async def on_spam(
 
 @reviewer_only
 async def spam_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t: Translator) -> None:
-    ids = _ids(context, 1)
+    ids = await command_ids(update, context, t._("Usage: /spam ID"))
     if ids is None:
-        await reply(update, context, t._("Usage: /spam ID"))
         return
     await _act(update, context, t, lambda s, uid: closing.mark_spam(s, ids[0], uid), _spam_done)
 
@@ -142,9 +131,8 @@ async def on_merge(
 
 @reviewer_only
 async def merge_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t: Translator) -> None:
-    ids = _ids(context, 2)
+    ids = await command_ids(update, context, t._("Usage: /merge DUPLICATE_ID TARGET_ID"), 2)
     if ids is None:
-        await reply(update, context, t._("Usage: /merge DUPLICATE_ID TARGET_ID"))
         return
     await _act(
         update,
@@ -157,11 +145,10 @@ async def merge_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t
 
 @reviewer_only
 async def retract_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t: Translator) -> None:
-    ids = _ids(context, 1)
-    reason = " ".join((context.args or [])[1:])
+    ids = await command_ids(update, context, t._("Usage: /retract ID reason citizens will read"))
     if ids is None:
-        await reply(update, context, t._("Usage: /retract ID reason citizens will read"))
         return
+    reason = " ".join((context.args or [])[1:])
     await _act(
         update,
         context,
@@ -172,9 +159,8 @@ async def retract_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *,
 
 
 async def _start_draft(update: Update, context: ContextTypes.DEFAULT_TYPE, t: Translator, starter) -> None:
-    ids = _ids(context, 1)
+    ids = await command_ids(update, context, t._("Usage: /edit ID or /translate ID"))
     if ids is None:
-        await reply(update, context, t._("Usage: /edit ID or /translate ID"))
         return
     svc = services(context)
     user = update.effective_user
@@ -200,9 +186,8 @@ async def translate_command(update: Update, context: ContextTypes.DEFAULT_TYPE, 
 @reviewer_only
 async def reword_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t: Translator) -> None:
     """/reword ID new wording, or /reword ID and then the wording as the next message."""
-    ids = _ids(context, 1)
+    ids = await command_ids(update, context, t._("Usage: /reword ID, or /reword ID new wording"))
     if ids is None:
-        await reply(update, context, t._("Usage: /reword ID, or /reword ID new wording"))
         return
     wording = " ".join((context.args or [])[1:])
     svc = services(context)

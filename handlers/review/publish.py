@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from sqlmodel import Session
 from telegram import Update
 from telegram.ext import ContextTypes
@@ -15,6 +18,27 @@ from handlers.views import callbacks as cb
 from handlers.views import review_texts, texts
 from handlers.views.i18n import Translator
 
+T = TypeVar("T")
+
+
+async def _press(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, t: Translator, work: Callable[[Session], T]
+) -> T | None:
+    """Run a draft button's `work` in one transaction, then take the buttons off the message;
+    None when it was refused (the presser reads why in a pop-up)."""
+    svc = services(context)
+    query = update.callback_query
+    assert query is not None
+    try:
+        result = await svc.db.run(work, commit=True)
+    except rv.ReviewError as err:
+        await query.answer(explain(t, err), show_alert=True)
+        return None
+    svc.wake_outbox()
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    return result
+
 
 @reviewer_only
 async def on_publish(
@@ -22,8 +46,7 @@ async def on_publish(
 ) -> None:
     svc = services(context)
     user = update.effective_user
-    query = update.callback_query
-    assert user is not None and query is not None
+    assert user is not None
     four_eyes = svc.config.require_second_review
 
     def work(session: Session) -> tuple[publishing.Published | None, str, str]:
@@ -35,14 +58,10 @@ async def on_publish(
         body = texts.clarification(svc.t(draft.lang), clar, clarifications.sources_of(clar), translated=True)
         return result, body, str(draft.claim_id)
 
-    try:
-        published, body, claim_id = await svc.db.run(work, commit=True)
-    except rv.ReviewError as err:
-        await query.answer(explain(t, err), show_alert=True)
+    done = await _press(update, context, t, work)
+    if done is None:
         return
-    svc.wake_outbox()
-    await query.answer()
-    await query.edit_message_reply_markup(None)
+    published, body, claim_id = done
     if published is None:
         await reply(
             update, context, t._("Sent for approval: another reviewer has to check it before it goes out.")
@@ -77,10 +96,8 @@ async def on_publish(
 async def on_approval(
     update: Update, context: ContextTypes.DEFAULT_TYPE, action: cb.Callback, *, t: Translator
 ) -> None:
-    svc = services(context)
     user = update.effective_user
-    query = update.callback_query
-    assert user is not None and query is not None
+    assert user is not None
     approving = action.action == cb.Code.APPROVE
 
     def work(session: Session) -> tuple[publishing.Published | None, int]:
@@ -89,14 +106,10 @@ async def on_approval(
         draft = publishing.send_back(session, action.int(0), user.id)
         return None, draft.reviewer_id
 
-    try:
-        published, author = await svc.db.run(work, commit=True)
-    except rv.ReviewError as err:
-        await query.answer(explain(t, err), show_alert=True)
+    done = await _press(update, context, t, work)
+    if done is None:
         return
-    svc.wake_outbox()
-    await query.answer()
-    await query.edit_message_reply_markup(None)
+    published, author = done
     if published is not None:
         await reply(
             update,

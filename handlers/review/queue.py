@@ -9,7 +9,7 @@ from telegram.ext import ContextTypes
 from factdb import audit, clarifications, locks
 from factdb import queue as claim_queue
 from factdb.models import Claim, utcnow
-from handlers.common import reply, services
+from handlers.common import command_ids, reply, services
 from handlers.review.guard import reviewer_only
 from handlers.services import Services
 from handlers.views import callbacks as cb
@@ -51,12 +51,11 @@ async def on_page(
 
 @reviewer_only
 async def claim_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t: Translator) -> None:
-    args = context.args or []
-    if not args or not args[0].lstrip("#").isdigit():
-        await reply(update, context, t._("Usage: /claim ID"))
+    ids = await command_ids(update, context, t._("Usage: /claim ID"))
+    if ids is None:
         return
     svc = services(context)
-    claim_id = int(args[0].lstrip("#"))
+    claim_id = ids[0]
 
     def work(session: Session) -> tuple[list[str], review_texts.Rows] | None:
         claim = session.get(Claim, claim_id)

@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 from factdb import review as rv
 from factdb import reviewers
 from factdb.models import Draft
-from handlers.common import reply, services, tell
+from handlers.common import command_ids, reply, services, tell
 from handlers.review.guard import admin_only, explain, reviewer_only
 from handlers.views import callbacks as cb
 from handlers.views import review_texts, texts
@@ -64,21 +64,19 @@ async def on_take(
 
 @reviewer_only
 async def take_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t: Translator) -> None:
-    args = context.args or []
-    if not args or not args[0].lstrip("#").isdigit():
-        await reply(update, context, t._("Usage: /take ID"))
+    ids = await command_ids(update, context, t._("Usage: /take ID"))
+    if ids is None:
         return
-    await _take(update, context, t, int(args[0].lstrip("#")))
+    await _take(update, context, t, ids[0])
 
 
 @admin_only
 async def release_command(update: Update, context: ContextTypes.DEFAULT_TYPE, *, t: Translator) -> None:
     """/release ID: an admin frees a claim whose holder is away, so someone else can take it."""
-    args = context.args or []
-    if not args or not args[0].lstrip("#").isdigit():
-        await reply(update, context, t._("Usage: /release ID"))
+    ids = await command_ids(update, context, t._("Usage: /release ID"))
+    if ids is None:
         return
-    claim_id = int(args[0].lstrip("#"))
+    claim_id = ids[0]
     svc = services(context)
     user = update.effective_user
     assert user is not None

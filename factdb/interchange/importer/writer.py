@@ -108,6 +108,14 @@ def _clar_values(claim_id: int, row: Row, now: datetime) -> dict[str, Any]:
     }
 
 
+def _bulk_update(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """One executemany UPDATE of `table`: each row names its id as `_id`, and every row sets
+    the same columns (those of the first)."""
+    if rows:
+        columns = {k: bindparam(k) for k in rows[0] if k != "_id"}
+        conn.execute(update(table).where(table.c.id == bindparam("_id")).values(columns), rows)
+
+
 def _bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
     """executemany straight to the driver: SQLAlchemy's per-value type processing (datetime
     to text on SQLite) cost more than the database itself at 10^6 rows."""
@@ -237,19 +245,7 @@ def _update(conn: Connection, known: list[tuple[Any, Row]], now: datetime, repor
                     }
                 )
         claim_updates.append(values)
-    if claim_updates:
-        conn.execute(
-            update(_CLAIM)
-            .where(_CLAIM.c.id == bindparam("_id"))
-            .values({k: bindparam(k) for k in claim_updates[0] if k != "_id"}),
-            claim_updates,
-        )
-    if clar_updates:
-        conn.execute(
-            update(_CLAR)
-            .where(_CLAR.c.id == bindparam("_id"))
-            .values({k: bindparam(k) for k in clar_updates[0] if k != "_id"}),
-            clar_updates,
-        )
+    _bulk_update(conn, _CLAIM, claim_updates)
+    _bulk_update(conn, _CLAR, clar_updates)
     if clar_inserts:
         _bulk_insert(conn, _CLAR, clar_inserts)
