@@ -9,14 +9,13 @@ the emulator, which enforces Telegram's limits and answers 429 if they are excee
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import collections
 import tempfile
 import time
 from pathlib import Path
 
-from bench._report import pg_schema, print_table
+from bench._report import arguments, pg_schema, print_table
 from bench._seed import claim_with_subscribers, publish_ready
 from bot.app import BotRuntime
 from bot.config import Config
@@ -82,9 +81,7 @@ async def one_run(label: str, url: str, n: int, rate: float, enforce: bool) -> d
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument(
         "--postgres", action="store_true", help="also run on PostgreSQL at 127.0.0.1:5432/test"

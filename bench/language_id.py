@@ -19,7 +19,6 @@ caller then uses the citizen's Telegram language); accuracy counts abstentions a
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import random
@@ -30,7 +29,7 @@ from collections.abc import Callable
 
 from bench._data import shared_data_dir
 from bench._gettext_text import CATALOG_DIRS, is_heldout_domain, load_messages
-from bench._report import print_table
+from bench._report import arguments, print_table
 
 LANGS = ["en", "es", "lt", "zh-TW", "pt", "it", "ca", "lv", "pl", "zh-CN"]
 BUCKETS = [(1, 20), (21, 40), (41, 60)]
@@ -175,9 +174,7 @@ def _methods() -> dict[str, Callable[[str], str | None]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--heldout", action="store_true", help="measure on the held-out split")
     parser.add_argument("--texts", action="store_true", help="print the sampled texts and exit")
     args = parser.parse_args()

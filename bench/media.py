@@ -19,7 +19,6 @@ flat rule, factdb/media/hash_index.py) is compared with plain pHash of the whole
 
 from __future__ import annotations
 
-import argparse
 import pickle
 import random
 import statistics
@@ -36,6 +35,7 @@ from rapidfuzz.distance import Levenshtein
 from bench._data import load_dataset, shared_data_dir
 from bench._picture_texts import CAPTIONS, texts
 from bench._pictures import VARIANTS, chat_screenshot, jpeg, meme, photo
+from bench._report import arguments
 from factdb.media.decode import decode, stripped_jpeg
 from factdb.media.hash_index import HashIndex, Thresholds
 from factdb.media.hashing import PictureHash, phash, picture_hash
@@ -348,9 +348,7 @@ def pipeline_table(originals: list[Original]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--quick", action="store_true", help="few pictures: a smoke run")
     parser.add_argument("--seed", type=int, default=20261207)
     parser.add_argument("--no-ocr", action="store_true", help="skip the OCR accuracy table")

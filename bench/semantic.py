@@ -15,7 +15,6 @@ Also: storing and reloading the vectors (float16 in claim_vector, SQLite file) a
 
 from __future__ import annotations
 
-import argparse
 import gc
 import os
 import tempfile
@@ -25,7 +24,7 @@ import numpy as np
 from sqlalchemy import create_engine, insert
 
 from bench._data import load_dataset, make_forwards, shared_data_dir
-from bench._report import print_table
+from bench._report import arguments, print_table
 from bench._vectors import embed_cached, lexical_matcher
 from bench.match_latency import percentiles, rss_mb, synthetic_claims
 from factdb.normalize import normalize
@@ -72,9 +71,7 @@ def _row(n: int, what: str, samples: tuple[list[float], list[float]], **extra: o
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--claims", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--lexical", action="store_true", help="also build the lexical index (slow at 10^6)")
@@ -101,37 +98,23 @@ def main() -> None:
     ids = list(range(n))
     print(f"synthetic vectors: {vectors.nbytes / 2**20:.0f} MB float32", flush=True)
     indexes: dict[str, object] = {}
-    if not args.no_exact:
+
+    def built(name: str, what: str, make):  # type: ignore[no-untyped-def]
+        """Build an index of the vectors (its time and RSS growth), time 20-nearest searches."""
         gc.collect()
         before, start = rss_mb(), time.perf_counter()
-        exact = ExactIndex(DIM)
-        exact.add(ids, vectors)
+        index = make()
+        index.add(ids, vectors)
         build, grew = time.perf_counter() - start, rss_mb() - before
-        indexes["exact (numpy float32)"] = exact
-        rows.append(
-            _row(
-                n,
-                "exact search",
-                _timed(lambda q: exact.search(q, 20), qvecs),
-                build_s=f"{build:.1f}",
-                index_MB=f"{exact.nbytes() / 2**20:.0f} (RSS +{grew:.0f})",
-            )
-        )
-    gc.collect()
-    before, start = rss_mb(), time.perf_counter()
-    approx = ApproximateIndex(DIM)
-    approx.add(ids, vectors)
-    build, grew = time.perf_counter() - start, rss_mb() - before
-    indexes["approximate (usearch HNSW i8)"] = approx
-    rows.append(
-        _row(
-            n,
-            "approximate search",
-            _timed(lambda q: approx.search(q, 20), qvecs),
-            build_s=f"{build:.1f}",
-            index_MB=f"{approx.nbytes() / 2**20:.0f} (RSS +{grew:.0f})",
-        )
-    )
+        indexes[name] = index
+        searches = _timed(lambda q: index.search(q, 20), qvecs)
+        size = f"{index.nbytes() / 2**20:.0f} (RSS +{grew:.0f})"
+        rows.append(_row(n, what, searches, build_s=f"{build:.1f}", index_MB=size))
+        return index
+
+    if not args.no_exact:
+        exact = built("exact (numpy float32)", "exact search", lambda: ExactIndex(DIM))
+    approx = built("approximate (usearch HNSW i8)", "approximate search", lambda: ApproximateIndex(DIM))
     if "exact (numpy float32)" in indexes:
         agree = np.mean(
             [

@@ -13,7 +13,6 @@ matcher's, then factdb.semantic.fusion.decide with the thresholds calibrated her
 
 from __future__ import annotations
 
-import argparse
 import os
 from collections.abc import Sequence
 
@@ -21,7 +20,7 @@ import numpy as np
 
 from bench._crosslingual import build_cross_lingual
 from bench._data import load_dataset, shared_data_dir
-from bench._report import print_table
+from bench._report import arguments, print_table
 from bench._vectors import embed_cached, lexical_matcher
 from factdb.normalize import normalize
 from factdb.semantic.embedder import DIM
@@ -189,9 +188,7 @@ def _rows(name: str, setup: Setup, runs: list[dict], k_list: Sequence[int]) -> l
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--heldout", action="store_true", help="cross-lingual held-out catalogs")
     parser.add_argument("--tune", action="store_true", help="print a grid of fusion settings (dev data)")
     args = parser.parse_args()

@@ -12,7 +12,6 @@ factdb.publishing, as the review flow leaves it); the emulator failing a share o
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import collections
 import random
@@ -24,9 +23,9 @@ from typing import Any
 
 from sqlmodel import func, select
 
+from bench._report import arguments
 from bench._seed import publish_ready
 from bot.app import BotRuntime
-from bot.config import Config
 from factdb.db import Database
 from factdb.models import (
     AuditLog,
@@ -39,10 +38,9 @@ from factdb.models import (
     Request,
 )
 from factdb.normalize import normalize
+from tests.conftest import ADMIN, REVIEW_CHAT, test_config
 from tests.emulator import BotApiEmulator
 
-REVIEW_CHAT = -1001000000001
-ADMIN = 9001
 ANSWER = "There's an answer"
 TROLLS = (66601, 66602, 66603)
 WORDS = [
@@ -120,20 +118,6 @@ class Figures:
         )
 
 
-def config_for(emu: BotApiEmulator, db: Database) -> Config:
-    return Config(
-        token=emu.token,
-        database_url=db.url,
-        api_base_url=emu.base_url,
-        review_chat_id=REVIEW_CHAT,
-        admin_ids=frozenset({ADMIN}),
-        public_url="https://checks.example.org",
-        outbox_rate_per_second=1000.0,
-        outbox_per_chat_interval=0.001,
-        outbox_group_per_minute=60000,
-    )
-
-
 def _seed_hoaxes(db: Database) -> None:
     def work(session: Any) -> None:
         for text in HOAXES:
@@ -200,7 +184,8 @@ async def _run(db: Database, updates: int, seed: int, faults: float) -> Figures:
     await emu.start()
     emu.create_group(REVIEW_CHAT, "Moderators", members=[ADMIN])
     _seed_hoaxes(db)
-    runtime = BotRuntime(config_for(emu, db), db=db, long_poll_timeout=1)
+    # the tests' bot settings (tests/conftest.py), sending faster: the load is the subject here
+    runtime = BotRuntime(test_config(emu, db, outbox_rate_per_second=1000.0), db=db, long_poll_timeout=1)
     await runtime.start()
     citizens = list(range(100_000, 100_000 + max(200, updates // 3)))
     said: list[str] = []
@@ -339,9 +324,7 @@ def _check(db: Database, emu: BotApiEmulator, figures: Figures) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--updates", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--faults", type=float, default=0.03, help="share of bot calls that fail (0 = none)")

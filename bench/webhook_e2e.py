@@ -18,7 +18,6 @@ times through a backlog).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import concurrent.futures
 import json
@@ -32,7 +31,7 @@ from typing import Any
 
 import aiohttp
 
-from bench._report import pg_schema, print_table
+from bench._report import arguments, pg_schema, print_table
 from bot.app import BotRuntime
 from bot.config import Config
 from bot.web import SECRET_HEADER, WebServer, webhook_secret
@@ -272,9 +271,7 @@ async def run_polling(url: str, n: int, tmp: Path, latency: float = 0.0) -> dict
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--updates", type=int, default=2000)
     parser.add_argument("--postgres", action="store_true", help="also on PostgreSQL at 127.0.0.1:5432/test")
     parser.add_argument(

@@ -30,6 +30,43 @@ class Tipline:
             user_id, chat_id or message.chat_id, message.message_id, message.callback_data(label)
         )
 
+    async def write_and_publish(
+        self,
+        reviewer: int,
+        card: ChatMessage,
+        *,
+        summary: str,
+        sources: str,
+        verdict: str = "❌ False",
+        language: str = "English",
+    ) -> ChatMessage:
+        """A reviewer presses Take on a claim's card, then writes and publishes its first answer
+        (`answer_draft`); returns the preview."""
+        query = await self.press(reviewer, card, "Take", chat_id=REVIEW_CHAT)
+        await self.emu.wait_for_callback_answer(query)
+        return await self.answer_draft(
+            reviewer, verdict=verdict, summary=summary, sources=sources, language=language
+        )
+
+    async def answer_draft(
+        self, reviewer: int, *, verdict: str, summary: str, sources: str, language: str | None = None
+    ) -> ChatMessage:
+        """The reviewer answers each step of their open draft as a person would (verdict, summary,
+        sources and, for a first answer, the language) and presses Publish; returns the preview."""
+        emu = self.emu
+        ask_verdict = await emu.wait_for_bot_message(reviewer, lambda m: "verdict" in m.text)
+        await self.press(reviewer, ask_verdict, verdict)
+        await emu.wait_for_bot_message(reviewer, lambda m: "summary" in m.text)
+        emu.send_text(reviewer, summary)
+        await emu.wait_for_bot_message(reviewer, lambda m: "sources" in m.text)
+        emu.send_text(reviewer, sources)
+        if language is not None:
+            ask_lang = await emu.wait_for_bot_message(reviewer, lambda m: "language" in m.text)
+            await self.press(reviewer, ask_lang, language)
+        preview = await emu.wait_for_bot_message(reviewer, lambda m: "Publish" in m.button_texts())
+        await self.press(reviewer, preview, "Publish")
+        return preview
+
     def seed_published(
         self,
         text: str,

@@ -15,6 +15,7 @@ from factdb import reviewers
 from factdb.models import AuditLog, Claim, ClaimStatus, utcnow
 from factdb.normalize import normalize
 from tests.conftest import ADMIN
+from tests.emulator import ChatMessage
 from tests.harness import REVIEW_CHAT, Tipline, shown
 
 ANA, BEN, CLEO = ADMIN, 9002, 9003
@@ -55,6 +56,14 @@ async def _take(tipline: Tipline, reviewer: int, claim_id: int) -> str:
     return shown(done.pop().result())
 
 
+async def _ben_takes(tipline: Tipline, claim_id: int) -> ChatMessage:
+    """Ben takes the claim; the first step's prompt he is sent in private."""
+    assert "verdict" in await _take(tipline, BEN, claim_id)
+    prompt = tipline.emu.last_bot_message(BEN)
+    assert prompt is not None
+    return prompt
+
+
 def _idle_for(tipline: Tipline, claim_id: int, minutes: float) -> None:
     """The holder last worked on the claim `minutes` ago (instead of sleeping that long)."""
     tipline.db.transaction(
@@ -88,9 +97,7 @@ async def test_a_fresh_hold_is_refused_with_who_holds_it_and_since_when(tipline:
 async def test_an_idle_hold_expires_and_the_next_reviewer_takes_over(tipline: Tipline) -> None:
     _reviewers(tipline)
     claim_id = _open_claim(tipline, GARLIC)
-    assert "verdict" in await _take(tipline, BEN, claim_id)
-    ben_prompt = tipline.emu.last_bot_message(BEN)
-    assert ben_prompt is not None
+    ben_prompt = await _ben_takes(tipline, claim_id)
     _idle_for(tipline, claim_id, 29)
     assert "already writing" in await _take(tipline, CLEO, claim_id)
     _idle_for(tipline, claim_id, 31)  # the default lease is 30 minutes
@@ -110,9 +117,7 @@ async def test_an_idle_hold_expires_and_the_next_reviewer_takes_over(tipline: Ti
 async def test_each_step_of_the_draft_renews_the_hold(tipline: Tipline) -> None:
     _reviewers(tipline)
     claim_id = _open_claim(tipline, GARLIC)
-    assert "verdict" in await _take(tipline, BEN, claim_id)
-    prompt = tipline.emu.last_bot_message(BEN)
-    assert prompt is not None
+    prompt = await _ben_takes(tipline, claim_id)
     _idle_for(tipline, claim_id, 25)
     await tipline.press(BEN, prompt, "❌ False")
     await tipline.emu.wait_for_bot_message(BEN, lambda m: "summary" in m.text)
@@ -176,9 +181,7 @@ async def test_removing_a_reviewer_gives_back_the_claims_they_held(tipline: Tipl
 async def test_an_admin_releases_a_claim_and_only_an_admin_may(tipline: Tipline) -> None:
     _reviewers(tipline)
     claim_id = _open_claim(tipline, GARLIC)
-    assert "verdict" in await _take(tipline, BEN, claim_id)
-    ben_prompt = tipline.emu.last_bot_message(BEN)
-    assert ben_prompt is not None
+    ben_prompt = await _ben_takes(tipline, claim_id)
     refused = await tipline.ask(CLEO, f"/release {claim_id}")
     assert "Only admins" in shown(refused)
     assert tipline.claim(claim_id).assignee_id == BEN

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from factdb.db import Database
+from tests.test_interchange import write_jsonl
 
 ROOT = Path(__file__).resolve().parents[1]
 TOUR = ROOT / "docs" / "demo" / "tour.txt"
@@ -202,33 +203,28 @@ def test_an_older_schema_is_reported_not_crashed_on(db: Database) -> None:
 
 
 def test_import_then_match_use_the_bots_own_matching(db: Database, tmp_path: Path) -> None:
-    claims = tmp_path / "claims.jsonl"
-    claims.write_text(
-        "\n".join(
-            json.dumps(r)
-            for r in [
-                {
-                    "id": "a",
-                    "text": "Eating garlic protects you from the new flu variant completely",
-                    "verdict": "false",
-                    "summary": "Garlic does not prevent flu.",
-                    "url": "https://fc.example.org/garlic",
-                    "lang": "en",
-                    "published": "2026-01-02",
-                },
-                {
-                    "id": "b",
-                    "text": "The national football team was banned from the next world cup",
-                    "verdict": "false",
-                    "summary": "No ban exists.",
-                    "url": "https://fc.example.org/ban",
-                    "lang": "en",
-                    "published": "2026-01-03",
-                },
-            ]
-        )
-        + "\n",
-        encoding="utf-8",
+    claims = write_jsonl(
+        tmp_path / "claims.jsonl",
+        [
+            {
+                "id": "a",
+                "text": "Eating garlic protects you from the new flu variant completely",
+                "verdict": "false",
+                "summary": "Garlic does not prevent flu.",
+                "url": "https://fc.example.org/garlic",
+                "lang": "en",
+                "published": "2026-01-02",
+            },
+            {
+                "id": "b",
+                "text": "The national football team was banned from the next world cup",
+                "verdict": "false",
+                "summary": "No ban exists.",
+                "url": "https://fc.example.org/ban",
+                "lang": "en",
+                "published": "2026-01-03",
+            },
+        ],
     )
     runner = CliRunner()
     imported = runner.invoke(main, ["--database-url", db.url, "import", str(claims)])
@@ -254,9 +250,9 @@ def test_import_then_match_use_the_bots_own_matching(db: Database, tmp_path: Pat
 def test_match_names_claims_by_their_export_id_and_keeps_going_past_a_bad_line(
     db: Database, tmp_path: Path
 ) -> None:
-    feed = tmp_path / "feed.jsonl"
-    feed.write_text(
-        json.dumps(
+    feed = write_jsonl(
+        tmp_path / "feed.jsonl",
+        [
             {
                 "id": "partner-garlic-7",
                 "text": "Eating garlic protects you from the new flu variant completely",
@@ -264,9 +260,7 @@ def test_match_names_claims_by_their_export_id_and_keeps_going_past_a_bad_line(
                 "url": "https://fc.example.org/garlic",
                 "lang": "en",
             }
-        )
-        + "\n",
-        encoding="utf-8",
+        ],
     )
     runner = CliRunner()
     assert runner.invoke(main, ["--database-url", db.url, "import", str(feed)]).exit_code == 0

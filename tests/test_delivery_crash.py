@@ -100,6 +100,16 @@ def _sending(db: Database) -> list:
         ]
 
 
+async def _broadcast_under_way(
+    emu: BotApiEmulator, db: Database, tmp_path, delivered: int
+) -> asyncio.subprocess.Process:
+    """1,000 notices owed and a bot process sending them, `delivered` of them already out."""
+    _seed_broadcast(db, emu)
+    bot = await _start_bot(emu, db, tmp_path)
+    await _until(lambda: sum(_notices(emu).values()) >= delivered, 60, f"{delivered} notices")
+    return bot
+
+
 async def _finish_with_fresh_worker(emu: BotApiEmulator, db: Database, tmp_path) -> None:
     await asyncio.sleep(1.2)  # past the lease, so the new worker sweeps the dead one's rows
     bot = await _start_bot(emu, db, tmp_path)
@@ -120,9 +130,7 @@ async def _finish_with_fresh_worker(emu: BotApiEmulator, db: Database, tmp_path)
 async def test_kill_9_while_paused_by_a_429_then_restart_tells_everyone_exactly_once(
     db: Database, emulator: BotApiEmulator, tmp_path
 ) -> None:
-    _seed_broadcast(db, emulator)
-    bot = await _start_bot(emulator, db, tmp_path)
-    await _until(lambda: sum(_notices(emulator).values()) >= 300, 60, "300 notices")
+    bot = await _broadcast_under_way(emulator, db, tmp_path, 300)
     emulator.fail_next(
         "sendMessage", error_code=429, description="Too Many Requests: retry after 5", retry_after=5
     )
@@ -143,9 +151,7 @@ async def test_kill_9_while_paused_by_a_429_then_restart_tells_everyone_exactly_
 async def test_kill_9_at_any_moment_never_sends_a_notice_twice(
     db: Database, emulator: BotApiEmulator, tmp_path
 ) -> None:
-    _seed_broadcast(db, emulator)
-    bot = await _start_bot(emulator, db, tmp_path)
-    await _until(lambda: sum(_notices(emulator).values()) >= 400, 60, "400 notices")
+    bot = await _broadcast_under_way(emulator, db, tmp_path, 400)
     bot.kill()
     await bot.wait()
     await _finish_with_fresh_worker(emulator, db, tmp_path)
@@ -163,9 +169,7 @@ async def test_kill_9_at_any_moment_never_sends_a_notice_twice(
 async def test_sigterm_mid_broadcast_finishes_what_it_holds_and_a_restart_completes(
     db: Database, emulator: BotApiEmulator, tmp_path
 ) -> None:
-    _seed_broadcast(db, emulator)
-    bot = await _start_bot(emulator, db, tmp_path)
-    await _until(lambda: sum(_notices(emulator).values()) >= 300, 60, "300 notices")
+    bot = await _broadcast_under_way(emulator, db, tmp_path, 300)
     bot.send_signal(signal.SIGTERM)
     assert await asyncio.wait_for(bot.wait(), 20) == 0
     assert _statuses(db).get("sending", 0) == 0

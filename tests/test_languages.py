@@ -77,19 +77,13 @@ async def test_a_new_chinese_message_is_thanked_the_taiwanese_way(tipline: Tipli
 
 async def _publish_in_english(tipline: Tipline, card: ChatMessage, verdict: str = "❌ False") -> None:
     """A reviewer (interface in English) writes and publishes an English clarification."""
-    emu = tipline.emu
-    query = await tipline.press(ADMIN, card, "Take", chat_id=REVIEW_CHAT)
-    await emu.wait_for_callback_answer(query)
-    ask_verdict = await emu.wait_for_bot_message(ADMIN, lambda m: "verdict" in m.text)
-    await tipline.press(ADMIN, ask_verdict, verdict)
-    await emu.wait_for_bot_message(ADMIN, lambda m: "summary" in m.text)
-    emu.send_text(ADMIN, "Apollo 11 landed on the Moon; independent observatories tracked it.")
-    await emu.wait_for_bot_message(ADMIN, lambda m: "sources" in m.text)
-    emu.send_text(ADMIN, "https://www.nasa.gov/mission/apollo-11/")
-    ask_lang = await emu.wait_for_bot_message(ADMIN, lambda m: "language" in m.text)
-    await tipline.press(ADMIN, ask_lang, "English")
-    preview = await emu.wait_for_bot_message(ADMIN, lambda m: "Publish" in m.button_texts())
-    await tipline.press(ADMIN, preview, "Publish")
+    await tipline.write_and_publish(
+        ADMIN,
+        card,
+        verdict=verdict,
+        summary="Apollo 11 landed on the Moon; independent observatories tracked it.",
+        sources="https://www.nasa.gov/mission/apollo-11/",
+    )
 
 
 async def test_choosing_a_language_changes_every_reply_and_later_notices(tipline: Tipline) -> None:

@@ -27,16 +27,8 @@ async def _published(tipline: Tipline) -> int:
 
 async def _edit(tipline: Tipline, claim_id: int, verdict: str, summary: str, source: str) -> None:
     """Ana opens /edit on a published claim and goes through every step to Publish."""
-    emu = tipline.emu
-    emu.send_text(ANA, f"/edit {claim_id}")
-    ask_verdict = await emu.wait_for_bot_message(ANA, lambda m: "verdict" in m.text)
-    await tipline.press(ANA, ask_verdict, verdict)
-    await emu.wait_for_bot_message(ANA, lambda m: "summary" in m.text)
-    emu.send_text(ANA, summary)
-    await emu.wait_for_bot_message(ANA, lambda m: "sources" in m.text)
-    emu.send_text(ANA, source)
-    preview = await emu.wait_for_bot_message(ANA, lambda m: "Publish" in m.button_texts())
-    await tipline.press(ANA, preview, "Publish")
+    tipline.emu.send_text(ANA, f"/edit {claim_id}")
+    await tipline.answer_draft(ANA, verdict=verdict, summary=summary, sources=source)
 
 
 def _count(tipline: Tipline, citizen: int, needle: str) -> int:

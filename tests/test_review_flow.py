@@ -27,24 +27,14 @@ async def _new_claim_with_three_requesters(tipline: Tipline) -> tuple[int, objec
 
 
 async def _write_and_publish(tipline: Tipline, reviewer: int, card, verdict: str = "❌ False") -> None:
-    emu = tipline.emu
-    query = await tipline.press(reviewer, card, "Take", chat_id=REVIEW_CHAT)
-    await emu.wait_for_callback_answer(query)
-    ask_verdict = await emu.wait_for_bot_message(reviewer, lambda m: "verdict" in m.text)
-    await tipline.press(reviewer, ask_verdict, verdict)
-    await emu.wait_for_bot_message(reviewer, lambda m: "summary" in m.text)
-    emu.send_text(
-        reviewer, "No study shows that <lemon water> cures cancer & doctors recommend proven treatment."
+    preview = await tipline.write_and_publish(
+        reviewer,
+        card,
+        verdict=verdict,
+        summary="No study shows that <lemon water> cures cancer & doctors recommend proven treatment.",
+        sources="https://www.who.int/news-room/fact-sheets/detail/cancer and https://example.org/study",
     )
-    await emu.wait_for_bot_message(reviewer, lambda m: "sources" in m.text)
-    emu.send_text(
-        reviewer, "https://www.who.int/news-room/fact-sheets/detail/cancer and https://example.org/study"
-    )
-    ask_lang = await emu.wait_for_bot_message(reviewer, lambda m: "language" in m.text)
-    await tipline.press(reviewer, ask_lang, "English")
-    preview = await emu.wait_for_bot_message(reviewer, lambda m: "Publish" in m.button_texts())
     assert "<lemon water>" in shown(preview)  # reviewer text never breaks the HTML
-    await tipline.press(reviewer, preview, "Publish")
 
 
 async def test_a_claim_goes_from_card_to_every_requester_once(tipline: Tipline) -> None:

@@ -1,11 +1,14 @@
-"""What the emulator's own tests share: the token, a user, raw calls, keyboards."""
+"""What the emulator's own tests share: the token, a user, raw calls, keyboards, a polling bot."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.ext import Application
 
 from tests.emulator import BotApiEmulator
 
@@ -28,3 +31,17 @@ async def call(
 
 def keyboard(*labels: tuple[str, str]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(text, callback_data=data) for text, data in labels]])
+
+
+@asynccontextmanager
+async def polling(app: Application) -> AsyncIterator[Application]:
+    """A python-telegram-bot Application running and long-polling the emulator until the block ends."""
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+        try:
+            yield app
+        finally:
+            await app.updater.stop()
+            await app.stop()

@@ -19,7 +19,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, ChosenInlineResultHandler, ContextTypes, InlineQueryHandler
 
 from tests.emulator import BotApiEmulator
-from tests.emulator_tests.helpers import TOKEN, USER
+from tests.emulator_tests.helpers import TOKEN, USER, polling
 
 FRIEND, GROUP = 77, -100555
 
@@ -63,15 +63,8 @@ async def inline_app(emu: BotApiEmulator) -> AsyncIterator[list[tuple[str, str]]
     app = Application.builder().token(TOKEN).base_url(emu.base_url).build()
     app.add_handler(InlineQueryHandler(on_query))
     app.add_handler(ChosenInlineResultHandler(on_chosen))
-    async with app:
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0.0, timeout=1)
-        try:
-            yield chosen
-        finally:
-            await app.updater.stop()
-            await app.stop()
+    async with polling(app):
+        yield chosen
 
 
 async def test_an_inline_query_is_answered_chosen_and_posted_via_the_bot(

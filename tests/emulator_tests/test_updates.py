@@ -21,7 +21,7 @@ from telegram.ext import (
 )
 
 from tests.emulator import BotApiEmulator
-from tests.emulator_tests.helpers import TOKEN, USER, call, keyboard
+from tests.emulator_tests.helpers import TOKEN, USER, call, keyboard, polling
 
 
 @pytest.mark.timing
@@ -183,36 +183,29 @@ async def test_ptb_application_polling_echo_buttons_and_edits(emu: BotApiEmulato
     app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, edited))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
     app.add_handler(CallbackQueryHandler(rate))
-    async with app:
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0, timeout=1)
-        try:
-            emu.send_text(USER, "/start")
-            welcome = await emu.wait_for_bot_message(USER, lambda m: "Welcome" in m.text)
-            assert welcome.html == "<b>Welcome</b>"
+    async with polling(app):
+        emu.send_text(USER, "/start")
+        welcome = await emu.wait_for_bot_message(USER, lambda m: "Welcome" in m.text)
+        assert welcome.html == "<b>Welcome</b>"
 
-            query_id = emu.press_button(USER, USER, welcome.message_id, "rate:1")
-            assert (await emu.wait_for_callback_answer(query_id))["text"] == "Thanks"
-            rated = await emu.wait_for_bot_message(USER, lambda m: m.text == "Rated ✅")
-            assert rated.message_id == welcome.message_id and rated.edited
+        query_id = emu.press_button(USER, USER, welcome.message_id, "rate:1")
+        assert (await emu.wait_for_callback_answer(query_id))["text"] == "Thanks"
+        rated = await emu.wait_for_bot_message(USER, lambda m: m.text == "Rated ✅")
+        assert rated.message_id == welcome.message_id and rated.edited
 
-            sent = emu.send_text(USER, "is the earth flat?")
-            reply = await emu.wait_for_bot_message(USER)
-            assert reply.text == "echo: is the earth flat?"
-            assert reply.raw["reply_to_message"]["message_id"] == sent["message_id"]
+        sent = emu.send_text(USER, "is the earth flat?")
+        reply = await emu.wait_for_bot_message(USER)
+        assert reply.text == "echo: is the earth flat?"
+        assert reply.raw["reply_to_message"]["message_id"] == sent["message_id"]
 
-            emu.edit_text(USER, USER, sent["message_id"], "is the moon cheese?")
-            assert (await emu.wait_for_bot_message(USER)).text == "saw your edit"
+        emu.edit_text(USER, USER, sent["message_id"], "is the moon cheese?")
+        assert (await emu.wait_for_bot_message(USER)).text == "saw your edit"
 
-            # A redelivered update reaches the handler again with the same id.
-            emu.redeliver(seen_update_ids[0])
-            await emu.wait_for_bot_message(USER, lambda m: m.text == "echo: is the earth flat?")
-            assert seen_update_ids[0] == seen_update_ids[1]
-            await emu.wait_until_idle()
-        finally:
-            await app.updater.stop()
-            await app.stop()
+        # A redelivered update reaches the handler again with the same id.
+        emu.redeliver(seen_update_ids[0])
+        await emu.wait_for_bot_message(USER, lambda m: m.text == "echo: is the earth flat?")
+        assert seen_update_ids[0] == seen_update_ids[1]
+        await emu.wait_until_idle()
     transcript = emu.transcript(USER)
     assert "🧑 Alice: /start" in transcript and "🤖 bot: Rated ✅ (edited)" in transcript
 
