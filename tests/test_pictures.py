@@ -248,3 +248,20 @@ async def test_four_pictures_at_once_are_all_answered(tipline: Tipline) -> None:
     assert all(SUMMARY in shown(a) for a in answers)
     assert tipline.claim(claim_id).request_count == 4
     assert tipline.claim(claim_id).status == ClaimStatus.PUBLISHED
+
+
+async def test_without_ocr_pictures_are_still_recognised_by_their_look(tipline: Tipline) -> None:
+    """A machine without Tesseract: the bot runs, says so at start-up and in `crowdcheck doctor`
+    (tests/test_media_ocr.py), and still answers copies of pictures it has."""
+    tipline.runtime.svc.reader.ocr = False
+    original = photo(71)
+    claim_id = tipline.seed_published("Photo of the flooded airport", summary=SUMMARY)
+    keep_picture(tipline, claim_id, original)
+    tipline.emu.send_photo(630, jpeg(phone_viewer(original, random.Random(9))))
+    assert SUMMARY in shown(await tipline.emu.wait_for_bot_message(630, timeout=30))
+    # a screenshot's text cannot be read: it waits for reviewers like any new message
+    rumour = texts("en", 1, 79)[0]
+    tipline.seed_published(rumour, summary="Not this one.")
+    tipline.emu.send_photo(631, jpeg(chat_screenshot(rumour, "en", 4)))
+    reply = await tipline.emu.wait_for_bot_message(631, timeout=30)
+    assert "Nobody has asked about this yet" in shown(reply)
