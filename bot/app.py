@@ -95,6 +95,7 @@ class BotRuntime:
         self.long_poll_timeout = long_poll_timeout
         self._index_task: asyncio.Task[None] | None = None
         self._digest_task: asyncio.Task[None] | None = None
+        self._vector_task: asyncio.Task[None] | None = None
         self.inbox.on_adopted = self._replay
         queue, processor = self.app.update_queue, self.app.update_processor
         assert isinstance(queue, DurableUpdateQueue) and isinstance(processor, PerChatUpdateProcessor)
@@ -185,14 +186,22 @@ class BotRuntime:
             len(self.svc.pictures),
             time.monotonic() - started,
         )
+        if self.svc.index.semantic is not None:
+            # vectors for claims made or edited from now on: embedded beside the bot and stored
+            from factdb.semantic.keeper import keep_vectors
+
+            self._vector_task = asyncio.create_task(
+                keep_vectors(self.db, self.svc.index), name="claim-vectors"
+            )
 
     async def index_ready(self) -> None:
         """Wait until the bot answers (the match index is built)."""
         await asyncio.shield(self._index_task)
 
     async def stop(self) -> None:
-        if self._digest_task is not None:
-            self._digest_task.cancel()
+        for task in (self._digest_task, self._vector_task):
+            if task is not None:
+                task.cancel()
         if self._index_task is not None and not self._index_task.done():
             self._index_task.cancel()
             self.processor.abandon_waiting()  # the updates waiting stay in the inbox for next time

@@ -3,6 +3,7 @@ decision rules and the safety rules of issue 15 item 3, and the switch that turn
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import numpy as np
@@ -14,6 +15,7 @@ from factdb.models import Claim, ClaimStatus
 from factdb.semantic import embedder as emb
 from factdb.semantic.fusion import SemanticThresholds
 from factdb.semantic.index import ExactIndex
+from factdb.semantic.keeper import keep_vectors_once
 from factdb.semantic.stage import SemanticStage
 
 # A fake model: words of one concept (in any language) share a direction.
@@ -139,7 +141,8 @@ def test_the_bot_matcher_turns_the_stage_on_only_when_vectors_are_stored(db: Dat
         assert on.semantic is not None and len(on.semantic) == 3
         s.add(Claim(text="Sharks were seen swimming on the flooded highway", status=ClaimStatus.NEW))
         s.commit()
-        on.refresh(s)  # a new claim without a stored vector is embedded by the refresh
+    # a new claim without a stored vector is embedded by the runtime's keeper, not by refresh
+    assert asyncio.run(keep_vectors_once(db, on))
     assert len(on.semantic) == 4
 
 

@@ -22,9 +22,10 @@ up as claims change. Without either, matching is lexical only and costs what it 
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -34,12 +35,15 @@ from factdb.changes import Change, ChangeFeed
 from factdb.matching.decision import Candidate, MatchResult, Thresholds, decide
 from factdb.matching.index import TermIndex
 from factdb.matching.scoring import rank
-from factdb.matching.semantic import EMBED_PER_REFRESH, FUSE_DEPTH, fuse
+from factdb.matching.semantic import FUSE_DEPTH, fuse
 from factdb.matching.text import prepare
 from factdb.models import MATCHABLE_STATUSES, Claim
 from factdb.normalize import normalize
 
 if TYPE_CHECKING:
+    import numpy as np
+
+    from factdb.semantic.embedder import Embedder
     from factdb.semantic.fusion import SemanticThresholds
     from factdb.semantic.stage import SemanticStage
 
@@ -52,15 +56,18 @@ class Matcher:
         thresholds: Thresholds | None = None,
         semantic: SemanticStage | bool | None = None,
         semantic_thresholds: SemanticThresholds | None = None,
+        embedder: Embedder | None = None,
     ) -> None:
         """`semantic`: a stage to use, False for lexical only, None (the bot's) to use the
-        stage when the package is installed and vectors are stored (at the first refresh)."""
+        stage when the package is installed and vectors are stored (at the first refresh);
+        `embedder`: the model that stage uses (default: the package's, shared by the process)."""
         self.thresholds = thresholds or Thresholds()
         self.semantic: SemanticStage | None = (
             None if isinstance(semantic, bool) or semantic is None else semantic
         )
         self._semantic_auto = semantic is None
         self._semantic_thresholds = semantic_thresholds
+        self._embedder = embedder
         self._langs: dict[int, str | None] = {}  # claim id -> language (stored, or detected once)
         self._pending: dict[int, str] = {}  # claim id -> normalised text still without a vector
         self._index = TermIndex()
@@ -111,26 +118,28 @@ class Matcher:
                 changes = self._feed.read(conn)
             for change in changes:
                 self._apply(change)
-            if self.semantic is not None and self._pending:
-                self._catch_up_vectors(session)
             return len(changes)
 
     def _start_semantic(self, session: Session, texts: dict[int, str]) -> None:
         """Load the stored claim vectors when the semantic package is here and vectors exist;
-        claims without a current vector are embedded a few at a time by later refreshes."""
+        claims without a current vector are left to factdb/semantic/keeper.py (the runtime's
+        background task: embedded, stored, then added here by `take_vectors`)."""
         from factdb import semantic
 
-        if not semantic.wanted():
+        if self._embedder is None and not semantic.wanted():
             return
+        from factdb.semantic.embedder import shared_embedder
         from factdb.semantic.stage import SemanticStage
         from factdb.semantic.store import has_vectors
 
         engine = session.get_bind()
         try:
-            if not has_vectors(engine, semantic.model_id()):  # type: ignore[arg-type]
+            model = self._embedder.model_id if self._embedder is not None else semantic.model_id()
+            if not has_vectors(engine, model):  # type: ignore[arg-type]
                 log.info("semantic stage off: no claim vectors stored (crowdcheck import computes them)")
                 return
-            stage = SemanticStage.from_database(engine, embed_missing=False)  # type: ignore[arg-type]
+            embedder = self._embedder or shared_embedder()
+            stage = SemanticStage.from_database(engine, embed_missing=False, embedder=embedder, texts=texts)  # type: ignore[arg-type]
         except Exception:
             log.exception("semantic stage off: could not load the claim vectors")
             return
@@ -138,26 +147,27 @@ class Matcher:
         self._pending = {cid: text for cid, text in texts.items() if cid not in stage.index}
         log.info("semantic stage on: %d claim vectors, %d to embed", len(stage), len(self._pending))
 
-    def _catch_up_vectors(self, session: Session) -> None:
-        """Vectors for claims added or edited since: stored ones are read (an import computed
-        them), the others embedded here, EMBED_PER_REFRESH at a time (kept in memory only)."""
-        from factdb.semantic.store import load_vectors
+    def vectors_wanted(self, limit: int) -> dict[int, str]:
+        """Up to `limit` claims indexed here without a current vector (claim id -> normalised
+        text): new, edited or imported since the stage was loaded."""
+        with self._lock:
+            if self.semantic is None:
+                return {}
+            return dict(itertools.islice(self._pending.items(), limit))
 
-        stage = self.semantic
-        assert stage is not None
-        try:
-            ids, vectors = load_vectors(session.get_bind(), stage.embedder.model_id, self._pending)  # type: ignore[arg-type]
-            if ids:
-                stage.index.add(ids, vectors)
-                for cid in ids:
-                    self._pending.pop(cid, None)
-            todo = list(self._pending.items())[:EMBED_PER_REFRESH]
-            if todo:
-                stage.index.add([cid for cid, _ in todo], stage.embedder.passages([t for _, t in todo]))
-                for cid, _ in todo:
-                    del self._pending[cid]
-        except Exception:  # the lexical answer must not wait on this
-            log.exception("could not bring claim vectors up to date")
+    def take_vectors(self, ids: Sequence[int], vectors: np.ndarray, texts: dict[int, str]) -> int:
+        """Add vectors made from `texts` (as vectors_wanted gave them) to the stage; a claim
+        edited or removed since keeps waiting, or is ignored. Returns how many were added."""
+        with self._lock:
+            stage = self.semantic
+            if stage is None:
+                return 0
+            rows = [i for i, cid in enumerate(ids) if self._pending.get(cid) == texts.get(cid)]
+            if rows:
+                stage.index.add([ids[i] for i in rows], vectors[rows])
+                for i in rows:
+                    del self._pending[ids[i]]
+            return len(rows)
 
     def _build(self, rows: list) -> None:  # type: ignore[type-arg]
         # `normalized` is normalize(text), kept so by every writer (intake, importer, and the
@@ -200,8 +210,8 @@ class Matcher:
             self._index.add(claim_id, text)
             self._langs.pop(claim_id, None)
             if self.semantic is not None:
-                self.semantic.add(claim_id, text)
-                self._pending.pop(claim_id, None)
+                # embedded by the keeper, not here: this runs in the citizen's transaction
+                self._pending[claim_id] = normalize(text)
 
     def remove(self, claim_id: int) -> None:
         """Stop matching a claim (both its wordings); unknown ids are ignored."""

@@ -23,9 +23,6 @@ from factdb.semantic.fusion import decide as semantic_decide
 
 # Candidates each list hands to the fusion (bench/semantic_quality.py's DEPTH).
 FUSE_DEPTH = 20
-# Claims without a stored vector embedded by one refresh (~40-90 ms each on this CPU): new
-# claims become findable by meaning within a few messages, a bulk import never stalls matching.
-EMBED_PER_REFRESH = 16
 
 
 def _base(lang: str | None) -> str | None:

@@ -36,12 +36,15 @@ class SemanticStage:
         embed_missing: bool = True,
         progress: Callable[[int, int], None] | None = None,
         embedder: Embedder | None = None,
+        texts: dict[int, str] | None = None,
     ) -> SemanticStage:
-        """Embed what lacks a current vector (in batches, with progress), then load them all."""
+        """Embed what lacks a current vector (in batches, with progress), then load them all;
+        with `texts` (claim id -> normalised text: the matchable claims), only those claims'
+        vectors made from those texts (not a merged claim's, not an edited claim's old one)."""
         embedder = embedder or shared_embedder()
         if embed_missing:
             sync_vectors(engine, embedder, progress)
-        ids, vectors = load_vectors(engine, embedder.model_id)
+        ids, vectors = load_vectors(engine, embedder.model_id, texts)
         return cls(embedder, build_index(ids, vectors, DIM))
 
     def __len__(self) -> int:

@@ -10,16 +10,25 @@ retracted, deleted) have no vector.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, delete, insert, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session
 
 from factdb.models import MATCHABLE_STATUSES, Claim
 from factdb.semantic.embedder import DIM, Embedder
 
-__all__ = ["claim_vector", "has_vectors", "load_vectors", "stale_claims", "sync_vectors", "text_hash"]
+__all__ = [
+    "claim_vector",
+    "has_vectors",
+    "load_vectors",
+    "stale_claims",
+    "store_vectors",
+    "sync_vectors",
+    "text_hash",
+]
 
 # Its own metadata: the table is created by its migration, and the ORM models stay as they are.
 claim_vector = Table(
@@ -78,24 +87,29 @@ def sync_vectors(
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
         texts = [todo[cid] for cid in chunk]
-        vectors = embedder.passages(texts, batch_size=len(chunk)).astype(np.float16)
+        vectors = embedder.passages(texts, batch_size=len(chunk))
         with engine.begin() as conn:
-            conn.execute(delete(claim_vector).where(claim_vector.c.claim_id.in_(chunk)))
-            conn.execute(
-                insert(claim_vector),
-                [
-                    {
-                        "claim_id": cid,
-                        "model": embedder.model_id,
-                        "text_hash": text_hash(t),
-                        "vector": v.tobytes(),
-                    }
-                    for cid, t, v in zip(chunk, texts, vectors, strict=True)
-                ],
-            )
+            store_vectors(conn, embedder.model_id, chunk, texts, vectors)
         if progress is not None:
             progress(start + len(chunk), len(ids))
     return len(ids)
+
+
+def store_vectors(
+    conn: Connection | Session, model: str, ids: Sequence[int], texts: Sequence[str], vectors: np.ndarray
+) -> None:
+    """Write (or replace) the vectors of `ids`, made by `model` from `texts`, in the caller's
+    transaction."""
+    if not ids:
+        return
+    conn.execute(delete(claim_vector).where(claim_vector.c.claim_id.in_(list(ids))))
+    conn.execute(
+        insert(claim_vector),
+        [
+            {"claim_id": cid, "model": model, "text_hash": text_hash(t), "vector": v.tobytes()}
+            for cid, t, v in zip(ids, texts, vectors.astype(np.float16), strict=True)
+        ],
+    )
 
 
 def load_vectors(
@@ -111,10 +125,12 @@ def load_vectors(
         else:
             ids = sorted(texts)
             hashes = {cid: text_hash(t) for cid, t in texts.items()}
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
+            query = query.add_columns(claim_vector.c.text_hash)
+            # many claims (start-up): one pass over the table; a few: by id, 500 at a time
+            chunks = [None] if len(ids) > 5000 else [ids[i : i + 500] for i in range(0, len(ids), 500)]
+            for chunk in chunks:
                 found = conn.execute(
-                    query.add_columns(claim_vector.c.text_hash).where(claim_vector.c.claim_id.in_(chunk))
+                    query if chunk is None else query.where(claim_vector.c.claim_id.in_(chunk))
                 ).all()
                 rows += [(cid, vec) for cid, vec, h in found if hashes.get(int(cid)) == h]
     ids = [int(r[0]) for r in rows]
