@@ -1,9 +1,5 @@
-"""public wording of a claim, hiding from the public waiting list, claim lock leases
+"""public wording of a claim, hiding from the public waiting list, claim lock leases"""
 
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-12-02 04:20:00
-"""
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
@@ -11,8 +7,6 @@ import sqlmodel
 
 revision = '0003'
 down_revision = '0002'
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

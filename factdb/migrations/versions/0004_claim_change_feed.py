@@ -1,16 +1,10 @@
-"""claim_change: a per-claim change stamp written by triggers, for the match index to catch up
+"""claim_change: a per-claim change stamp written by triggers, for the match index to catch up"""
 
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-02 04:40:00
-"""
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0004'
 down_revision = '0003'
-branch_labels = None
-depends_on = None
 
 # The columns whose change alters what the match index holds for a claim (factdb/changes.py).
 WATCHED = ("text", "public_text", "status")

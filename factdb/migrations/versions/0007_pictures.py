@@ -1,9 +1,5 @@
-"""picture: pictures citizens sent, stripped of metadata, with their perceptual hashes and OCR text
+"""picture: pictures citizens sent, stripped of metadata, with their perceptual hashes and OCR text"""
 
-Revision ID: 0007
-Revises: 0006
-Create Date: 2026-12-07 03:40:00
-"""
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
@@ -11,8 +7,6 @@ import sqlmodel
 
 revision = '0007'
 down_revision = '0006'
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,17 +1,11 @@
-"""claim_vector: one stored sentence embedding per matchable claim (factdb/semantic/store.py)
+"""claim_vector: one stored sentence embedding per matchable claim (factdb/semantic/store.py)"""
 
-Revision ID: 0008
-Revises: 0007
-Create Date: 2026-12-07 03:40:00
-"""
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0008'
 down_revision = '0007'
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

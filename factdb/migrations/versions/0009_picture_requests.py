@@ -1,19 +1,13 @@
 """picture.request_id and request.media_kind: a picture belongs to the request it came with
 until that request has a claim (a citizen choosing among near matches), and the per-citizen
-picture limit counts requests that came with a picture.
+picture limit counts requests that came with a picture."""
 
-Revision ID: 0009
-Revises: 0008
-Create Date: 2026-12-07 06:00:00
-"""
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0009'
 down_revision = '0008'
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
