@@ -17,7 +17,8 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from factdb import outbox
-from factdb.models import ChannelPost, Claim, ClaimStatus, Outbox, OutboxKind, OutboxStatus, PublicChannel
+from factdb.models import Claim, ClaimStatus, Outbox, OutboxKind, OutboxStatus
+from factdb.reach_models import ChannelPost, PublicChannel
 
 KIND = OutboxKind.CHANNEL
 

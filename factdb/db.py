@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, create_engine
 
-from factdb import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from factdb import models, reach_models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -16,7 +16,8 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from factdb import clarifications, outbox
-from factdb.models import Citizen, Claim, ClaimStatus, DigestSubscriber, OutboxKind, Request
+from factdb.models import Citizen, Claim, ClaimStatus, OutboxKind, Request
+from factdb.reach_models import DigestSubscriber
 
 ITEMS = 5
 WEEK = timedelta(days=7)

@@ -21,7 +21,8 @@ from factdb import clarifications
 from factdb.language import detect_language
 from factdb.matching import Matcher
 from factdb.merges import current_claim
-from factdb.models import Claim, ClaimReach, ClaimStatus, GroupAnswer, GroupChat
+from factdb.models import Claim, ClaimStatus
+from factdb.reach_models import ClaimReach, GroupAnswer, GroupChat
 
 
 def _insert(session: Session):  # type: ignore[no-untyped-def]

@@ -1,7 +1,7 @@
 """Erase means erased: /forget and an admin's /erase do the same as `crowdcheck citizens erase`
 (bot/erase.py).
 
-The rows go (factdb.citizens.erase), then the raw updates that name the person go from the
+The rows go (factdb.forgetting.erase), then the raw updates that name the person go from the
 inbox, then SQLite's write-ahead logs are emptied so no old page still holds what was deleted
 (secure_delete zeroes it in the files themselves). PostgreSQL keeps dead row versions until
 VACUUM reclaims them: SECURITY.md says what an operator does about that.
@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from factdb import citizens
+from factdb import forgetting
 from handlers.services import Services
 
 log = logging.getLogger(__name__)
@@ -20,10 +20,10 @@ log = logging.getLogger(__name__)
 
 async def erase(
     svc: Services, user_id: int, *, admin_id: int | None = None, audited: bool = False
-) -> citizens.Forgotten | None:
+) -> forgetting.Forgotten | None:
     """Forget `user_id` in the running bot. `audited`: an admin asked (an audit line, no data)."""
     result = await svc.db.run(
-        lambda s: citizens.erase(s, user_id, admin_id=admin_id, audited=audited), commit=True
+        lambda s: forgetting.erase(s, user_id, admin_id=admin_id, audited=audited), commit=True
     )
     if svc.inbox is not None:  # the update that asked for this is one of the rows it removes
         await svc.inbox.erase_user(user_id)

@@ -12,7 +12,8 @@ from bench._seed import claim_with_subscribers, publish_ready
 from bot.app import BotRuntime
 from factdb import digest, publishing
 from factdb.db import Database
-from factdb.models import Citizen, Claim, DigestSubscriber, GroupAnswer, Request, SeenUser, utcnow
+from factdb.models import Citizen, Claim, Request, SeenUser, utcnow
+from factdb.reach_models import DigestSubscriber, GroupAnswer
 from tests import conftest
 from tests.conftest import ADMIN, REVIEW_CHAT
 from tests.emulator import BotApiEmulator

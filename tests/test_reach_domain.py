@@ -8,9 +8,10 @@ from datetime import date, timedelta
 from sqlmodel import col, select
 
 from bench._seed import claim_with_subscribers, publish_ready
-from factdb import channel, citizens, digest, groups, publishing
+from factdb import channel, digest, forgetting, groups, publishing
 from factdb.db import Database
-from factdb.models import ChannelPost, Citizen, Claim, GroupAnswer, Outbox, Request, utcnow
+from factdb.models import Citizen, Claim, Outbox, Request, utcnow
+from factdb.reach_models import ChannelPost, GroupAnswer
 
 REVIEWER = 77
 GROUP = -100555
@@ -99,7 +100,7 @@ def test_a_forgotten_citizen_leaves_the_digest(db: Database) -> None:
         return c.id
 
     cid = db.transaction(work)
-    db.transaction(lambda s: citizens.forget(s, 7100))
+    db.transaction(lambda s: forgetting.forget(s, 7100))
     with db.session() as s:
         assert not digest.is_subscribed(s, cid)
 

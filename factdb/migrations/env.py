@@ -3,7 +3,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-from factdb import models  # noqa: F401
+from factdb import models, reach_models  # noqa: F401
 from factdb.media import pictures  # noqa: F401  (the picture table, so autogenerate keeps it)
 
 config = context.config
