@@ -293,8 +293,8 @@ def semantic_side_by_side(ds: Dataset, claims: list[tuple[int, str]], same, hard
         ("harder forwards, tuning", hard["tuning"], lexical, fused, stage, same),
         ("harder forwards, held-out", hard["heldout"], lexical, fused, stage, same),
     ]
-    for direction in ("→ en", "en →"):
-        cs = build_cross_lingual(False, direction)
+    for heldout, direction in ((False, "→ en"), (False, "en →"), (True, "→ en"), (True, "en →")):
+        cs = build_cross_lingual(heldout, direction)
         items = claims + [(cid, text) for cid, text, _ in cs.claims]
         x_stage = _CachedStage(items)
         x_lex = Matcher.from_items(items)
@@ -302,12 +302,16 @@ def semantic_side_by_side(ds: Dataset, claims: list[tuple[int, str]], same, hard
         x_fused._langs = {cid: lang for cid, _, lang in cs.claims} | {cid: "en" for cid, _ in claims}
         x_prep = {cid: prepare(t) for cid, t in items}
         queries = [Query(text, right, "cross", lang) for text, right, lang, _ in cs.queries]
-        sets.append((f"cross-lingual dev, {direction}", queries, x_lex, x_fused, x_stage, same_claim(x_prep)))
+        side = "held-out" if heldout else "dev"
+        sets.append(
+            (f"cross-lingual {side}, {direction}", queries, x_lex, x_fused, x_stage, same_claim(x_prep))
+        )
     print("## lexical, semantic and fused, side by side (fused = Matcher with the semantic stage)")
     print(
-        "| set | method | r@1 | r@5 | answered right | wrong answers | right claim offered | negatives offered |"
+        "| set | method | r@1 | r@5 | answered right | wrong answers | right claim offered "
+        "| right in first 3 | negatives offered |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, queries, lex_m, fused_m, st, same_fn in sets:
         st.prefetch([q.text for q in queries])
         rows = {"lexical": [], "semantic": [], "fused": []}  # type: ignore[var-annotated]
@@ -324,12 +328,13 @@ def semantic_side_by_side(ds: Dataset, claims: list[tuple[int, str]], same, hard
                 d = decisions(lex_m if key == "lexical" else fused_m, queries, same_fn)
             wrong = "–" if d is None else str(round(d["wrong"] * len(queries)))
             cells = (
-                ["–", wrong, "–", "–"]
+                ["–", wrong, "–", "–", "–"]
                 if d is None
                 else [
                     f"{d['answered_right']:.3f}",
                     wrong,
                     f"{d['offered_right']:.3f}",
+                    f"{d['answered_right'] + d['offered_right']:.3f}",
                     f"{d['neg_offered']:.3f}" if any(q.claim_id is None for q in queries) else "–",
                 ]
             )

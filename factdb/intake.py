@@ -249,6 +249,11 @@ def _again(session: Session, update_id: int | None) -> IntakeResult:
     )
 
 
+def _other_language(message: str | None, claim: str | None) -> bool:
+    """Both languages known and different (zh-TW and zh-CN are one language here)."""
+    return bool(message and claim) and message.split("-")[0].lower() != claim.split("-")[0].lower()  # type: ignore[union-attr]
+
+
 def attach(
     session: Session,
     citizen: Citizen,
@@ -269,8 +274,13 @@ def attach(
         update(Claim).where(col(Claim.id) == claim.id).values(request_count=Claim.request_count + 1)
     )
     # What the citizen's version says differently; words it merely lacks (a cut-off forward) are
-    # not worth a citizen's attention.
-    changed = [c for c in what_changed(text, claim.text) if not c.startswith("(claim only:")]
+    # not worth a citizen's attention. A version in another language (a cross-lingual hit the
+    # citizen picked) differs in every word: nothing is listed.
+    changed = (
+        []
+        if _other_language(request.lang, claim.lang)
+        else [c for c in what_changed(text, claim.text) if not c.startswith("(claim only:")]
+    )
     if claim.status == ClaimStatus.PUBLISHED:
         chosen = clarifications.for_language(session, claim.id, reply_lang)  # type: ignore[arg-type]
         if chosen is not None:
