@@ -27,6 +27,9 @@ from factdb.models import (
 )
 from factdb.reach_models import ChannelPost, ClaimReach, DigestSubscriber, GroupAnswer
 
+# What in a request they leave behind (as an anonymous count on a kept claim) could name them.
+_NAMING = ("citizen_id", "text", "update_id", "forward_type", "forward_from", "forward_date")
+
 
 @dataclass(frozen=True)
 class Forgotten:
@@ -91,18 +94,7 @@ def forget(session: Session, telegram_user_id: int) -> Forgotten | None:
     if pending:
         session.execute(delete(MatchLog).where(col(MatchLog.request_id).in_(pending)))
         session.execute(delete(Request).where(col(Request.id).in_(pending)))
-    session.execute(
-        update(Request)
-        .where(col(Request.citizen_id) == cid)
-        .values(
-            citizen_id=None,
-            text=None,
-            update_id=None,
-            forward_type=None,
-            forward_from=None,
-            forward_date=None,
-        )
-    )
+    session.execute(update(Request).where(col(Request.citizen_id) == cid).values(dict.fromkeys(_NAMING)))
     session.execute(delete(Subscription).where(col(Subscription.citizen_id) == cid))
     session.execute(delete(DigestSubscriber).where(col(DigestSubscriber.citizen_id) == cid))
     session.execute(update(Feedback).where(col(Feedback.citizen_id) == cid).values(citizen_id=None))

@@ -10,149 +10,44 @@ import io
 import json
 import re
 from collections.abc import AsyncIterator
-from html.parser import HTMLParser
 from typing import Any
 
-import aiohttp
 import pytest
-from aiohttp import web
-from PIL import Image, ImageDraw
 from sqlmodel import select
 
 from bot.config import Config
-from bot.web import make_web_app
+from bot.services import build_services
 from factdb.db import Database
 from factdb.interchange import exporter
-from factdb.media.decode import decode, stripped_jpeg
-from factdb.media.hashing import picture_hash
-from factdb.media.pictures import Picture, record_picture
-from factdb.media.public_pictures import public_picture_bytes, public_pictures_by_claim, set_publishable
+from factdb.media.pictures import Picture
+from factdb.media.public_pictures import public_picture_bytes, public_pictures_by_claim
 from factdb.models import AuditLog, Claim, ClaimStatus
-from handlers.services import Services
 from handlers.views import callbacks as cb
 from handlers.views.keyboards import markup, picture_buttons
 from handlers.views.review_texts import picture_caption
 from tests.conftest import ADMIN
 from tests.harness import REVIEW_CHAT, Tipline, shown
-from tests.test_web import ORG, PUBLIC, jsonld, seed_claim
+from tests.picture_site import (
+    Web,
+    assert_well_formed,
+    feed_images,
+    feed_images_any,
+    image_objects,
+    images,
+    serving,
+    store_picture,
+    stored_bytes,
+)
+from tests.web_site import ORG, PUBLIC, jsonld, seed_claim
 
 SHOW, HIDE = "Show on the public page", "Make private again"
 OUTSIDER = 9077  # in the moderators' group, not a reviewer
 
 
-def jpeg(seed: int) -> tuple[bytes, tuple[int, int], Any]:
-    """A small picture as the bot stores it: decoded, stripped, hashed."""
-    image = Image.new("RGB", (320, 200), (40 + seed * 20 % 200, 120, 200))
-    draw = ImageDraw.Draw(image)
-    draw.rectangle((20 + seed, 30, 150, 170), fill=(250, 240, 20))
-    draw.text((170, 80), f"rumour {seed}", fill=(0, 0, 0))
-    safe = decode(stripped_jpeg(image))
-    return stripped_jpeg(safe.image), safe.image.size, picture_hash(safe.image)
-
-
-def store_picture(db: Database, claim_id: int, seed: int = 1, *, publishable: bool = False) -> int:
-    data, size, phash = jpeg(seed)
-
-    def work(session: Any) -> int:
-        picture = record_picture(
-            session, claim_id=claim_id, citizen_id=None, jpeg=data, size=size, phash=phash
-        )
-        assert picture.id is not None
-        if publishable:
-            set_publishable(session, picture.id, ADMIN, True)
-        return picture.id
-
-    return db.transaction(work)
-
-
-def stored_bytes(db: Database, picture_id: int) -> bytes:
-    with db.session() as session:
-        picture = session.get(Picture, picture_id)
-        assert picture is not None and picture.data
-        return picture.data
-
-
-class Web:
-    def __init__(self, base: str, http: aiohttp.ClientSession) -> None:
-        self.base, self.http = base, http
-
-    async def get(self, path: str, **kw: Any) -> tuple[int, bytes, aiohttp.ClientResponse]:
-        async with self.http.get(self.base + path, allow_redirects=False, **kw) as r:
-            return r.status, await r.read(), r
-
-    async def page(self, claim_id: int) -> tuple[int, str]:
-        status, body, _ = await self.get(f"/claims/{claim_id}")
-        return status, body.decode()
-
-    async def feed(self) -> dict[str, Any]:
-        status, body, _ = await self.get("/feed/claimreview.json")
-        assert status == 200
-        return json.loads(body)  # type: ignore[no-any-return]
-
-
-async def open_web(svc: Services) -> tuple[web.AppRunner, str]:
-    # feed_check_seconds=0: every feed request checks whether the claims changed
-    runner = web.AppRunner(make_web_app(svc, feed_check_seconds=0))
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
-
-
-async def serving(svc: Services) -> AsyncIterator[Web]:
-    runner, base = await open_web(svc)
-    try:
-        async with aiohttp.ClientSession() as http:
-            yield Web(base, http)
-    finally:
-        await runner.cleanup()
-
-
 @pytest.fixture
 async def site(db: Database) -> AsyncIterator[Web]:
-    async for w in serving(Services(Config(database_url=db.url, public_url=PUBLIC, org_name=ORG), db)):
+    async for w in serving(build_services(Config(database_url=db.url, public_url=PUBLIC, org_name=ORG), db)):
         yield w
-
-
-def images(html: str) -> list[str]:
-    return re.findall(r"<img [^>]*>", html)
-
-
-def image_objects(review: dict[str, Any]) -> list[str]:
-    appearance = review["itemReviewed"].get("appearance", [])
-    return [a["contentUrl"] for a in appearance if a.get("@type") == "ImageObject"]
-
-
-def feed_images(feed: dict[str, Any], claim_id: int) -> list[str]:
-    for element in feed["dataFeedElement"]:
-        if element["identifier"] == f"{PUBLIC}/claims/{claim_id}":
-            return image_objects(element)
-    raise AssertionError(f"claim {claim_id} is not in the feed")
-
-
-class _Balance(HTMLParser):
-    VOID = frozenset({"meta", "link", "img", "br", "input", "hr", "source"})
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.open: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "img":
-            names = dict(attrs)
-            assert names.get("alt") and names.get("loading") == "lazy" and names.get("src"), attrs
-        if tag not in self.VOID:
-            self.open.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        assert self.open and self.open[-1] == tag, (tag, self.open)
-        self.open.pop()
-
-
-def assert_well_formed(html: str) -> None:
-    checker = _Balance()
-    checker.feed(html)
-    checker.close()
-    assert checker.open == [], checker.open
 
 
 # -- end to end: the reviewer's button --------------------------------------------------------
@@ -326,7 +221,7 @@ async def test_the_address_of_a_picture_nobody_may_see_says_nothing(db: Database
 async def test_without_a_public_url_pictures_show_on_the_page_but_not_in_claimreview(db: Database) -> None:
     claim_id = seed_claim(db, "The stadium is on fire, look")
     picture_id = store_picture(db, claim_id, publishable=True)
-    async for site in serving(Services(Config(database_url=db.url, public_url=None, org_name=ORG), db)):
+    async for site in serving(build_services(Config(database_url=db.url, public_url=None, org_name=ORG), db)):
         status, html = await site.page(claim_id)
         assert status == 200 and len(images(html)) == 1
         assert image_objects(jsonld(html)) == []  # no address of ours to give
@@ -336,10 +231,6 @@ async def test_without_a_public_url_pictures_show_on_the_page_but_not_in_claimre
         out = io.StringIO()
         exporter.export(db, fmt, out, org_name=ORG, public_url=None)  # type: ignore[arg-type]
         assert "/pictures/" not in out.getvalue()
-
-
-def feed_images_any(feed: dict[str, Any]) -> list[str]:
-    return [url for element in feed["dataFeedElement"] for url in image_objects(element)]
 
 
 def test_exports_carry_the_addresses_of_public_pictures_never_their_bytes(db: Database) -> None:
@@ -396,13 +287,7 @@ async def test_forgetting_the_sender_takes_a_shown_picture_out_of_the_feed(db: D
         return person.id  # type: ignore[return-value]
 
     sender = db.transaction(citizen)
-    data, size, phash = jpeg(7)
-    picture_id = db.transaction(
-        lambda s: (
-            record_picture(s, claim_id=claim_id, citizen_id=sender, jpeg=data, size=size, phash=phash).id
-        )
-    )
-    db.transaction(lambda s: set_publishable(s, picture_id, ADMIN, True))
+    picture_id = store_picture(db, claim_id, 7, publishable=True, citizen_id=sender)
     assert feed_images(await site.feed(), claim_id) == [f"{PUBLIC}/pictures/{picture_id}.jpg"]
     db.transaction(lambda s: erase_citizen_pictures(s, sender))
     assert feed_images(await site.feed(), claim_id) == []
