@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from bench._data import CJK_THAI_CLAIMS, Dataset, Query, load_dataset, make_forwards
 from bench._hard_forwards import hard_forwards
 from factdb.matching import Matcher, Thresholds
+from factdb.matching.semantic import FUSE_DEPTH
 from factdb.matching.text import prepare, word_count
 
 Ranker = Callable[[str], list[tuple[int, float]]]  # query -> [(claim_id, score)] best first
@@ -253,8 +254,9 @@ class _CachedStage:
 
     def prefetch(self, texts: Sequence[str]) -> None:
         from bench._vectors import embed_cached
+        from factdb.semantic.embedder import message_for_model
 
-        norm = [self._normalize(t) for t in texts]
+        norm = [message_for_model(self._normalize(t)) for t in texts]
         for text, vector in zip(norm, embed_cached(norm, "query"), strict=True):
             self._queries[text] = vector
 
@@ -262,7 +264,9 @@ class _CachedStage:
         return len(self.index)
 
     def query_vector(self, text: str) -> object:
-        norm = self._normalize(text)
+        from factdb.semantic.embedder import message_for_model
+
+        norm = message_for_model(self._normalize(text))
         if norm not in self._queries:
             self._queries[norm] = self.embedder.query(norm)
         return self._queries[norm]
@@ -316,8 +320,8 @@ def semantic_side_by_side(ds: Dataset, claims: list[tuple[int, str]], same, hard
         st.prefetch([q.text for q in queries])
         rows = {"lexical": [], "semantic": [], "fused": []}  # type: ignore[var-annotated]
         for q in queries:
-            lex = [(c.claim_id, c.score) for c in lex_m.search(q.text, 20)]
-            sem = st.candidates(q.text, 20)
+            lex = [(c.claim_id, c.score) for c in lex_m.search(q.text, FUSE_DEPTH)]
+            sem = st.candidates(q.text, FUSE_DEPTH)
             fus = [(c.claim_id, c.fused) for c in reciprocal_rank_fusion(lex, sem)]
             for key, ranking in (("lexical", lex), ("semantic", sem), ("fused", fus)):
                 rows[key].append(Ranked(q, [c for c, _ in ranking], [s for _, s in ranking]))

@@ -14,7 +14,7 @@ import numpy as np
 from sqlalchemy.engine import Engine
 
 from factdb.normalize import normalize
-from factdb.semantic.embedder import DIM, Embedder, shared_embedder
+from factdb.semantic.embedder import DIM, Embedder, message_for_model, shared_embedder
 from factdb.semantic.index import VectorIndex, build_index
 from factdb.semantic.store import load_vectors, sync_vectors
 
@@ -62,7 +62,7 @@ class SemanticStage:
 
     def query_vector(self, text: str) -> np.ndarray:
         """A message's vector (~40-90 ms of CPU here): the matcher computes it outside its lock."""
-        return self.embedder.query(normalize(text))
+        return self.embedder.query(message_for_model(normalize(text)))
 
     def search(self, vector: np.ndarray, k: int = 20) -> list[tuple[int, float]]:
         """(claim id, cosine) of the k claims nearest to `vector`, best first."""
