@@ -109,6 +109,10 @@ def publish(session: Session, draft: Draft, author_id: int, *, approver_id: int 
     claim = check_open(session, draft)
     if not draft.verdict or not draft.summary or not draft.lang:
         raise ReviewError("not_ready")
+    if not claim.text.strip() and not claim.public_text:
+        # A picture nobody could read words in: the page, ClaimReview and citizens' notices need
+        # words for what was checked, and only a reviewer can give them.
+        raise ReviewError("needs_wording", claim_id=claim.id)
     previous = clarifications.current(session, claim.id)  # type: ignore[arg-type]
     same_lang = [c for c in previous if c.lang.lower() == draft.lang.lower()]
     for old in same_lang if draft.kind != DraftKind.NEW else previous:

@@ -24,6 +24,7 @@ from factdb.media import ocr
 from factdb.media.hashing import picture_hash
 from factdb.media.pictures import Picture, record_picture
 from factdb.models import Claim, ClaimStatus, Outbox, OutboxKind, Request
+from tests.conftest import ADMIN
 from tests.harness import REVIEW_CHAT, Tipline, shown
 
 OCR = ocr.ocr_status()
@@ -265,3 +266,31 @@ async def test_without_ocr_pictures_are_still_recognised_by_their_look(tipline: 
     tipline.emu.send_photo(631, jpeg(chat_screenshot(rumour, "en", 4)))
     reply = await tipline.emu.wait_for_bot_message(631, timeout=30)
     assert "Nobody has asked about this yet" in shown(reply)
+
+
+async def test_a_picture_nobody_sent_before_is_checked_and_its_later_copies_are_answered_at_once(
+    tipline: Tipline,
+) -> None:
+    """The whole story: Rasa forwards a photo without a word; reviewers see it and publish;
+    Rasa is told; Tomas later sends a copy that travelled through a phone and gets the answer."""
+    emu = tipline.emu
+    original = photo(81)
+    emu.send_photo(640, jpeg(original))
+    assert "Nobody has asked about this yet" in shown(await emu.wait_for_bot_message(640, timeout=30))
+    card = await emu.wait_for_bot_message(REVIEW_CHAT, lambda m: m.kind != "photo")
+    assert "no text we could read" in shown(card)
+    await emu.wait_for_bot_message(REVIEW_CHAT, lambda m: m.kind == "photo", timeout=15)
+    preview = await tipline.write_and_publish(
+        ADMIN, card, summary=SUMMARY, sources="https://factcheck.example.org/airport"
+    )
+    # Words for what was checked: the public page, ClaimReview and Rasa's notice need them.
+    refusal = await emu.wait_for_callback_answer(await tipline.press(ADMIN, preview, "Publish"))
+    assert "/reword" in refusal["text"] and tipline.claim(1).status != ClaimStatus.PUBLISHED
+    claim_id = tipline.db.transaction(lambda s: s.exec(select(Claim.id)).one())
+    emu.send_text(ADMIN, f"/reword {claim_id} Photo said to show the airport flooded this week")
+    await emu.wait_for_bot_message(ADMIN, lambda m: "flooded" in shown(m))
+    await tipline.press(ADMIN, preview, "Publish")
+    notice = await emu.wait_for_bot_message(640, lambda m: SUMMARY in shown(m), timeout=15)
+    assert "airport flooded" in shown(notice)
+    emu.send_photo(641, jpeg(phone_viewer(original, random.Random(4)), quality=70))
+    assert SUMMARY in shown(await emu.wait_for_bot_message(641, timeout=30))

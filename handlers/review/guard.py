@@ -111,6 +111,9 @@ def explain(t: Translator, err: ReviewError) -> str:
             "That's empty. Send the wording the public should read, or - for the citizens' words."
         ),
         "wording_too_long": t._("That's {length} characters; please keep the public wording under {limit}."),
+        "needs_wording": t._(
+            "Claim #{claim_id} is a picture without words. Describe it for the public first with /reword {claim_id}, then press Publish again."
+        ),
         "no_draft": t._("You have no draft in progress. Press Take on a claim to start one."),
     }
     if "since" in p:
