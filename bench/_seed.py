@@ -12,8 +12,34 @@ import json
 from sqlmodel import Session
 
 from factdb import locks, publishing
-from factdb.models import Citizen, Claim, ClaimStatus, Draft, Subscription, utcnow
+from factdb.models import Citizen, Claim, ClaimStatus, Clarification, Draft, Subscription, utcnow
 from factdb.normalize import normalize
+
+
+def published_claim(
+    session: Session,
+    text: str,
+    *,
+    lang: str = "en",
+    verdict: str = "false",
+    summary: str = "This is not true.",
+    sources: list[str] | None = None,
+) -> Claim:
+    """A claim with a published clarification, as reviewers or an import leave it (flushed, so
+    it has its id). `sources`: by default one source; [] for none."""
+    claim = Claim(
+        text=text, normalized=normalize(text), lang=lang, status=ClaimStatus.PUBLISHED, published_at=utcnow()
+    )
+    session.add(claim)
+    session.flush()
+    cited = ["https://factcheck.example.org/a"] if sources is None else sources
+    assert claim.id is not None
+    session.add(
+        Clarification(
+            claim_id=claim.id, lang=lang, verdict=verdict, summary=summary, sources=json.dumps(cited)
+        )
+    )
+    return claim
 
 
 def publish_ready(

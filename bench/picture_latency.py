@@ -29,14 +29,13 @@ from pathlib import Path
 from bench._picture_texts import texts
 from bench._pictures import chat_screenshot, jpeg, meme, phone_viewer, photo
 from bench._report import print_table
+from bench._seed import published_claim
 from bot.app import BotRuntime
 from bot.config import Config
 from factdb.db import Database
 from factdb.media.hashing import picture_hash
 from factdb.media.ocr import ocr_status
 from factdb.media.pictures import record_picture
-from factdb.models import Claim, ClaimStatus, Clarification, utcnow
-from factdb.normalize import normalize
 from tests.emulator import BotApiEmulator
 
 LANGS = ("en", "es", "lt", "zh-TW")
@@ -51,24 +50,10 @@ def _seed(db: Database, rounds: int) -> tuple[list[tuple[str, str]], list[int]]:
 
     def work(session) -> None:  # type: ignore[no-untyped-def]
         for lang, text in rumours:
-            claim = Claim(
-                text=text,
-                normalized=normalize(text),
-                lang=lang,
-                status=ClaimStatus.PUBLISHED,
-                published_at=utcnow(),
-            )
-            session.add(claim)
-            session.flush()
-            session.add(Clarification(claim_id=claim.id, lang=lang, verdict="false", summary="Not true."))
+            published_claim(session, text, lang=lang, summary="Not true.", sources=[])
         for seed in kept:
             text = f"Photo number {seed} of the flooded airport"
-            claim = Claim(
-                text=text, normalized=normalize(text), status=ClaimStatus.PUBLISHED, published_at=utcnow()
-            )
-            session.add(claim)
-            session.flush()
-            session.add(Clarification(claim_id=claim.id, lang="en", verdict="false", summary="Old photo."))
+            claim = published_claim(session, text, summary="Old photo.", sources=[])
             image = photo(seed)
             record_picture(
                 session,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -80,15 +81,25 @@ def test_config(emu: BotApiEmulator, db: Database, **overrides: object) -> Confi
     return base.with_overrides(**overrides)
 
 
+@asynccontextmanager
+async def running_bot(
+    emu: BotApiEmulator, db: Database, *, config: Config | None = None, **overrides: object
+) -> AsyncIterator[Tipline]:
+    """The whole bot running against `emu` and `db`, stopped afterwards: with `config`, or with
+    test_config's settings and `overrides`."""
+    runtime = BotRuntime(config or test_config(emu, db, **overrides), db=db, long_poll_timeout=1)
+    await runtime.start()
+    try:
+        yield Tipline(emu, runtime, db)
+    finally:
+        await runtime.stop()
+
+
 @pytest.fixture
 async def tipline(db: Database, emulator: BotApiEmulator) -> AsyncIterator[Tipline]:
     emulator.create_group(REVIEW_CHAT, "Moderators", members=[ADMIN])
-    runtime = BotRuntime(test_config(emulator, db), db=db, long_poll_timeout=1)
-    await runtime.start()
-    try:
-        yield Tipline(emulator, runtime, db)
-    finally:
-        await runtime.stop()
+    async with running_bot(emulator, db) as tipline:
+        yield tipline
 
 
 @pytest.fixture

@@ -6,9 +6,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from bench._seed import published_claim
 from bot.app import BotRuntime
 from factdb.db import Database
-from factdb.models import Claim, ClaimStatus, Clarification, utcnow
+from factdb.models import Claim, Clarification
 from tests.emulator import BotApiEmulator, ChatMessage
 
 REVIEW_CHAT = -1001000000001
@@ -67,39 +68,11 @@ class Tipline:
         await self.press(reviewer, preview, "Publish")
         return preview
 
-    def seed_published(
-        self,
-        text: str,
-        verdict: str = "false",
-        summary: str = "This is not true.",
-        lang: str = "en",
-        sources: list[str] | None = None,
-    ) -> int:
-        """A claim with a published clarification, as reviewers or an import would leave it."""
-        from factdb.normalize import normalize
-
-        def work(session: Any) -> int:
-            claim = Claim(
-                text=text,
-                normalized=normalize(text),
-                lang=lang,
-                status=ClaimStatus.PUBLISHED,
-                published_at=utcnow(),
-            )
-            session.add(claim)
-            session.flush()
-            session.add(
-                Clarification(
-                    claim_id=claim.id,
-                    lang=lang,
-                    verdict=verdict,
-                    summary=summary,
-                    sources=json.dumps(sources or ["https://factcheck.example.org/a"]),
-                )
-            )
-            return claim.id  # type: ignore[return-value]
-
-        claim_id = self.db.transaction(work)
+    def seed_published(self, text: str, **answer: Any) -> int:
+        """A claim with a published clarification, as reviewers or an import would leave it
+        (bench._seed.published_claim: `lang`, `verdict`, `summary`, `sources`), in this bot's
+        match index."""
+        claim_id: int = self.db.transaction(lambda session: published_claim(session, text, **answer).id)
         with self.db.session() as session:
             self.runtime.svc.index.refresh(session)
         return claim_id

@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from sqlmodel import func, select
 
-from bot.app import BotRuntime
 from factdb import closing, publishing
 from factdb.db import Database
 from factdb.models import Claim, ClaimStatus, Request
@@ -227,12 +226,8 @@ async def roomy_tipline(db: Database, emulator: BotApiEmulator) -> AsyncIterator
     """A tipline whose flood limit lets one citizen try fifteen forgeries in a minute (what a
     flood of forgeries gets instead is tests/test_floods.py's subject)."""
     emulator.create_group(REVIEW_CHAT, "Moderators", members=[ADMIN])
-    runtime = BotRuntime(conftest.test_config(emulator, db, flood_per_minute=100), db=db, long_poll_timeout=1)
-    await runtime.start()
-    try:
-        yield Tipline(emulator, runtime, db)
-    finally:
-        await runtime.stop()
+    async with conftest.running_bot(emulator, db, flood_per_minute=100) as tipline:
+        yield tipline
 
 
 async def test_forged_and_oversized_buttons_from_a_citizen_change_nothing(roomy_tipline: Tipline) -> None:

@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlmodel import Session, func, select
 
-from bot.app import BotRuntime
 from factdb import floods, intake
 from factdb.db import Database
 from factdb.models import Citizen, RateEvent, Request
@@ -48,14 +47,8 @@ async def test_a_troll_sending_15_messages_in_a_minute_gets_one_slow_down_and_th
 async def strict_tipline(db: Database, emulator: BotApiEmulator) -> AsyncIterator[Tipline]:
     """A tipline with small limits, so the daily limit is reached in a test."""
     emulator.create_group(REVIEW_CHAT, "Moderators")
-    runtime = BotRuntime(
-        conftest.test_config(emulator, db, flood_per_minute=100, flood_per_day=5), db=db, long_poll_timeout=1
-    )
-    await runtime.start()
-    try:
-        yield Tipline(emulator, runtime, db)
-    finally:
-        await runtime.stop()
+    async with conftest.running_bot(emulator, db, flood_per_minute=100, flood_per_day=5) as tipline:
+        yield tipline
 
 
 async def test_a_troll_over_the_daily_limit_is_quarantined(strict_tipline: Tipline) -> None:

@@ -12,7 +12,6 @@ import sys
 import aiohttp
 import pytest
 
-from bot.app import BotRuntime
 from factdb.db import Database
 from tests import conftest
 from tests.emulator import BotApiEmulator
@@ -40,14 +39,12 @@ async def test_an_operator_scrapes_a_polling_bot_and_sees_a_citizens_message_cou
 ) -> None:
     emulator.create_group(conftest.REVIEW_CHAT, "Moderators", members=[])
     # `crowdcheck run --metrics-port 0`, in process: any free port, read back from the runtime.
-    runtime = BotRuntime(conftest.test_config(emulator, db, metrics_port=0), db=db, long_poll_timeout=1)
-    await runtime.start()
-    try:
-        server = runtime.metrics_server
+    async with conftest.running_bot(emulator, db, metrics_port=0) as tipline:
+        server = tipline.runtime.metrics_server
         assert server is not None and server.port and server.host == "127.0.0.1"  # loopback by default
         port = server.port
 
-        await Tipline(emulator, runtime, db).ask(CITIZEN, RUMOUR)
+        await tipline.ask(CITIZEN, RUMOUR)
         status, body = await scrape(port, "/metrics")
         assert status == 200
         assert 'crowdcheck_updates_total{kind="message"} 1.0' in body
@@ -62,8 +59,6 @@ async def test_an_operator_scrapes_a_polling_bot_and_sees_a_citizens_message_cou
         assert await scrape(port, "/healthz") == (200, "ok\n")
         for page in ("/claims", "/stats", "/feed/claimreview.json", "/telegram/anything"):
             assert (await scrape(port, page))[0] == 404, page  # only those two
-    finally:
-        await runtime.stop()
     assert await refused(port)  # stopping the bot closed the port
 
 

@@ -9,7 +9,6 @@ from sqlalchemy import update
 from sqlmodel import func, select
 
 from bench._seed import claim_with_subscribers, publish_ready
-from bot.app import BotRuntime
 from factdb import digest, publishing
 from factdb.db import Database
 from factdb.models import Citizen, Claim, Request, SeenUser, utcnow
@@ -108,10 +107,7 @@ async def test_a_channel_reader_sees_each_publication_once_and_its_retraction(
 ) -> None:
     emulator.create_group(REVIEW_CHAT, "Moderators", members=[ADMIN])
     emulator.create_channel(CHANNEL, "Fact-checks")
-    runtime = BotRuntime(conftest.test_config(emulator, db, channel_id=CHANNEL), db=db, long_poll_timeout=1)
-    await runtime.start()
-    try:
-        tipline = Tipline(emulator, runtime, db)
+    async with conftest.running_bot(emulator, db, channel_id=CHANNEL) as tipline:
         claim_id = tipline.seed_published(HOAX)  # seeded: not a publication, nothing posted
 
         def publish(s):  # type: ignore[no-untyped-def]
@@ -120,12 +116,12 @@ async def test_a_channel_reader_sees_each_publication_once_and_its_retraction(
             return cid
 
         published = db.transaction(publish)
-        runtime.svc.wake_outbox()
+        tipline.runtime.svc.wake_outbox()
         post = await emulator.wait_for_bot_message(CHANNEL)
         assert "No bank announced this." in shown(post) and "Banks will freeze" in shown(post)
 
         db.transaction(lambda s: publishing.retract(s, published, ADMIN, "Checking again"))
-        runtime.svc.wake_outbox()
+        tipline.runtime.svc.wake_outbox()
         for _ in range(100):
             posts = emulator.bot_messages(CHANNEL)
             if "withdrawn" in posts[0].text:
@@ -136,8 +132,6 @@ async def test_a_channel_reader_sees_each_publication_once_and_its_retraction(
         assert len(posts) == 1, "edited in place, never posted twice"
         assert "withdrawn" in shown(posts[0])
         assert claim_id != published
-    finally:
-        await runtime.stop()
 
 
 async def test_a_subscriber_gets_the_weekly_digest_once_and_a_blocked_one_is_unsubscribed(

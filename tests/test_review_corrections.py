@@ -6,9 +6,9 @@ import json
 
 from sqlmodel import select
 
-from bot.config import Config
 from factdb import reviewers
 from factdb.models import AuditLog, Claim, ClaimStatus, Clarification
+from tests import conftest
 from tests.conftest import ADMIN
 from tests.harness import REVIEW_CHAT, Tipline, shown
 from tests.test_review_flow import CITIZENS, RUMOUR, _new_claim_with_three_requesters, _write_and_publish
@@ -145,15 +145,8 @@ async def test_merging_a_duplicate_moves_its_requesters_and_tells_them_at_once(t
 
 
 async def test_four_eyes_needs_a_second_reviewer(db, emulator) -> None:
-    from bot.app import BotRuntime
-    from tests.conftest import test_config
-
     emulator.create_group(REVIEW_CHAT, "Moderators", members=[ANA, 9003])
-    config: Config = test_config(emulator, db, require_second_review=True)
-    runtime = BotRuntime(config, db=db, long_poll_timeout=1)
-    await runtime.start()
-    try:
-        tipline = Tipline(emulator, runtime, db)
+    async with conftest.running_bot(emulator, db, require_second_review=True) as tipline:
         db.transaction(lambda s: reviewers.add(s, 9003, name="Ben"))
         claim_id, card = await _new_claim_with_three_requesters(tipline)
         await _write_and_publish(tipline, ANA, card)
@@ -173,8 +166,6 @@ async def test_four_eyes_needs_a_second_reviewer(db, emulator) -> None:
         with db.session() as s:
             actions = [a.action for a in s.exec(select(AuditLog).where(AuditLog.claim_id == claim_id))]
         assert "submit_for_approval" in actions and "approve" in actions
-    finally:
-        await runtime.stop()
 
 
 async def test_a_withdrawn_claim_stays_on_the_queue_with_who_and_why_and_in_the_figures(

@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from factdb import reviewers
 from factdb.models import AuditLog, Claim, ClaimStatus, Outbox
+from tests import conftest
 from tests.conftest import ADMIN
 from tests.harness import REVIEW_CHAT, Tipline, shown
 
@@ -165,15 +166,10 @@ async def test_a_card_that_gains_a_request_on_its_way_ends_current_without_a_fai
 
 
 async def test_a_reviewer_hides_a_claim_from_the_public_waiting_list_with_one_button(db, emulator) -> None:
-    from bot.app import BotRuntime
-    from tests.conftest import test_config
     from tests.test_public_trust import public_site
 
     emulator.create_group(REVIEW_CHAT, "Moderators", members=[ANA])
-    runtime = BotRuntime(test_config(emulator, db, public_queue=True), db=db, long_poll_timeout=1)
-    await runtime.start()
-    try:
-        tipline = Tipline(emulator, runtime, db)
+    async with conftest.running_bot(emulator, db, public_queue=True) as tipline:
         claim_id, card = await _new_claim_with_three_requesters(tipline)
         async with public_site(tipline) as get:
             assert "hot water with lemon" in (await get("/stats"))[1]
@@ -203,5 +199,3 @@ async def test_a_reviewer_hides_a_claim_from_the_public_waiting_list_with_one_bu
                 for a in s.exec(select(AuditLog).where(AuditLog.claim_id == claim_id).order_by(AuditLog.id))
             ]
         assert actions == [("public_hide", ANA), ("public_show", ANA)]
-    finally:
-        await runtime.stop()

@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlmodel import col, func, select
 
-from bot.app import BotRuntime
 from factdb import cards, outbox
 from factdb.db import Database
 from factdb.models import Claim, ClaimStatus, Outbox, OutboxStatus
@@ -40,14 +39,8 @@ RUMOURS = [
 async def slow_group(db: Database, emulator: BotApiEmulator) -> AsyncIterator[Tipline]:
     """Telegram's group pace: 20 posts a minute, one every three seconds."""
     emulator.create_group(REVIEW_CHAT, "Moderators", members=[ADMIN])
-    runtime = BotRuntime(
-        conftest.test_config(emulator, db, outbox_group_per_minute=20), db=db, long_poll_timeout=1
-    )
-    await runtime.start()
-    try:
-        yield Tipline(emulator, runtime, db)
-    finally:
-        await runtime.stop()
+    async with conftest.running_bot(emulator, db, outbox_group_per_minute=20) as tipline:
+        yield tipline
 
 
 async def test_a_surge_of_new_claims_reaches_reviewers_as_one_digest_they_can_take_from(

@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.app import BotRuntime
 from factdb.db import Database
 from factdb.models import Citizen, Claim, Request, SeenUser
 from tests import conftest
@@ -36,9 +35,7 @@ async def test_the_operator_adds_the_bot_to_a_group_gets_its_id_and_makes_it_the
     emu = emulator
     emu.user(ADMIN, "Jonas", language_code="en")
     unset = dataclasses.replace(conftest.test_config(emu, db), review_chat_id=None)
-    runtime = BotRuntime(unset, db=db, long_poll_timeout=1)
-    await runtime.start()
-    try:
+    async with conftest.running_bot(emu, db, config=unset):
         update = emu.add_bot_to_group(ADMIN, -1002000000777, "Fact checkers")
         assert update["my_chat_member"]["old_chat_member"]["status"] == "left"
         assert update["my_chat_member"]["from"]["id"] == ADMIN
@@ -49,13 +46,9 @@ async def test_the_operator_adds_the_bot_to_a_group_gets_its_id_and_makes_it_the
         await emu.wait_until_idle()
         assert emu.bot_status(-1002000000777) == "member"  # it stayed
         assert emu.bot_messages(-1002000000777) == []
-    finally:
-        await runtime.stop()
 
     configured = dataclasses.replace(unset, review_chat_id=-1002000000777)
-    runtime = BotRuntime(configured, db=db, long_poll_timeout=1)
-    await runtime.start()
-    try:
+    async with conftest.running_bot(emu, db, config=configured):
         emu.send_text(3001, "The bridge on the ring road will be closed for a whole year from Monday")
         await emu.wait_for_bot_message(3001)
         card = await emu.wait_for_bot_message(-1002000000777, lambda m: "bridge" in m.text)
@@ -65,8 +58,6 @@ async def test_the_operator_adds_the_bot_to_a_group_gets_its_id_and_makes_it_the
         emu.add_bot_to_group(ADMIN, -1002000000777, status="administrator")
         await emu.wait_until_idle()
         assert len(emu.bot_messages(ADMIN)) == 1
-    finally:
-        await runtime.stop()
 
 
 async def test_a_group_that_is_not_ours_hears_nothing_and_nothing_said_there_is_kept(
@@ -142,9 +133,7 @@ async def test_when_telegram_gives_a_group_a_new_id_whoever_is_setting_up_is_tol
     emu = emulator
     emu.create_group(-4005, "Moderators", members=[ADMIN, 7400], type="group")
     emu.user(7400, "Rūta", language_code="lt")
-    runtime = BotRuntime(conftest.test_config(emu, db, review_chat_id=-4005), db=db, long_poll_timeout=1)
-    await runtime.start()
-    try:
+    async with conftest.running_bot(emu, db, review_chat_id=-4005):
         emu.upgrade_group(-4005, -1003000004005, by=7400)
         told = shown(await emu.wait_for_bot_message(7400))  # the one who did it, in Lithuanian
         assert "„Moderators“" in told and "-1003000004005" in told
@@ -165,8 +154,6 @@ async def test_when_telegram_gives_a_group_a_new_id_whoever_is_setting_up_is_tol
         await emu.wait_until_idle()
         assert not [m for chat in (-4005, -1003000004005, -1003000004006) for m in emu.bot_messages(chat)]
         assert len(emu.bot_messages(-4006)) == 1, "only the quiet group's introduction"
-    finally:
-        await runtime.stop()
 
 
 # -- crowdcheck doctor: the real command against the emulator -------------------------------------

@@ -9,69 +9,57 @@ import pytest
 from tests.emulator import EntityParseError, parse_html, utf16_len
 
 
+def entity(kind: str, offset: int, length: int, **extra: str) -> dict[str, Any]:
+    """A message entity as the Bot API writes it."""
+    return {"type": kind, "offset": offset, "length": length, **extra}
+
+
 @pytest.mark.parametrize(
     ("source", "text", "entities"),
     [
         (
             "<b>bold <i>both</i></b> plain",
             "bold both plain",
-            [
-                {"type": "bold", "offset": 0, "length": 9},
-                {"type": "italic", "offset": 5, "length": 4},
-            ],
+            [entity("bold", 0, 9), entity("italic", 5, 4)],
         ),
         (
             "<strong>s</strong><em>e</em><ins>i</ins><strike>k</strike><del>d</del><s>x</s>",
             "seikdx",
             [
-                {"type": "bold", "offset": 0, "length": 1},
-                {"type": "italic", "offset": 1, "length": 1},
-                {"type": "underline", "offset": 2, "length": 1},
-                {"type": "strikethrough", "offset": 3, "length": 1},
-                {"type": "strikethrough", "offset": 4, "length": 1},
-                {"type": "strikethrough", "offset": 5, "length": 1},
+                entity("bold", 0, 1),
+                entity("italic", 1, 1),
+                entity("underline", 2, 1),
+                entity("strikethrough", 3, 1),
+                entity("strikethrough", 4, 1),
+                entity("strikethrough", 5, 1),
             ],
         ),
         (
             '<span class="tg-spoiler">a</span><tg-spoiler>b</tg-spoiler>',
             "ab",
-            [
-                {"type": "spoiler", "offset": 0, "length": 1},
-                {"type": "spoiler", "offset": 1, "length": 1},
-            ],
+            [entity("spoiler", 0, 1), entity("spoiler", 1, 1)],
         ),
         (
             '<pre><code class="language-python">x = 1</code></pre><code>y</code>',
             "x = 1y",
-            [
-                {"type": "pre", "offset": 0, "length": 5, "language": "python"},
-                {"type": "code", "offset": 5, "length": 1},
-            ],
+            [entity("pre", 0, 5, language="python"), entity("code", 5, 1)],
         ),
         (
             "<blockquote>q</blockquote><blockquote expandable>e</blockquote>",
             "qe",
-            [
-                {"type": "blockquote", "offset": 0, "length": 1},
-                {"type": "expandable_blockquote", "offset": 1, "length": 1},
-            ],
+            [entity("blockquote", 0, 1), entity("expandable_blockquote", 1, 1)],
         ),
         (
             '<a href="example.com">l</a><a href="https://t.me/x?a=1&amp;b=2">m</a>',
             "lm",
             [
-                {"type": "text_link", "offset": 0, "length": 1, "url": "http://example.com/"},
-                {
-                    "type": "text_link",
-                    "offset": 1,
-                    "length": 1,
-                    "url": "https://t.me/x?a=1&b=2",
-                },
+                entity("text_link", 0, 1, url="http://example.com/"),
+                entity("text_link", 1, 1, url="https://t.me/x?a=1&b=2"),
             ],
         ),
         ('<tg-emoji emoji-id="5368324170671202286">👍</tg-emoji>', "👍", None),
-        ("<B>upper</b >", "upper", [{"type": "bold", "offset": 0, "length": 5}]),
-        ("<b>x</>", "x", [{"type": "bold", "offset": 0, "length": 1}]),
+        ("<B>upper</b >", "upper", [entity("bold", 0, 5)]),
+        ("<b>x</>", "x", [entity("bold", 0, 1)]),
         ("<b></b>empty tags vanish", "empty tags vanish", []),
     ],
 )
@@ -92,10 +80,7 @@ def test_html_offsets_are_utf16_code_units() -> None:
     parsed = parse_html("😀 <b>ü😀x</b> <i>é</i>")
     assert parsed.text == "😀 ü😀x é"
     # The emoji is two UTF-16 units, ü and é one each.
-    assert parsed.entities == [
-        {"type": "bold", "offset": 3, "length": 4},
-        {"type": "italic", "offset": 8, "length": 1},
-    ]
+    assert parsed.entities == [entity("bold", 3, 4), entity("italic", 8, 1)]
     assert utf16_len(parsed.text) == 9
 
 
