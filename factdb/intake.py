@@ -281,25 +281,18 @@ def attach(
         if _other_language(request.lang, claim.lang)
         else [c for c in what_changed(text, claim.text) if not c.startswith("(claim only:")]
     )
-    if claim.status == ClaimStatus.PUBLISHED:
-        chosen = clarifications.for_language(session, claim.id, reply_lang)  # type: ignore[arg-type]
-        if chosen is not None:
-            citizens.subscribe(session, citizen, claim.id, told=True)  # type: ignore[arg-type]
-            return IntakeResult(
-                "answer",
-                lang=reply_lang,
-                claim=claim,
-                clarification=chosen,
-                request_id=request.id,
-                changed=changed,
-                score=score,
-                citizen_id=citizen.id,
-            )
-    citizens.subscribe(session, citizen, claim.id)  # type: ignore[arg-type]
+    # Published with an answer in a language for them: answered (and told); else under review.
+    chosen = (
+        clarifications.for_language(session, claim.id, reply_lang)  # type: ignore[arg-type]
+        if claim.status == ClaimStatus.PUBLISHED
+        else None
+    )
+    citizens.subscribe(session, citizen, claim.id, told=chosen is not None)  # type: ignore[arg-type]
     return IntakeResult(
-        "under_review",
+        "under_review" if chosen is None else "answer",
         lang=reply_lang,
         claim=claim,
+        clarification=chosen,
         request_id=request.id,
         changed=changed,
         score=score,
