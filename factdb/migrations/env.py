@@ -5,9 +5,12 @@ from sqlmodel import SQLModel
 
 from factdb import models, reach_models  # noqa: F401
 from factdb.media import pictures  # noqa: F401  (the picture table, so autogenerate keeps it)
+from factdb.semantic.store import claim_vector
 
 config = context.config
-target_metadata = SQLModel.metadata
+# claim_vector keeps its own MetaData (factdb/semantic/store.py): without it, autogenerate would
+# write a migration that drops the table (tests/test_migrations.py).
+target_metadata = [SQLModel.metadata, claim_vector.metadata]
 
 
 def run_migrations_online() -> None:
