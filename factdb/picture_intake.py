@@ -21,7 +21,7 @@ from datetime import timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from factdb import intake
+from factdb import citizens, intake
 from factdb.intake import IntakeResult, Submission
 from factdb.matching import Matcher, MatchResult
 from factdb.media.pictures import (
@@ -57,6 +57,14 @@ def over_limit(session: Session, citizen_id: int, limits: PictureLimits) -> bool
         )
     ).one()
     return int(sent) >= limits.per_day
+
+
+def held_over_limit(session: Session, user_id: int, limits: PictureLimits) -> IntakeResult | None:
+    """Checked before the picture is even downloaded: over the limit, it costs no CPU."""
+    citizen = citizens.get(session, user_id)
+    if citizen is None or citizen.id is None or not over_limit(session, citizen.id, limits):
+        return None
+    return IntakeResult("picture_limit", lang=citizen.lang, citizen_id=citizen.id)
 
 
 def submit_picture(
@@ -135,4 +143,11 @@ def _keep(session: Session, citizen_id: int, result: IntakeResult, read: Picture
     )
 
 
-__all__ = ["MAX_PICTURES_PER_CLAIM", "PictureLimits", "file_request_pictures", "over_limit", "submit_picture"]
+__all__ = [
+    "MAX_PICTURES_PER_CLAIM",
+    "PictureLimits",
+    "file_request_pictures",
+    "held_over_limit",
+    "over_limit",
+    "submit_picture",
+]

@@ -20,11 +20,13 @@ from sqlmodel import func, select
 
 from bench._picture_texts import texts
 from bench._pictures import chat_screenshot, jpeg, meme, phone_viewer, photo
+from factdb.db import Database
 from factdb.media import ocr
 from factdb.media.hashing import picture_hash
 from factdb.media.pictures import Picture, record_picture
 from factdb.models import Claim, ClaimStatus, Outbox, OutboxKind, Request
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, running_bot
+from tests.emulator import BotApiEmulator
 from tests.harness import REVIEW_CHAT, Tipline, shown
 
 OCR = ocr.ocr_status()
@@ -294,3 +296,18 @@ async def test_a_picture_nobody_sent_before_is_checked_and_its_later_copies_are_
     assert "airport flooded" in shown(notice)
     emu.send_photo(641, jpeg(phone_viewer(original, random.Random(4)), quality=70))
     assert SUMMARY in shown(await emu.wait_for_bot_message(641, timeout=30))
+
+
+async def test_a_citizen_over_the_daily_picture_limit_is_told_before_anything_is_downloaded(
+    db: Database, emulator: BotApiEmulator
+) -> None:
+    async with running_bot(emulator, db, pictures_per_day=1) as tipline:
+        tipline.emu.send_photo(650, jpeg(photo(91)))
+        await tipline.emu.wait_for_bot_message(650, timeout=30)
+        fetched = sum(1 for r in tipline.emu.requests_log if r["method"] == "getFile")
+        tipline.emu.send_photo(650, jpeg(photo(92)))
+        reply = await tipline.emu.wait_for_bot_message(650, timeout=30)
+        assert "a lot of pictures today" in shown(reply)
+        assert sum(1 for r in tipline.emu.requests_log if r["method"] == "getFile") == fetched
+        tipline.emu.send_text(650, "Schools close tomorrow because of a new virus, tell everyone")
+        assert "Thanks" in shown(await tipline.emu.wait_for_bot_message(650))  # text goes on

@@ -23,7 +23,7 @@ from telegram.ext import ContextTypes
 from factdb.media.decode import MAX_BYTES, ImageRejected
 from factdb.media.pictures import find_claim
 from factdb.media.reading import PictureRead
-from factdb.picture_intake import submit_picture
+from factdb.picture_intake import held_over_limit, submit_picture
 from handlers.citizen.submit import answer, submission_from
 from handlers.common import citizen_translator, reply, services
 from handlers.services import Services
@@ -140,6 +140,11 @@ async def on_picture(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     svc = services(context)
     started = time.perf_counter()
+    user_id = message.from_user.id
+    held = await svc.db.run(lambda s: held_over_limit(s, user_id, svc.picture_limits))
+    if held is not None:
+        await answer(update, context, lambda _s: held)
+        return
     try:
         async with typing(context.bot, message.chat_id), svc.reader.slot():
             read = await read_picture(svc, context.bot, media, _hint(message.from_user.language_code))
