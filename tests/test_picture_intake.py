@@ -3,7 +3,8 @@ it is filed, and how several workers see each other's pictures."""
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
 
 from bench._pictures import jpeg, photo
 from factdb import choices
@@ -11,7 +12,7 @@ from factdb.db import Database
 from factdb.intake import Submission
 from factdb.matching import Matcher
 from factdb.media.hashing import picture_hash
-from factdb.media.pictures import Picture, PictureIndex, load_index
+from factdb.media.pictures import Picture, PictureIndex, find_claim, load_index
 from factdb.media.reading import PictureRead
 from factdb.models import Claim, ClaimStatus, Request
 from factdb.normalize import normalize
@@ -139,3 +140,28 @@ def test_a_picture_committed_late_under_an_earlier_id_is_still_found(db: Databas
     with db.session() as s:
         assert index.refresh(s) == 1
         assert [hit.key for hit in index.search(picture_hash(early))] == [49]
+
+
+def test_an_erased_pictures_id_given_to_a_new_picture_never_answers_for_the_old_one(db: Database) -> None:
+    """SQLite hands a deleted row's id to the next row unless told not to: a worker that still
+    holds the erased picture's hash must not answer its copies with the new picture's claim,
+    and must find the new picture."""
+    first, second = _published(db, BANKS), _published(db, "The mayor resigned this morning")
+    old, new = photo(301), photo(302)
+
+    def store(s: Session, image, claim_id: int) -> int:  # type: ignore[no-untyped-def]
+        h = picture_hash(image)
+        picture = Picture(claim_id=claim_id, sha256="x", hash_coarse=h.coarse, hash_fine=h.fine, flat=h.flat)
+        s.add(picture)
+        s.flush()
+        return picture.id  # type: ignore[return-value]
+
+    erased = db.transaction(lambda s: store(s, old, first))
+    with db.session() as s:
+        index = load_index(s)
+    db.transaction(lambda s: s.execute(delete(Picture).where(col(Picture.id) == erased)))  # /forget
+    db.transaction(lambda s: store(s, new, second))
+    with db.session() as s:
+        assert find_claim(s, index, picture_hash(old)) is None
+        found = find_claim(s, index, picture_hash(new))
+        assert found is not None and found.claim_id == second

@@ -17,7 +17,7 @@ from sqlalchemy import Column, Index, LargeBinary, Text, delete, func, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from factdb.media.hash_index import HashIndex, Hit, Thresholds
-from factdb.media.hashing import PictureHash
+from factdb.media.hashing import PictureHash, hamming
 from factdb.merges import current_claim
 from factdb.models import MATCHABLE_STATUSES, Claim, utcnow
 
@@ -38,7 +38,12 @@ __all__ = [
 
 class Picture(SQLModel, table=True):
     __tablename__ = "picture"
-    __table_args__ = (Index("ix_picture_claim_publishable", "claim_id", "publishable"),)
+    # AUTOINCREMENT on SQLite (migration 0010): ids are never reused, since every worker's hash
+    # index keys pictures by id (PostgreSQL's sequences never reuse them anyway).
+    __table_args__ = (
+        Index("ix_picture_claim_publishable", "claim_id", "publishable"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     claim_id: int | None = Field(default=None, foreign_key="claim.id", index=True)
@@ -179,6 +184,8 @@ def find_claim(
             picture = session.get(Picture, hit.key)
             if picture is None or picture.claim_id is None:
                 continue  # erased since the index was built, or its request is still choosing
+            if hamming(picture.hash_coarse, phash.coarse) != hit.coarse:
+                continue  # not the picture this worker indexed under that id (belt and braces)
             claim = session.get(Claim, picture.claim_id)
             claim = current_claim(session, claim) if claim is not None else None
             if claim is not None and claim.id is not None and claim.status in MATCHABLE_STATUSES:
