@@ -34,6 +34,7 @@ from factdb.media.pictures import (
 from factdb.media.reading import PictureRead
 from factdb.models import Citizen, Claim, Request, utcnow
 from factdb.normalize import normalize
+from factdb.privacy import mask_personal
 
 # A claim keeps this many ways of looking before copies that were recognised by their text
 # stop being stored: enough to recognise its common versions, bounded for a viral rumour.
@@ -138,7 +139,7 @@ def _keep(session: Session, citizen_id: int, result: IntakeResult, read: Picture
         jpeg=read.jpeg,
         size=read.size,
         phash=read.phash,
-        ocr_text=read.text or None,
+        ocr_text=mask_personal(read.text) or None,  # masked like every text we keep
         kind=read.kind,
     )
 

@@ -311,3 +311,16 @@ async def test_a_citizen_over_the_daily_picture_limit_is_told_before_anything_is
         assert sum(1 for r in tipline.emu.requests_log if r["method"] == "getFile") == fetched
         tipline.emu.send_text(650, "Schools close tomorrow because of a new virus, tell everyone")
         assert "Thanks" in shown(await tipline.emu.wait_for_bot_message(650))  # text goes on
+
+
+@needs_tesseract
+async def test_a_phone_number_in_a_screenshot_is_masked_before_it_is_stored(tipline: Tipline) -> None:
+    text = "Call +370 612 34567 now to get the free vaccine money before Friday"
+    tipline.emu.send_photo(660, jpeg(chat_screenshot(text, "en", 12)))
+    await tipline.emu.wait_for_bot_message(660, timeout=30)
+    (kept,) = pictures(tipline)
+    with tipline.db.session() as s:
+        stored = [kept.ocr_text or "", *(r.text or "" for r in s.exec(select(Request)).all())]
+        stored += [c.text for c in s.exec(select(Claim)).all()]
+    assert any("vaccine" in t for t in stored)
+    assert not any("612" in t or "34567" in t for t in stored), stored
