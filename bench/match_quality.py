@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from bench._data import CJK_THAI_CLAIMS, Dataset, Query, load_dataset, make_forwards
 from bench._hard_forwards import hard_forwards
+from factdb.language import wait_for_models
 from factdb.matching import Matcher, Thresholds
 from factdb.matching.semantic import FUSE_DEPTH
 from factdb.matching.text import prepare, word_count
@@ -112,6 +113,15 @@ def decisions(matcher: Matcher, queries: list, same) -> dict[str, float]:
         "neg_answered": neg_answered / max(len(neg), 1),
         "neg_offered": neg_offered / max(len(neg), 1),
     }
+
+
+def stored_languages(claims: Sequence[tuple[int, str]]) -> dict[int, str | None]:
+    """The claims' languages as the bot stores them (`crowdcheck import` and intake detect
+    them on the claim's text): the matcher offers, not answers, a confident claim in another
+    language than the message."""
+    from factdb.language import detect_language
+
+    return {cid: detect_language(text) for cid, text in claims}
 
 
 # --- baselines -------------------------------------------------------------------------------
@@ -290,8 +300,10 @@ def semantic_side_by_side(ds: Dataset, claims: list[tuple[int, str]], same, hard
     from bench._crosslingual import build_cross_lingual
 
     stage = _CachedStage(claims)
+    langs = stored_languages(claims)
     lexical = Matcher.from_items(claims)
     fused = Matcher.from_items(claims, semantic=stage)  # type: ignore[arg-type]
+    lexical._langs = fused._langs = langs
     sets: list[tuple[str, list[Query], Matcher, Matcher, _CachedStage, Callable]] = [  # type: ignore[type-arg]
         ("CLEF dev", ds.split("dev"), lexical, fused, stage, same),
         ("harder forwards, tuning", hard["tuning"], lexical, fused, stage, same),
@@ -303,7 +315,8 @@ def semantic_side_by_side(ds: Dataset, claims: list[tuple[int, str]], same, hard
         x_stage = _CachedStage(items)
         x_lex = Matcher.from_items(items)
         x_fused = Matcher.from_items(items, semantic=x_stage)  # type: ignore[arg-type]
-        x_fused._langs = {cid: lang for cid, _, lang in cs.claims} | {cid: "en" for cid, _ in claims}
+        # the claims' languages as the bot stores them (both matchers hold cross-language answers)
+        x_lex._langs = x_fused._langs = langs | {cid: lang for cid, _, lang in cs.claims}
         x_prep = {cid: prepare(t) for cid, t in items}
         queries = [Query(text, right, "cross", lang) for text, right, lang, _ in cs.queries]
         side = "held-out" if heldout else "dev"
@@ -366,6 +379,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--no-semantic", action="store_true", help="skip the lexical/semantic/fused comparison")
     args = ap.parse_args(argv)
 
+    # the matcher compares languages (a confident claim in another language is offered, not
+    # answered): decide every message with the final detector, not its stand-in while loading
+    wait_for_models()
     try:
         ds: Dataset = load_dataset()
     except FileNotFoundError as e:
@@ -381,6 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     t0 = time.perf_counter()
     matcher = Matcher.from_items(claims)
     build_ms = (time.perf_counter() - t0) * 1000
+    matcher._langs = stored_languages(claims)
 
     def ours(q: str) -> list[tuple[int, float]]:
         return [(c.claim_id, c.score) for c in matcher.match(q).candidates]

@@ -36,12 +36,13 @@ class Change:
     text: str | None  # None: the claim is gone
     public_text: str | None
     status: str | None
+    lang: str | None = None  # as stored with the claim (the matcher's cross-language rule)
 
 
 # -- reading -----------------------------------------------------------------------------------
 
 _CHANGES = """
-    SELECT cc.claim_id, c.text, c.public_text, c.status, cc.seq
+    SELECT cc.claim_id, c.text, c.public_text, c.status, cc.seq, c.lang
     FROM claim_change AS cc LEFT JOIN claim AS c ON c.id = cc.claim_id
     WHERE {where}
 """
@@ -100,4 +101,4 @@ class ChangeFeed:
             ).all()
             if rows:
                 self._seq = int(rows[-1][4])
-        return [Change(int(r[0]), r[1], r[2], r[3]) for r in rows]
+        return [Change(int(r[0]), r[1], r[2], r[3], r[5]) for r in rows]

@@ -327,7 +327,7 @@ def new_claim(
     request.claim_id = claim.id
     session.add(request)
     citizens.subscribe(session, citizen, claim.id)  # type: ignore[arg-type]
-    index.add(claim.id, claim.text)  # type: ignore[arg-type]
+    index.add(claim.id, claim.text, claim.lang)  # type: ignore[arg-type]
     return IntakeResult(
         "new_claim", lang=reply_lang, claim=claim, request_id=request.id, citizen_id=citizen.id
     )

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["extract_urls", "normalize"]
+__all__ = ["extract_urls", "fold_homoglyphs", "normalize"]
 
 # --- URLs -------------------------------------------------------------------------------------
 
@@ -166,7 +166,7 @@ def _fold_word(word: str, latin_context: bool) -> str:
     return word
 
 
-def _fold_homoglyphs(text: str) -> str:
+def fold_homoglyphs(text: str) -> str:
     """Cyrillic/Greek look-alikes to Latin letters (before casefolding), links left alone."""
     if not _CYR_GREEK_RE.search(text):
         return text
@@ -340,7 +340,7 @@ def _normalize_once(text: str) -> str:
     # Hashtags are split before casefolding, which erases the camel-case boundaries.
     text = _HASHTAG_RE.sub(_split_hashtag, text)
     # Look-alikes are folded while the case still tells "Υ" (Y) from "υ" (u).
-    text = _fold_homoglyphs(text)
+    text = fold_homoglyphs(text)
     text = unicodedata.normalize("NFKC", text.casefold())
     # Emoji go first so that "😱 Forwarded from X" is seen as a header line.
     text = _FWD_PREFIX_RE.sub("", _HEADER_LINE_RE.sub("\n", _clean_chars(text)))

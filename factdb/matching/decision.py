@@ -16,6 +16,11 @@ Rules on top of the thresholds:
    nothing (words.quoted_part: a question or a call to share around a quoted claim).
 3. Offer only candidates worth asking about: score ≥ `maybe` and sharing content words with
    the message (words.shares_content).
+4. Across languages → ask, don't answer (`offer_instead`, applied by the Matcher, which knows
+   the claims' languages): a confident claim in another language than the message is offered
+   as the first button. A translation of a checked claim is often another claim (a message
+   and its translation share names, numbers and loan words, not meaning), and the citizen
+   sees at a glance whether the offered claim is the one they meant.
 """
 
 from __future__ import annotations
@@ -100,3 +105,28 @@ def decide(
         if offered:
             return MatchResult("maybe", offered[0].claim_id, offered[0].score, candidates, offered)
     return MatchResult("new", None, best, candidates)
+
+
+def offer_instead(
+    result: MatchResult,
+    text: str,
+    wordings: Callable[[int], list[str]],
+    thresholds: Thresholds,
+    reason: str,
+    limit: int = 5,
+) -> MatchResult:
+    """A "match" turned into a "maybe": its claim first, then the other candidates worth
+    offering (as rule 3 chooses them); `reason` says why it was not answered."""
+    assert result.claim_id is not None
+    first = Candidate(result.claim_id, result.score)
+    others = [
+        c
+        for c in result.candidates
+        if c.claim_id != first.claim_id
+        and c.score >= thresholds.maybe
+        and any(shares_content(text, w) for w in wordings(c.claim_id))
+    ]
+    offered = [first, *others][:limit]
+    return MatchResult(
+        "maybe", first.claim_id, first.score, result.candidates, offered, (*result.reasons, reason)
+    )

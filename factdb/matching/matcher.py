@@ -32,10 +32,10 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from factdb.changes import Change, ChangeFeed
-from factdb.matching.decision import Candidate, MatchResult, Thresholds, decide
+from factdb.matching.decision import Candidate, MatchResult, Thresholds, decide, offer_instead
 from factdb.matching.index import TermIndex
 from factdb.matching.scoring import rank
-from factdb.matching.semantic import FUSE_DEPTH, fuse
+from factdb.matching.semantic import FUSE_DEPTH, base_language, fuse, message_language
 from factdb.matching.text import prepare
 from factdb.models import MATCHABLE_STATUSES, Claim
 from factdb.normalize import normalize
@@ -68,7 +68,8 @@ class Matcher:
         self._semantic_auto = semantic is None
         self._semantic_thresholds = semantic_thresholds
         self._embedder = embedder
-        self._langs: dict[int, str | None] = {}  # claim id -> language (stored, or detected once)
+        self._langs: dict[int, str | None] = {}  # claim id -> language as stored with the claim
+        self._detected: dict[int, str | None] = {}  # claim id -> detected from its text, if not stored
         self._pending: dict[int, str] = {}  # claim id -> normalised text still without a vector
         self._index = TermIndex()
         self._feed: ChangeFeed | None = None
@@ -189,11 +190,12 @@ class Matcher:
             return
         if self.semantic is not None and self._index.text_of(cid) != prepare(change.text):
             self._pending[cid] = normalize(change.text)
-            self._langs.pop(cid, None)
         # Re-adding costs a normalisation and postings; most changes (a status between two
         # matchable ones, this worker's own new claim) leave the text as it is.
         if self._index.text_of(cid) != prepare(change.text):
             self._index.add(cid, change.text)
+            self._detected.pop(cid, None)
+        self._langs[cid] = change.lang
         if change.public_text:
             if self._index.text_of(-cid) != prepare(change.public_text):
                 self._index.add(-cid, change.public_text)
@@ -202,13 +204,14 @@ class Matcher:
             self._index.remove(-cid)
             self._worded.discard(cid)
 
-    def add(self, claim_id: int, text: str) -> None:
+    def add(self, claim_id: int, text: str, lang: str | None = None) -> None:
         """Make a claim matchable at once (a worker's own new claim, before the next refresh);
-        re-adding an id replaces its text."""
+        re-adding an id replaces its text. `lang`: the claim's language as stored."""
         with self._lock:
             self._version += 1
             self._index.add(claim_id, text)
-            self._langs.pop(claim_id, None)
+            self._langs[claim_id] = lang
+            self._detected.pop(claim_id, None)
             if self.semantic is not None:
                 # embedded by the keeper, not here: this runs in the citizen's transaction
                 self._pending[claim_id] = normalize(text)
@@ -242,10 +245,8 @@ class Matcher:
                 self.refresh(session)
             stage = self.semantic
             if stage is None or len(stage) == 0:
-                ranking = rank(self._index, prepared, max(limit, 1))
-                return decide(text, prepared, ranking, self._wordings, self.thresholds, limit)
-            ranking = rank(self._index, prepared, max(limit, FUSE_DEPTH))
-            lexical = decide(text, prepared, ranking, self._wordings, self.thresholds, limit)
+                return self._lexical(text, prepared, limit, limit)[1]
+            ranking, lexical, held = self._lexical(text, prepared, FUSE_DEPTH, limit)
             if lexical.decision == "match":
                 return lexical  # answered by the lexical rules: no need to embed the message
             version = self._version
@@ -258,11 +259,10 @@ class Matcher:
             if self._version != version:
                 # claims changed while the message was embedded: rank over what is indexed now,
                 # so the answer is the one a match started now would give
-                ranking = rank(self._index, prepared, max(limit, FUSE_DEPTH))
-                lexical = decide(text, prepared, ranking, self._wordings, self.thresholds, limit)
+                ranking, lexical, held = self._lexical(text, prepared, FUSE_DEPTH, limit)
                 if lexical.decision == "match":
                     return lexical
-            return fuse(
+            fused = fuse(
                 text,
                 ranking[:FUSE_DEPTH],
                 lexical,
@@ -272,15 +272,53 @@ class Matcher:
                 self._semantic_thresholds or SemanticThresholds(),
                 limit,
             )
+            return fused if held is None else _held_first(fused, held, limit)
+
+    def _lexical(
+        self, text: str, prepared: str, depth: int, limit: int
+    ) -> tuple[list[tuple[int, float]], MatchResult, MatchResult | None]:
+        """The lexical ranking (`depth` deep) and decision. A confident answer with a claim in
+        another language than the message is turned into an offer, the claim first
+        (decision.offer_instead); the third item is then that offer, else None."""
+        ranking = rank(self._index, prepared, max(limit, depth, 1))
+        result = decide(text, prepared, ranking, self._wordings, self.thresholds, limit)
+        if result.decision != "match" or result.claim_id is None:
+            return ranking, result, None
+        reason = self._other_language(text, result.claim_id)
+        if reason is None:
+            return ranking, result, None
+        held = offer_instead(result, text, self._wordings, self.thresholds, reason, limit)
+        return ranking, held, held
+
+    def _other_language(self, text: str, claim_id: int) -> str | None:
+        """Why the message is taken to be in another language than the claim, or None (the
+        same language, or either not stored or detected). The message's language is detect_language's on the
+        normalised text, so only confident detections count (lingua ≥ 0.6 on Latin script,
+        langdetect ≥ 0.8, East Asian text by script): a mangled forward of an English claim
+        mostly reads as English or as nothing (docs/matching.md, "Across languages")."""
+        # The stored language only (intake, import and reviewers detect it on the claim's own
+        # text): detecting it here from the indexed text (lower case, no accents) would not
+        # always agree with the message's detection, and a claim must answer its own text.
+        claim_lang = base_language(self._langs.get(claim_id))
+        if claim_lang is None:
+            return None
+        message_lang = message_language(text)
+        if message_lang is None or message_lang == claim_lang:
+            return None
+        return f"message in {message_lang}, claim in {claim_lang}: offered, not answered"
 
     def _language_of(self, claim_id: int) -> str | None:
-        """A claim's language: stored with it, else detected from its text once."""
-        if claim_id not in self._langs or self._langs[claim_id] is None:
-            from factdb.language import detect_language  # only with the semantic stage
+        """A claim's language for the semantic stage: stored with it, else detected from its
+        indexed text once."""
+        stored = self._langs.get(claim_id)
+        if stored:
+            return stored
+        if claim_id not in self._detected:
+            from factdb.language import detect_language
 
             text = self._index.text_of(claim_id)
-            self._langs[claim_id] = detect_language(text) if text else None
-        return self._langs[claim_id]
+            self._detected[claim_id] = detect_language(text) if text else None
+        return self._detected[claim_id]
 
     def search(self, text: str, limit: int = 5) -> list[Candidate]:
         """The ranking alone (no decision): the best `limit` claims, best first, 0..100."""
@@ -302,3 +340,14 @@ class Matcher:
 
     def __contains__(self, claim_id: object) -> bool:
         return claim_id in self._index
+
+
+def _held_first(fused: MatchResult, held: MatchResult, limit: int) -> MatchResult:
+    """The fused decision for a message whose lexical answer was held back because its claim is
+    in another language: never an answer, the held claim first, then the fused offers."""
+    first = held.offered[0]
+    rest = [c for c in fused.offered if c.claim_id != first.claim_id]
+    reasons = (*held.reasons, *(r for r in fused.reasons if "swaps words" not in r))
+    return MatchResult(
+        "maybe", first.claim_id, first.score, fused.candidates, [first, *rest][:limit], reasons
+    )

@@ -26,9 +26,22 @@ from factdb.semantic.fusion import decide as semantic_decide
 FUSE_DEPTH = 50
 
 
-def _base(lang: str | None) -> str | None:
-    # zh-TW and zh-CN are one language written two ways; e5 reads both
-    return lang.split("-")[0].lower() if lang else None
+def base_language(lang: str | None) -> str | None:
+    """ "zh" for zh-TW and zh-CN (one language written two ways; e5 reads both), else the tag
+    in lower case; None for none or "und" (BCP 47 "undetermined")."""
+    base = lang.split("-")[0].lower() if lang else None
+    return None if base == "und" else base
+
+
+def message_language(text: str) -> str | None:
+    """The message's language as the cross-language rules compare it (base_language), None
+    when unsure. Look-alike Cyrillic and Greek letters are folded back to Latin first (a mangled
+    English forward must not read as Russian); nothing else of normalize(): its lower case and
+    dropped accents ("patentó" -> "patento") make Spanish read as Portuguese."""
+    from factdb.language import detect_language  # its models load only when a rule needs them
+    from factdb.normalize import fold_homoglyphs
+
+    return base_language(detect_language(fold_homoglyphs(text)))
 
 
 def fuse(
@@ -44,14 +57,12 @@ def fuse(
     """The decision once the semantic candidates (claim id, cosine; best first) are in."""
     if not semantic:
         return lexical_result
-    from factdb.language import detect_language  # its models load only when this stage runs
-
-    message_lang = _base(detect_language(text))
+    message_lang = message_language(text)
     cross = {
         cid
         for cid, _ in semantic
         if message_lang is not None
-        and (claim_lang := _base(language_of(cid))) is not None
+        and (claim_lang := base_language(language_of(cid))) is not None
         and claim_lang != message_lang
     }
     verdict = semantic_decide(
