@@ -1,0 +1,96 @@
+"""Across languages, ask, don't answer (issue 15 item 3): a message the lexical rules would
+answer at once with a claim stored in another language is offered instead, the claim first.
+Lexical only first (the rule must hold without the semantic package), then with a stage."""
+
+from __future__ import annotations
+
+import pytest
+
+from factdb.language import wait_for_models
+from factdb.matching import Matcher
+
+CLAIM = "Bill Gates patented a COVID-19 vaccine microchip with Moderna and Pfizer in 2019"
+# Names, numbers and a loan word carry the lexical score; the rest is plainly Spanish.
+SPANISH = (
+    "Bill Gates patentó el microchip COVID-19 de Moderna y Pfizer en 2019. ¿Es verdad esto que me llegó?"
+)
+OTHERS = {
+    2: "Drinking hot water with lemon cures the flu",
+    3: "The mayor resigned after the floods in March",
+    4: "Moderna and Pfizer vaccines were tested on 40,000 volunteers in 2020",
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _models() -> None:
+    # decide with the final detector, not its stand-in while lingua's models load
+    assert wait_for_models(120)
+
+
+def _matcher(claim_lang: str | None = "en") -> Matcher:
+    matcher = Matcher.from_items([(1, CLAIM), *OTHERS.items()])
+    matcher._langs = {1: claim_lang, 2: "en", 3: "en", 4: "en"}
+    return matcher
+
+
+def test_a_spanish_message_matching_an_english_claim_by_its_names_is_offered_not_answered() -> None:
+    result = _matcher().match(SPANISH)
+    assert result.decision == "maybe"
+    assert result.offered[0].claim_id == 1 and result.claim_id == 1  # the claim first
+    assert result.score >= Matcher().thresholds.confident  # it would have been answered
+    assert result.reasons == ("message in es, claim in en: offered, not answered",)
+
+
+def test_the_same_message_is_answered_when_the_claim_is_in_its_language() -> None:
+    result = _matcher("es").match(SPANISH)
+    assert (result.decision, result.claim_id, result.reasons) == ("match", 1, ())
+
+
+def test_zh_tw_and_zh_cn_count_as_one_language() -> None:
+    claim = "自來水公司將停水三天，全市受影響，請大家趕快儲水"
+    matcher = Matcher.from_items([(1, claim)])
+    matcher._langs = {1: "zh-CN"}  # stored as Simplified; the message reads as zh-TW
+    result = matcher.match(claim)
+    assert (result.decision, result.claim_id, result.reasons) == ("match", 1, ())
+
+
+def test_an_unknown_language_on_either_side_keeps_the_answer() -> None:
+    assert _matcher(None).match(SPANISH).decision == "match"  # no stored language
+    # a message of names and numbers reads as no language: decided as before
+    names = _matcher().match("Bill Gates patented COVID-19 microchip Moderna Pfizer 2019")
+    assert names.reasons == ()
+
+
+def test_an_english_forward_with_look_alike_letters_and_typos_is_still_answered() -> None:
+    # Cyrillic а, е, о, р and Greek ο: folded back to Latin before the language is detected
+    mangled = "Bіll Gаtеs pаtеntеd а CОVID-19 vаccinе microchіp wіth Mοdеrnа аnd Pfizer in 2019!!"
+    result = _matcher().match(mangled)
+    assert (result.decision, result.claim_id, result.reasons) == ("match", 1, ())
+
+
+def test_the_language_stored_with_a_claim_comes_from_intake_and_edits() -> None:
+    matcher = _matcher()
+    matcher.add(5, "El alcalde dimitió después de las inundaciones de marzo en Valencia", "es")
+    assert matcher._langs[5] == "es"
+    matcher.add(1, CLAIM)  # re-added without a language: not known any more
+    assert matcher.match(SPANISH).decision == "match"
+
+
+def test_with_the_semantic_stage_the_held_claim_stays_first_and_is_never_answered() -> None:
+    from factdb.semantic import embedder as emb
+    from factdb.semantic.index import ExactIndex
+    from factdb.semantic.stage import SemanticStage
+    from tests.test_semantic_matcher import SAFE, FakeEmbedder
+
+    claims = {1: CLAIM, **OTHERS}
+    fake = FakeEmbedder()
+    index = ExactIndex(emb.DIM)
+    index.add(list(claims), fake.passages(list(claims.values())))
+    matcher = Matcher.from_items(claims.items(), semantic=SemanticStage(embedder=fake, index=index))  # type: ignore[arg-type]
+    matcher._semantic_thresholds = SAFE
+    matcher._langs = {1: "en", 2: "en", 3: "en", 4: "en"}
+    result = matcher.match(SPANISH)
+    assert result.decision == "maybe" and result.offered[0].claim_id == 1
+    assert fake.queries == 1  # not answered lexically: the semantic candidates were asked too
+    assert result.reasons[0] == "message in es, claim in en: offered, not answered"
+    assert not any("swaps words" in r for r in result.reasons)
