@@ -94,3 +94,11 @@ def test_with_the_semantic_stage_the_held_claim_stays_first_and_is_never_answere
     assert fake.queries == 1  # not answered lexically: the semantic candidates were asked too
     assert result.reasons[0] == "message in es, claim in en: offered, not answered"
     assert not any("swaps words" in r for r in result.reasons)
+
+
+def test_a_near_verbatim_copy_of_the_claim_is_answered_whatever_language_is_stored() -> None:
+    # an import may store the clarification's language (en) with a claim written in Spanish
+    matcher = _matcher()
+    matcher.add(6, SPANISH, "en")
+    result = matcher.match("FWD: " + SPANISH)
+    assert (result.decision, result.claim_id, result.reasons) == ("match", 6, ())

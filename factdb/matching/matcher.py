@@ -282,7 +282,13 @@ class Matcher:
         (decision.offer_instead); the third item is then that offer, else None."""
         ranking = rank(self._index, prepared, max(limit, depth, 1))
         result = decide(text, prepared, ranking, self._wordings, self.thresholds, limit)
-        if result.decision != "match" or result.claim_id is None:
+        # A near-verbatim copy of the claim is in the claim's language, whatever is stored (an
+        # import may store the clarification's language with a claim written in another).
+        if (
+            result.decision != "match"
+            or result.claim_id is None
+            or result.score >= self.thresholds.short_text_confident
+        ):
             return ranking, result, None
         reason = self._other_language(text, result.claim_id)
         if reason is None:
