@@ -301,7 +301,7 @@ class Matcher:
         same language, or either not stored or detected). The message's language is detect_language's on the
         normalised text, so only confident detections count (lingua ≥ 0.6 on Latin script,
         langdetect ≥ 0.8, East Asian text by script): a mangled forward of an English claim
-        mostly reads as English or as nothing (docs/matching.md, "Across languages")."""
+        mostly reads as English or as nothing (docs/matching.md, "Decision policy", 3)."""
         # The stored language only (intake, import and reviewers detect it on the claim's own
         # text): detecting it here from the indexed text (lower case, no accents) would not
         # always agree with the message's detection, and a claim must answer its own text.
