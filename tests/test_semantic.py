@@ -192,6 +192,23 @@ def test_a_translation_finds_its_english_claim_first() -> None:
 
 
 @needs_model
+def test_a_repeated_message_is_embedded_once_and_gets_the_same_vector() -> None:
+    model = emb.Embedder(query_cache=2)
+    calls: list[str] = []
+    engine_query = model._model.query
+    model._model.query = lambda text: calls.append(text) or engine_query(text)  # type: ignore[method-assign]
+    first = model.query(LONG)
+    first[:] = 0  # the caller's copy: the kept vector is not changed
+    again = model.query(LONG)
+    assert calls == [LONG] and float(again @ engine_query(LONG)) == pytest.approx(1.0, abs=1e-6)
+    model.query("another message")
+    model.query("a third message")  # the oldest (LONG) is dropped: 2 kept
+    model.query(LONG)
+    assert calls == [LONG, "another message", "a third message", LONG]
+    assert np.array_equal(emb.Embedder(query_cache=0).query(LONG), again)  # the same vector uncached
+
+
+@needs_model
 def test_stage_loads_from_the_database_and_follows_changes(db: Database) -> None:
     from factdb.semantic.stage import SemanticStage, sync_with_progress_bar
 

