@@ -46,7 +46,7 @@ def synthetic_vectors(real: np.ndarray, n: int, noise: float = 0.35, seed: int =
     return out
 
 
-def _timed(fn, items) -> tuple[list[float], list[float]]:  # type: ignore[no-untyped-def]
+def timed(fn, items) -> tuple[list[float], list[float]]:  # type: ignore[no-untyped-def]
     """Wall-clock and this thread's CPU time per call, in ms. On a box shared with other
     helpers (load average 30-40 on 2 cores) wall time is mostly waiting for a core; CPU time
     is what the call costs and what an idle machine's wall time would be close to."""
@@ -59,17 +59,19 @@ def _timed(fn, items) -> tuple[list[float], list[float]]:  # type: ignore[no-unt
     return wall, cpu
 
 
-def _row(n: int, what: str, samples: tuple[list[float], list[float]], **extra: object) -> dict[str, object]:
+def timing_columns(samples: tuple[list[float], list[float]]) -> dict[str, str]:
+    """Wall and CPU p50/p99 of `timed`'s samples, as table columns."""
     (p50, p99), (c50, c99) = percentiles(samples[0]), percentiles(samples[1])
     return {
-        "claims": n,
-        "what": what,
         "wall p50 ms": f"{p50:.2f}",
         "wall p99 ms": f"{p99:.2f}",
         "CPU p50 ms": f"{c50:.2f}",
         "CPU p99 ms": f"{c99:.2f}",
-        **extra,
     }
+
+
+def _row(n: int, what: str, samples: tuple[list[float], list[float]], **extra: object) -> dict[str, object]:
+    return {"claims": n, "what": what, **timing_columns(samples), **extra}
 
 
 def main() -> None:
@@ -95,7 +97,7 @@ def main() -> None:
         _row(
             n,
             "embed query (e5-small q4, 1 thread)",
-            _timed(lambda t: embedder.query(message_for_model(normalize(t))), texts),
+            timed(lambda t: embedder.query(message_for_model(normalize(t))), texts),
         )
     )
 
@@ -113,7 +115,7 @@ def main() -> None:
         index.add(ids, vectors)
         build, grew = time.perf_counter() - start, rss_mb() - before
         indexes[name] = index
-        searches = _timed(lambda q: index.search(q, FUSE_DEPTH), qvecs)
+        searches = timed(lambda q: index.search(q, FUSE_DEPTH), qvecs)
         size = f"{index.nbytes() / 2**20:.0f} (RSS +{grew:.0f})"
         rows.append(_row(n, what, searches, build_s=f"{build:.1f}", index_MB=size))
         return index
@@ -134,7 +136,7 @@ def main() -> None:
         start = time.perf_counter()
         lexical = lexical_matcher(synthetic_claims([t for _, t in ds.claims], n))
         print(f"lexical index built in {time.perf_counter() - start:.1f} s", flush=True)
-        lex = _timed(lexical.match, texts)
+        lex = timed(lexical.match, texts)
         rows.append(_row(n, "lexical match alone (baseline)", lex))
         for name, index in indexes.items():
             search = index.search  # type: ignore[attr-defined]
@@ -143,12 +145,12 @@ def main() -> None:
                 lexical.match(t)
                 search(embedder.query(message_for_model(normalize(t))), FUSE_DEPTH)
 
-            rows.append(_row(n, f"per message: lexical + embed + {name}", _timed(message, texts)))
+            rows.append(_row(n, f"per message: lexical + embed + {name}", timed(message, texts)))
             # the bot's path: Matcher.match with the stage (fusion, decision, languages); the
             # synthetic claims answer none of these messages lexically, so each is embedded
             lexical.semantic = SemanticStage(embedder, index)
             lexical.match(texts[0])
-            rows.append(_row(n, f"Matcher.match with the stage ({name})", _timed(lexical.match, texts)))
+            rows.append(_row(n, f"Matcher.match with the stage ({name})", timed(lexical.match, texts)))
             lexical.semantic = None
 
     if args.store:

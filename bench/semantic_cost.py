@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import os
 import statistics
-import time
 
 from bench._data import load_dataset, shared_data_dir
 from bench._report import arguments, print_table
-from bench.match_latency import percentiles
+from bench.semantic import timed, timing_columns
 from factdb.normalize import normalize
 from factdb.semantic.embedder import Embedder, message_for_model
 
@@ -38,24 +37,15 @@ def text_of_tokens(model: object, tokens: int) -> str:
     return " ".join(words)
 
 
-def timed(fn, item) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    """(wall ms, this thread's CPU ms) of one call."""
-    start, start_cpu = time.perf_counter(), time.thread_time()
-    fn(item)
-    return (time.perf_counter() - start) * 1000, (time.thread_time() - start_cpu) * 1000
-
-
-def row(what: str, tokens: float, samples: list[tuple[float, float]]) -> dict[str, object]:
-    (w50, w99), (c50, c99) = percentiles([w for w, _ in samples]), percentiles([c for _, c in samples])
+def row(what: str, tokens: float, samples: tuple[list[float], list[float]]) -> dict[str, object]:
+    columns = timing_columns(samples)
+    per_token = float(columns["CPU p50 ms"]) / tokens if tokens else 0.0
     return {
         "input": what,
         "tokens": f"{tokens:.0f}",
-        "calls": len(samples),
-        "wall p50 ms": f"{w50:.1f}",
-        "wall p99 ms": f"{w99:.1f}",
-        "CPU p50 ms": f"{c50:.1f}",
-        "CPU p99 ms": f"{c99:.1f}",
-        "CPU ms/token": f"{c50 / tokens:.2f}",
+        "calls": len(samples[0]),
+        **columns,
+        "CPU ms/token": f"{per_token:.2f}",
     }
 
 
@@ -71,9 +61,9 @@ def main() -> None:
     for tokens in (10, 30, 60, 120):
         text = text_of_tokens(model, tokens)
         model.query(text)
-        samples = [timed(model.query, text) for _ in range(args.repeat)]
+        samples = timed(model.query, [text] * args.repeat)
         rows.append(row(f"E5.query, {tokens} tokens", model.token_count(text, True), samples))
-        samples = [timed(model.passage, text) for _ in range(args.repeat)]
+        samples = timed(model.passage, [text] * args.repeat)
         rows.append(row(f"E5.passage, {tokens} tokens", model.token_count(text, False), samples))
 
     messages = [message_for_model(normalize(q.text)) for q in load_dataset().split("dev")]
@@ -83,8 +73,8 @@ def main() -> None:
         f"{len(messages)} CLEF dev messages: tokens mean {mean:.0f}, p50 {counts[len(counts) // 2]}, "
         f"p99 {counts[round(0.99 * (len(counts) - 1))]}, max {counts[-1]}"
     )
-    rows.append(row("CLEF dev messages, first time", mean, [timed(embedder.query, m) for m in messages]))
-    rows.append(row("CLEF dev messages, again (kept)", mean, [timed(embedder.query, m) for m in messages]))
+    rows.append(row("CLEF dev messages, first time", mean, timed(embedder.query, messages)))
+    rows.append(row("CLEF dev messages, again (kept)", mean, timed(embedder.query, messages)))
     print_table(rows)
     print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
 
