@@ -208,6 +208,25 @@ def test_a_repeated_message_is_embedded_once_and_gets_the_same_vector() -> None:
     assert np.array_equal(emb.Embedder(query_cache=0).query(LONG), again)  # the same vector uncached
 
 
+def test_the_stage_runs_numpys_blas_on_one_thread() -> None:
+    import ctypes
+
+    from factdb.semantic.stage import one_blas_thread
+
+    with open("/proc/self/maps") as maps:
+        paths = {line.split()[-1] for line in maps if "openblas" in line.lower()}
+    if not paths:
+        pytest.skip("numpy is not linked with OpenBLAS here")
+    assert one_blas_thread()
+    lib = ctypes.CDLL(sorted(paths)[0])
+    getter = next(
+        g
+        for n in ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads")
+        if (g := getattr(lib, n, None))
+    )
+    assert getter() == 1
+
+
 @needs_model
 def test_stage_loads_from_the_database_and_follows_changes(db: Database) -> None:
     from factdb.semantic.stage import SemanticStage, sync_with_progress_bar

@@ -7,6 +7,8 @@ bench/semantic.py), and only claims without a current vector are embedded (sync_
 
 from __future__ import annotations
 
+import ctypes
+import logging
 import threading
 from collections.abc import Callable
 
@@ -18,7 +20,45 @@ from factdb.semantic.embedder import DIM, Embedder, message_for_model, shared_em
 from factdb.semantic.index import VectorIndex, build_index
 from factdb.semantic.store import load_vectors, sync_vectors
 
-__all__ = ["SemanticStage", "sync_with_progress_bar"]
+__all__ = ["SemanticStage", "one_blas_thread", "sync_with_progress_bar"]
+
+log = logging.getLogger(__name__)
+
+# numpy's OpenBLAS (as its wheels ship it) and its set-threads entry points, newest names first
+_BLAS_SETTERS = (
+    "scipy_openblas_set_num_threads64_",
+    "openblas_set_num_threads64_",
+    "openblas_set_num_threads",
+)
+
+
+def one_blas_thread() -> bool:
+    """Make numpy's OpenBLAS use one thread (process-wide); True if it was found and set.
+
+    The exact index's search is one matrix-vector product. With two OpenBLAS threads, the
+    helper thread keeps spinning after each product and takes the core the model needs to embed
+    the next message. On this 2-core box busy with other work (load 3.2-3.4), embedding + exact
+    search at 10^5 claims took 61-125 ms of wall time at the median with two threads (as the
+    other core happened to be free or not), 59-61 ms with one; the search alone takes 15 ms on
+    one thread, 8 ms on two when the second core is free (docs/semantic.md).
+    """
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line}
+    except OSError:
+        return False
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)  # already loaded by numpy: the same handle
+        except OSError:
+            continue
+        for name in _BLAS_SETTERS:
+            setter = getattr(lib, name, None)
+            if setter is not None:
+                setter(1)
+                return True
+    log.info("numpy's OpenBLAS not found: its thread count is left as it is")
+    return False
 
 
 class SemanticStage:
@@ -26,6 +66,7 @@ class SemanticStage:
 
     def __init__(self, embedder: Embedder | None = None, index: VectorIndex | None = None) -> None:
         self.embedder = embedder or shared_embedder()
+        one_blas_thread()
         self.index: VectorIndex = index if index is not None else build_index([], np.zeros((0, DIM)), DIM)
         self._lock = threading.Lock()
 
