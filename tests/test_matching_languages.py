@@ -102,3 +102,19 @@ def test_a_near_verbatim_copy_of_the_claim_is_answered_whatever_language_is_stor
     matcher.add(6, SPANISH, "en")
     result = matcher.match("FWD: " + SPANISH)
     assert (result.decision, result.claim_id, result.reasons) == ("match", 6, ())
+
+
+def test_while_linguas_models_load_nothing_is_held(monkeypatch: pytest.MonkeyPatch) -> None:
+    from factdb import language
+
+    capitals = "VACCINES CONTAIN MICROCHIPS THAT TRACK YOU THROUGH 5G TOWERS"
+    assert language.detect_with_langdetect(capitals) == "vi"  # the stand-in's guess
+    monkeypatch.setattr(language, "wait_for_models", lambda timeout=None: False)
+    matcher = _matcher()
+    matcher.add(
+        7, "Vaccines contain microchips that track you through 5G towers, says a nurse in Ohio who quit", "en"
+    )
+    result = matcher.match(capitals)
+    assert (result.decision, result.claim_id, result.reasons) == ("match", 7, ())
+    assert result.score < 95  # not a near-verbatim copy: the language rule would apply
+    assert matcher.match(SPANISH).decision == "match"

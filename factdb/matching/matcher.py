@@ -305,8 +305,13 @@ class Matcher:
         # The stored language only (intake, import and reviewers detect it on the claim's own
         # text): detecting it here from the indexed text (lower case, no accents) would not
         # always agree with the message's detection, and a claim must answer its own text.
+        from factdb import language
+
         claim_lang = base_language(self._langs.get(claim_id))
-        if claim_lang is None:
+        # Not in the seconds lingua's models take to load: langdetect, its stand-in, reads an
+        # English forward in capitals as German or Vietnamese (bench.match_cli: 10 of 350
+        # forwards held).
+        if claim_lang is None or not language.wait_for_models(0):
             return None
         message_lang = message_language(text)
         if message_lang is None or message_lang == claim_lang:
