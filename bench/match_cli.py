@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import random
+import re
 import sqlite3
 import subprocess
 import sys
@@ -43,6 +44,19 @@ def cli(db: Path) -> list[str]:
     return [sys.executable, str(ROOT / "bot.py"), "--database-url", f"sqlite:///{db}"]
 
 
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_THAI = re.compile(r"[\u0e00-\u0e7f]")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+
+
+def _lang_of(text: str) -> str:
+    """The language a partner would label a synthetic claim with (5 % are Chinese or Thai): the
+    matcher offers, not answers, a message in another language than the stored one."""
+    if _KANA.search(text):
+        return "ja"
+    return "zh-TW" if _HAN.search(text) else "th" if _THAI.search(text) else "en"
+
+
 def write_jsonl(path: Path, claims: list[tuple[int, str]]) -> None:
     with path.open("w", encoding="utf-8") as f:
         for i, text in claims:
@@ -52,7 +66,7 @@ def write_jsonl(path: Path, claims: list[tuple[int, str]]) -> None:
                 "verdict": "false",
                 "summary": f"No evidence supports this (case {i}).",
                 "url": f"https://factcheck.example.org/{i}",
-                "lang": "en",
+                "lang": _lang_of(text),
                 "published": "2024-06-01",
                 "partner": "Example Fact Check",
             }

@@ -32,14 +32,19 @@ def match(obj: Context) -> None:
     stdout and a message on stderr; matching goes on. Blank lines are skipped.
     """
     from factdb.interchange.public_ids import PublicIds
+    from factdb.language import wait_for_models
     from factdb.matching import Matcher
 
     database = obj.database()
     index = Matcher()
     bad = 0
+    # lingua's models load while the index is built, and are in before the first message: the
+    # matcher compares languages as the bot's does, and no message waits behind the loading
+    wait_for_models(0)
     with database.session() as session:
         ids = PublicIds(session, org_name=obj.config.org_name, public_url=obj.config.public_url)
         index.refresh(session)
+        wait_for_models()
         for n, line in enumerate(click.get_binary_stream("stdin"), start=1):
             if not line.strip():
                 continue

@@ -14,7 +14,7 @@ from typing import Any
 
 from factdb.interchange import inert, ratings
 from factdb.interchange.importer.report import Item, Problem
-from factdb.language import detect_language
+from factdb.language import detect_language, wait_for_models
 from factdb.models import VERDICTS_NEEDING_SOURCES, Verdict
 from factdb.normalize import normalize
 
@@ -192,7 +192,7 @@ def to_row(where: str, record: object) -> Row:
         raise BadRecord("id (or url, used when there is no id) is longer than 512 characters")
     published = parse_datetime(record.get("published"), "published")
     first_seen = parse_datetime(record.get("first_seen"), "first_seen") or published
-    lang = _lang(record.get("lang")) or detect_language(text, None)
+    lang = _lang(record.get("lang")) or _detected_language(text)
     return Row(
         where=where,
         external_id=external_id,
@@ -232,3 +232,12 @@ def prepare(items: list[Item]) -> tuple[list[Row], list[Problem]]:
         except BadRecord as exc:
             problems.append(Problem(where, str(exc)))
     return rows, problems
+
+
+def _detected_language(text: str) -> str | None:
+    """The claim's language by the final detector (lingua's models loaded, 3-10 s once per
+    process), not langdetect, its stand-in while they load: the stored language decides
+    whether the matcher answers a message in another language (it offers instead), and
+    langdetect reads English in capitals as German."""
+    wait_for_models()
+    return detect_language(text, None)
