@@ -134,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if size <= args.pg_max_size:
             try:
-                from bench.match_quality import PgTrgm
+                from bench._baselines import PgTrgm
 
                 t0 = time.perf_counter()
                 pg = PgTrgm(claims, table="bench_latency_trgm")

@@ -19,8 +19,8 @@ import re
 from collections.abc import Callable, Sequence
 
 from bench._data import load_dataset
+from bench._evaluation import same_claim
 from bench._vectors import embed_cached
-from bench.match_quality import same_claim
 from factdb.matching import Matcher
 from factdb.matching.text import prepare
 from factdb.normalize import normalize

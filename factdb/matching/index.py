@@ -15,33 +15,11 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import numpy as np
 
+from factdb.matching.arrays import Column, Found
 from factdb.matching.text import STEM, compact, prepare, terms, typo_variants, words
-
-
-class _Column:
-    """An append-only numpy array with amortised O(1) appends (capacity doubling)."""
-
-    __slots__ = ("data", "size")
-
-    def __init__(self, dtype: type | np.dtype, values: np.ndarray | None = None) -> None:
-        self.data = np.zeros(16, dtype=dtype) if values is None else values
-        self.size = 0 if values is None else len(values)
-
-    def append(self, value: float | int | bool) -> None:
-        if self.size == len(self.data):
-            grown = np.zeros(max(16, 2 * self.size), dtype=self.data.dtype)
-            grown[: self.size] = self.data
-            self.data = grown
-        self.data[self.size] = value
-        self.size += 1
-
-    def view(self) -> np.ndarray:
-        return self.data[: self.size]
-
 
 # BM25 constants, the usual ones; only length normalisation matters as term frequency is 1.
 _K1 = 1.2
@@ -71,7 +49,7 @@ class TermIndex:
 
     def __init__(self) -> None:
         self._term_ids: dict[str, int] = {}
-        self._df = _Column(np.int32)  # live claims containing each term
+        self._df = Column(np.int32)  # live claims containing each term
         self._stop: np.ndarray = np.zeros(0, dtype=bool)  # per term id < len: not indexed
         # CSR postings of the bulk-built part: rows of term t are postings[indptr[t]:indptr[t+1]]
         self._indptr = np.zeros(1, dtype=np.int64)
@@ -79,10 +57,10 @@ class TermIndex:
         self._delta: dict[int, list[int]] = {}  # term id -> rows added since the last fold
         self._delta_docs = 0
         # Per row
-        self._row_claim = _Column(np.int64)
-        self._row_alive = _Column(np.bool_)
-        self._row_len = _Column(np.float32)  # number of distinct terms
-        self._row_mass = _Column(np.float32)  # sum of the IDF of its terms (as of indexing)
+        self._row_claim = Column(np.int64)
+        self._row_alive = Column(np.bool_)
+        self._row_len = Column(np.float32)  # number of distinct terms
+        self._row_mass = Column(np.float32)  # sum of the IDF of its terms (as of indexing)
         self._len_sum = 0.0  # over live rows, for BM25's average length
         # Prepared texts: the bulk-built rows in one UTF-8 blob, later rows in a dict.
         self._blob = b""
@@ -143,16 +121,16 @@ class TermIndex:
         self._postings = rows_kept[order].astype(np.int32)
         self._indptr = np.zeros(n_terms + 1, dtype=np.int64)
         np.cumsum(np.bincount(tid_kept, minlength=n_terms), out=self._indptr[1:])
-        self._df = _Column(np.int32, df)
+        self._df = Column(np.int32, df)
         idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
         mass = np.bincount(rows, weights=idf[tid_arr], minlength=n_docs).astype(np.float32)
-        self._row_mass = _Column(np.float32, mass)
+        self._row_mass = Column(np.float32, mass)
         self._stop = stop
         self._delta = {}
         self._delta_docs = 0
-        self._row_claim = _Column(np.int64, np.frombuffer(claims, dtype=np.int64).copy())
-        self._row_alive = _Column(np.bool_, np.ones(n_docs, dtype=bool))
-        self._row_len = _Column(np.float32, len_arr.astype(np.float32))
+        self._row_claim = Column(np.int64, np.frombuffer(claims, dtype=np.int64).copy())
+        self._row_alive = Column(np.bool_, np.ones(n_docs, dtype=bool))
+        self._row_len = Column(np.float32, len_arr.astype(np.float32))
         self._len_sum = float(len_arr.sum())
         self._blob = b"".join(texts)
         self._offsets = np.zeros(n_docs + 1, dtype=np.int64)
@@ -391,34 +369,3 @@ class TermIndex:
             query_mass=q_mass,
             query_terms=len(uniq),
         )
-
-
-@dataclass(frozen=True, slots=True)
-class Found:
-    """Candidate rows for one query, best BM25 first, with what scoring needs of each."""
-
-    rows: np.ndarray  # row numbers (TermIndex.text_at gives their texts)
-    keys: np.ndarray  # the caller's key of each row (claim id, or -id for a second wording)
-    shared: np.ndarray  # IDF mass of the terms each shares with the query
-    claim_mass: np.ndarray  # IDF mass of each row's own terms
-    query_mass: float  # IDF mass of the query's terms (unknown terms at the rarest weight)
-    query_terms: int = 0  # distinct terms in the query
-
-    @classmethod
-    def none(cls) -> Found:
-        empty = np.zeros(0, dtype=np.int64)
-        return cls(empty, empty, np.zeros(0), np.zeros(0), 0.0)
-
-    def best(self, n: int) -> Found:
-        """The first `n` candidates (the best by BM25)."""
-        return Found(
-            self.rows[:n],
-            self.keys[:n],
-            self.shared[:n],
-            self.claim_mass[:n],
-            self.query_mass,
-            self.query_terms,
-        )
-
-    def __len__(self) -> int:
-        return len(self.rows)
