@@ -118,3 +118,24 @@ def test_while_linguas_models_load_nothing_is_held(monkeypatch: pytest.MonkeyPat
     assert (result.decision, result.claim_id, result.reasons) == ("match", 7, ())
     assert result.score < 95  # not a near-verbatim copy: the language rule would apply
     assert matcher.match(SPANISH).decision == "match"
+
+
+def test_a_brief_message_sharing_only_common_words_with_a_claim_is_not_answered() -> None:
+    """Seen on the held-out cross-lingual set: "can only be used in a function" was answered
+    with "A coloring crayon can be used as a candle…" (score just over the threshold, the
+    shared words "can be used"). A message of at most eight words is answered at once only
+    when it shares two real words with the claim."""
+    claims = [
+        "A coloring crayon can be used as a candle for a short time in an emergency.",
+        "Banks will close every account with less than 100 euros on Monday",
+        "The army will take over all petrol stations tonight",
+        "Drinking hot water every 15 minutes kills the virus in your throat",
+        "The mayor resigned this morning after a secret scandal at city hall",
+        "Schools will stay closed until March because of a new virus",
+        "5G towers spread the coronavirus through radio waves",
+        "A new law will ban cash payments over 50 euros next year",
+    ]
+    matcher = Matcher.from_items(list(enumerate(claims, 1)))
+    for brief in ("can only be used in a function", "it can be used as a function"):
+        assert matcher.match(brief).decision != "match", brief
+    assert matcher.match("crayon can be used as candle").decision == "match"  # real words shared

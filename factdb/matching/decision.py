@@ -25,6 +25,7 @@ Rules on top of the thresholds:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -50,6 +51,10 @@ class MatchResult:
     offered: list[Candidate] = field(default_factory=list)
     # how the semantic stage came to its part of the decision (empty: lexical alone)
     reasons: tuple[str, ...] = ()
+
+
+# Brief messages: the "short message" for matching by meaning (≤ 8 words).
+BRIEF_WORDS = 8
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,16 @@ def decide(
     # A short text shares its few words with many claims; only a near-exact hit answers.
     short = word_count(prepared) <= t.short_text_words
     confident = t.short_text_confident if short else t.confident
+    # A brief message (at most BRIEF_WORDS words) answered at once below a near-exact score must
+    # share two real words with the claim: a few common words at the threshold are not
+    # evidence enough ("can only be used in a function" is not "a crayon can be used as…").
+    brief = word_count(prepared) <= BRIEF_WORDS
+    if (
+        confident <= best < t.short_text_confident
+        and brief
+        and not any(shares_content(text, w) for w in wordings(best_id))
+    ):
+        confident = math.inf
     if best >= confident:
         worded = wordings(best_id)
         if not worded or any(not substitutes(text, w) for w in worded):
