@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 from telegram import Bot, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
@@ -371,6 +371,11 @@ class DeliveryLoop:
         if job.kind == OutboxKind.NOTICE and job.citizen_id is not None and job.claim_id is not None:
             citizens.mark_told(session, job.citizen_id, job.claim_id)
         ob.mark_sent(session, job.id, message_id)
+        if message_id is not None and _erased_meanwhile(session, job):
+            # /forget ran while this card or picture was on its way (it could not know the
+            # message id yet): what the message shows goes too.
+            cards.take_down(session, job.chat_id, message_id)
+            session.commit()
 
     async def _retry(self, job_id: int, error: str, delay: float | None) -> None:
         await self.svc.db.run(lambda s: ob.mark_retry(s, job_id, error, delay, now=self.clock()))
@@ -385,6 +390,17 @@ def _picture_and_card(
 ) -> tuple[bytes | None, int | None]:
     picture = session.get(Picture, picture_id)
     return (picture.data if picture is not None else None), _card_of(session, claim_id)[1]
+
+
+def _erased_meanwhile(session: Session, job: ob.Job) -> bool:
+    """Read after the row is marked sent: an erasure that held the row (factdb/cards.py
+    `take_down_pictures`) has committed by then, one that comes later sees the message id."""
+    if job.kind == OutboxKind.PICTURE:
+        picture_id = int(job.payload.get("picture_id", 0))
+        return session.exec(select(Picture.id).where(Picture.id == picture_id)).first() is None
+    if job.kind == OutboxKind.CARD and job.claim_id is not None:
+        return session.exec(select(Claim.id).where(Claim.id == job.claim_id)).first() is None
+    return False
 
 
 def _card_of(session: Session, claim_id: int | None) -> tuple[int | None, int | None]:

@@ -54,8 +54,12 @@ def take_down_pictures(session: Session, picture_ids: list[int]) -> None:
     yet sent is never sent."""
     if not picture_ids:
         return
+    # Held until this transaction ends: a sender finishing the same row waits, then finds the
+    # picture gone and takes its message down itself (bot/delivery.py `_finish`).
     rows = session.exec(
-        select(Outbox).where(col(Outbox.dedupe_key).in_([f"picture:{pid}" for pid in picture_ids]))
+        select(Outbox)
+        .where(col(Outbox.dedupe_key).in_([f"picture:{pid}" for pid in picture_ids]))
+        .with_for_update()
     ).all()
     for row in rows:
         if row.telegram_message_id is not None:

@@ -324,3 +324,30 @@ async def test_a_phone_number_in_a_screenshot_is_masked_before_it_is_stored(tipl
         stored += [c.text for c in s.exec(select(Claim)).all()]
     assert any("vaccine" in t for t in stored)
     assert not any("612" in t or "34567" in t for t in stored), stored
+
+
+async def test_forget_while_the_photo_is_on_its_way_to_reviewers_still_takes_it_down(
+    tipline: Tipline,
+) -> None:
+    """The erasure cannot know the photo's message id while Telegram has not answered yet: the
+    sender, finishing, finds the picture gone and takes its message down itself."""
+    emu = tipline.emu
+    emu.hold("sendPhoto", chat_id=REVIEW_CHAT)
+    emu.send_photo(670, jpeg(photo(93)))
+    await emu.wait_for_bot_message(670, timeout=30)
+    for _ in range(100):
+        if emu.held_calls:
+            break
+        await asyncio.sleep(0.1)
+    assert emu.held_calls  # the photo is on its way
+    emu.send_text(670, "/forget")
+    await emu.wait_for_bot_message(670, lambda m: "delete" in m.text.lower(), since=0, timeout=15)
+    emu.release_holds()
+    for _ in range(100):
+        shown_photos = [m for m in emu.chat(REVIEW_CHAT) if m.kind == "photo"]
+        deleted = any(r["method"] == "deleteMessage" for r in emu.requests_log)
+        if deleted and not shown_photos:
+            break
+        await asyncio.sleep(0.1)
+    assert not [m for m in emu.chat(REVIEW_CHAT) if m.kind == "photo"]
+    assert pictures(tipline) == []
