@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -192,11 +193,13 @@ def read_text(
     han = ("chi_tra",) if "chi_tra" in codes else ()
     order = [(han, "han"), (latin, "latin")] if lang_hint == "zh-TW" else [(latin, "latin"), (han, "han")]
     order = [(langs, script) for langs, script in order if langs]
-    passes = [_grey_pass(image), _caption_pass(image)]
+    # (page maker, Tesseract's page segmentation mode); a page is made only if its pass runs
+    passes: list[tuple[Callable[[Image.Image], Image.Image | None], int]] = [(prepare, 3), (caption_mask, 11)]
     if flat is False:
         passes.reverse()
     best: OcrResult | None = None
-    for page, psm in passes:
+    for make_page, psm in passes:
+        page = make_page(image)
         if page is None:
             continue
         best = _read(page, psm, order, best)
@@ -209,14 +212,6 @@ def read_text(
 
 def _good(result: OcrResult | None) -> bool:
     return result is not None and result.confidence >= MIN_CONFIDENCE and len(result.text) >= 8
-
-
-def _grey_pass(image: Image.Image) -> tuple[Image.Image | None, int]:
-    return prepare(image), 3
-
-
-def _caption_pass(image: Image.Image) -> tuple[Image.Image | None, int]:
-    return caption_mask(image), 11
 
 
 def _read(
