@@ -16,10 +16,10 @@ from factdb.media.hashing import PictureHash, picture_hash
 from factdb.media.ocr import read_text
 from factdb.media.video import key_frames
 
-__all__ = ["MOVING_KINDS", "STILL_KINDS", "PictureRead", "read_file", "with_text"]
+__all__ = ["MOVING_KINDS", "PictureRead", "read_file", "with_text"]
 
-# What Telegram calls each kind of file a citizen can send us that holds a picture.
-STILL_KINDS = ("photo", "document", "thumbnail")
+# The kinds of file (Telegram's names) read by their key frames; any other kind (photo,
+# document, thumbnail) is one still picture.
 MOVING_KINDS = ("animation", "video", "video_note")
 
 
@@ -61,15 +61,10 @@ def read_file(data: bytes, kind: str, *, lang_hint: str | None = None, ocr: bool
 
 
 def _frames(data: bytes, kind: str) -> list[Image.Image]:
-    if kind in STILL_KINDS or sniff_format(data) is not None:
-        if kind in MOVING_KINDS:  # a GIF sent as is: its frames
-            frames = key_frames(data)
-            if frames:
-                return frames
-        return [decode(data).image]
-    if kind not in MOVING_KINDS:
-        raise ImageRejected("not_an_image", f"a {kind} is not a picture")
-    frames = key_frames(data)
-    if not frames:
-        raise ImageRejected("no_frames", "ffmpeg is not installed here")
-    return frames
+    if kind in MOVING_KINDS:
+        frames = key_frames(data)  # a video's key frames, or a GIF's frames; [] without ffmpeg
+        if frames:
+            return frames
+        if sniff_format(data) is None:
+            raise ImageRejected("no_frames", "ffmpeg is not installed here")
+    return [decode(data).image]  # refuses what is not a picture, by content
