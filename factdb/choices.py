@@ -85,8 +85,8 @@ def pick_candidate(
         claim = session.get(Claim, claim_id)
         if claim is not None and claim.status in (*MATCHABLE_STATUSES, ClaimStatus.MERGED):
             claim = current_claim(session, claim)
-            file_request_pictures(session, request_id, claim.id)  # type: ignore[arg-type]
-            return attach(session, citizen, request, claim, request.text or "", citizen.lang, 0.0)
+            result = attach(session, citizen, request, claim, request.text or "", citizen.lang, 0.0)
+            return _with_pictures(session, request, result)
     return _as_new_claim(session, index, citizen, request)
 
 
@@ -173,6 +173,13 @@ def _as_new_claim(session: Session, index: Matcher, citizen: Citizen, request: R
     result = new_claim(
         session, index, citizen, request, text, normalize(text), request.lang, citizen.lang, sub
     )
-    if result.claim is not None and result.claim.id is not None and request.id is not None:
-        file_request_pictures(session, request.id, result.claim.id)
+    return _with_pictures(session, request, result)
+
+
+def _with_pictures(session: Session, request: Request, result: IntakeResult) -> IntakeResult:
+    """A request that came with a picture files it under the claim it now belongs to."""
+    if request.media_kind is None or result.claim is None or result.claim.id is None or request.id is None:
+        return result
+    file_request_pictures(session, request.id, result.claim.id)
+    result.picture_filed = True
     return result

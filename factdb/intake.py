@@ -74,6 +74,8 @@ class IntakeResult:
     changed: list[str] = field(default_factory=list)
     score: float = 0.0
     citizen_id: int | None = None
+    # This act filed a citizen's picture under `claim`: reviewers are owed a look at it.
+    picture_filed: bool = False
 
 
 def _mark_update(session: Session, update_id: int | None) -> bool:

@@ -104,7 +104,7 @@ def submit_picture(
         result = intake.decide(session, index, citizen, sub, media_kind=read.kind)
     else:
         result = _picture_only(session, index, citizen, sub, read)
-    _keep(session, citizen.id, result, read)
+    result.picture_filed = _keep(session, citizen.id, result, read)
     return result
 
 
@@ -120,17 +120,18 @@ def _picture_only(
     return intake.new_claim(session, index, citizen, request, "", "", lang, reply_lang, sub)
 
 
-def _keep(session: Session, citizen_id: int, result: IntakeResult, read: PictureRead) -> None:
-    """Store the picture with its request (and its claim, once it has one)."""
+def _keep(session: Session, citizen_id: int, result: IntakeResult, read: PictureRead) -> bool:
+    """Store the picture with its request (and its claim, once it has one); True when it was
+    filed under a claim."""
     claim_id = result.claim.id if result.claim is not None else None
     if result.request_id is None:
-        return
+        return False
     if (
         result.outcome != "new_claim"
         and claim_id is not None
         and count_for_claim(session, claim_id) >= MAX_PICTURES_PER_CLAIM
     ):
-        return
+        return False
     record_picture(
         session,
         claim_id=claim_id,
@@ -142,6 +143,7 @@ def _keep(session: Session, citizen_id: int, result: IntakeResult, read: Picture
         ocr_text=mask_personal(read.text) or None,  # masked like every text we keep
         kind=read.kind,
     )
+    return claim_id is not None
 
 
 __all__ = [

@@ -133,7 +133,8 @@ def after_intake(svc: Services, session: Session, result: intake.IntakeResult) -
         cards.refresh(session, result.claim)
     else:
         return
-    cards.post_picture(session, result.claim, svc.config.review_chat_id)
+    if result.picture_filed:
+        cards.post_picture(session, result.claim, svc.config.review_chat_id)
 
 
 async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
