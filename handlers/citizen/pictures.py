@@ -60,12 +60,9 @@ def incoming(message: Message) -> Incoming | None:
     return None
 
 
-class TooBig(Exception):
-    """Over the Bot API's 20 MB download limit for bots, with no thumbnail to go by."""
-
-
 async def download(bot: Bot, file_id: str) -> bytes:
-    """The file's bytes, retried on timeouts and network errors (not on refusals)."""
+    """The file's bytes, retried on timeouts and network errors (not on refusals; Telegram's
+    "file is too big", over its 20 MB for bots, is ImageRejected("too_big") like a decoded one)."""
     for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
         try:
             file = await bot.get_file(file_id, read_timeout=DOWNLOAD_TIMEOUT_S)
@@ -73,7 +70,7 @@ async def download(bot: Bot, file_id: str) -> bytes:
             return bytes(data)
         except BadRequest as exc:
             if "too big" in exc.message.lower():
-                raise TooBig from exc
+                raise ImageRejected("too_big", "over the Bot API's download limit") from exc
             raise
         except (TimedOut, NetworkError):
             if attempt == DOWNLOAD_ATTEMPTS:
@@ -104,15 +101,13 @@ async def typing(bot: Bot, chat_id: int) -> AsyncIterator[None]:
 async def fetch_and_look(svc: Services, bot: Bot, media: Incoming) -> PictureRead:
     """Download, decode and hash the file (or, for a video too big or unreadable here, its
     thumbnail)."""
-    fits = media.size is None or media.size <= MAX_BYTES
-    if fits:
-        try:
-            return await svc.reader.look(await download(bot, media.file_id), media.kind)
-        except (TooBig, ImageRejected) as exc:
-            if media.thumbnail_id is None or (isinstance(exc, ImageRejected) and exc.reason != "no_frames"):
-                raise
-    if media.thumbnail_id is None:
-        raise TooBig
+    try:
+        if media.size is not None and media.size > MAX_BYTES:
+            raise ImageRejected("too_big", f"{media.size} bytes")
+        return await svc.reader.look(await download(bot, media.file_id), media.kind)
+    except ImageRejected as exc:
+        if media.thumbnail_id is None or exc.reason not in ("too_big", "no_frames"):
+            raise
     return await svc.reader.look(await download(bot, media.thumbnail_id), "thumbnail")
 
 
@@ -148,9 +143,6 @@ async def on_picture(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     try:
         async with typing(context.bot, message.chat_id), svc.reader.slot():
             read = await read_picture(svc, context.bot, media, _hint(message.from_user.language_code))
-    except TooBig:
-        await _refuse(update, context, "too_big")
-        return
     except ImageRejected as exc:
         log.info("picture refused: %s", exc.reason)
         await _refuse(update, context, exc.reason)
