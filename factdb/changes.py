@@ -1,11 +1,11 @@
 """Which claims changed since a worker last looked: the feed the match index catches up from.
 
-Every insert, update of `text`/`public_text`/`status`, and delete of a claim row stamps the
+Every insert, update of `text`/`public_text`/`headline`/`status`, and delete of a claim row stamps the
 claim's row in `claim_change` with a fresh sequence number (and, on PostgreSQL, the writing
 transaction's id). Database triggers do the stamping, so no write path can forget it: the ORM,
 the importer's executemany, a /forget deletion and hand-written SQL are all caught. The table
 holds one row per claim id ever seen (a deleted claim's row is its tombstone), so it does not
-grow with the number of changes. The triggers are in migration 0004.
+grow with the number of changes. The triggers are in migrations 0004 and 0011.
 
 Reading is gap-aware:
 
@@ -34,7 +34,9 @@ from sqlalchemy.engine import Connection
 class Change:
     claim_id: int
     text: str | None  # None: the claim is gone
-    public_text: str | None
+    # the second wording the matcher indexes: the reviewers' public wording, else the headline
+    # of the fact-check the claim was imported with
+    second_wording: str | None
     status: str | None
     lang: str | None = None  # as stored with the claim (the matcher's cross-language rule)
 
@@ -42,7 +44,7 @@ class Change:
 # -- reading -----------------------------------------------------------------------------------
 
 _CHANGES = """
-    SELECT cc.claim_id, c.text, c.public_text, c.status, cc.seq, c.lang
+    SELECT cc.claim_id, c.text, COALESCE(c.public_text, c.headline), c.status, cc.seq, c.lang
     FROM claim_change AS cc LEFT JOIN claim AS c ON c.id = cc.claim_id
     WHERE {where}
 """

@@ -78,6 +78,10 @@ class Claim(SQLModel, table=True):
     # a reviewer's rewording of the claim for the public (pages, ClaimReview claimReviewed,
     # citizens' notices); `text` stays what citizens sent, seen by reviewers only
     public_text: str | None = Field(default=None, sa_column=Column(Text))
+    # the headline of the fact-check a claim was imported with ("Did 122 prisoners released from
+    # Guantanamo return to the battlefield?"): written the way people ask about the rumour, so
+    # the matcher finds the claim by it too (a second wording when no public_text is set)
+    headline: str | None = Field(default=None, sa_column=Column(Text))
     # a reviewer hid it from the public "waiting for review" list
     public_hidden: bool = False
     card_chat_id: int | None = Field(default=None, sa_column=_bigint(nullable=True))

@@ -10,8 +10,9 @@ the last seconds. Several processes on one PostgreSQL see the same claims: a cla
 edited, merged, retracted or deleted by one worker is found (or no longer found) by the others
 at their next message, even when its transaction commits late.
 
-A claim is indexed by its text and, once a reviewer gives it one, also by its public wording
-(key -id in the index; found as claim id, listed once with its best score).
+A claim is indexed by its text and by a second wording (key -id in the index; found as claim
+id, listed once with its best score): the public wording a reviewer gave it, else the headline
+of the fact-check it was imported with (people ask about a rumour the way headlines put it).
 
 Without a database (benchmarks, tests): `Matcher.from_items((id, text), ...)`, then `match(text)`.
 
@@ -28,7 +29,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from factdb.changes import Change, ChangeFeed
@@ -73,7 +74,7 @@ class Matcher:
         self._pending: dict[int, str] = {}  # claim id -> normalised text still without a vector
         self._index = TermIndex()
         self._feed: ChangeFeed | None = None
-        self._worded: set[int] = set()  # claims indexed with a public wording too (key -id)
+        self._worded: set[int] = set()  # claims indexed with a second wording too (key -id)
         self._version = 0  # bumped by every change to the lexical index (see match)
         # Reentrant: match() refreshes under the same lock. Handlers run in worker threads, and
         # the index's arrays must not change under a search.
@@ -105,8 +106,9 @@ class Matcher:
             with session.get_bind().connect() as conn:  # type: ignore[union-attr]
                 if self._feed is None:
                     feed = ChangeFeed.start(conn)  # before the read: nothing falls in between
+                    second = func.coalesce(Claim.public_text, Claim.headline)
                     rows = conn.execute(
-                        select(Claim.id, Claim.normalized, Claim.public_text, Claim.lang).where(
+                        select(Claim.id, Claim.normalized, second, Claim.lang).where(
                             col(Claim.status).in_([str(s) for s in MATCHABLE_STATUSES])
                         )
                     ).all()
@@ -196,9 +198,9 @@ class Matcher:
             self._index.add(cid, change.text)
             self._detected.pop(cid, None)
         self._langs[cid] = change.lang
-        if change.public_text:
-            if self._index.text_of(-cid) != prepare(change.public_text):
-                self._index.add(-cid, change.public_text)
+        if change.second_wording:
+            if self._index.text_of(-cid) != prepare(change.second_wording):
+                self._index.add(-cid, change.second_wording)
             self._worded.add(cid)
         elif cid in self._worded:
             self._index.remove(-cid)
@@ -337,7 +339,7 @@ class Matcher:
             return [Candidate(cid, s) for cid, s in rank(self._index, prepare(text), limit)]
 
     def _wordings(self, claim_id: int) -> list[str]:
-        """The claim's indexed text and, if it has one, its second (public) wording."""
+        """The claim's indexed text and, if it has one, its second wording."""
         texts = (self._index.text_of(claim_id), self._index.text_of(-claim_id))
         return [w for w in texts if w is not None]
 
@@ -346,7 +348,7 @@ class Matcher:
         return self._index.text_of(claim_id)
 
     def __len__(self) -> int:
-        """Matchable claims (a claim with a public wording counts once)."""
+        """Matchable claims (a claim with a second wording counts once)."""
         return len(self._index) - len(self._worded)
 
     def __contains__(self, claim_id: object) -> bool:
