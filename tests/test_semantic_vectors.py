@@ -148,3 +148,56 @@ async def test_a_claim_published_through_the_bot_keeps_its_vector_across_a_resta
     finally:
         await tipline.runtime.stop()
     assert again.embedded == []  # read back, not embedded again
+
+
+def test_a_claim_is_found_by_meaning_through_its_fact_check_headline_too(db: Database) -> None:
+    # A partner's fact-check came with its headline; citizens ask the way the headline puts it.
+    (water,) = _seed(db, SEEDED)
+    with db.session() as s:
+        s.get(Claim, water).headline = "Is the tap being shut off in town?"  # type: ignore[union-attr]
+        s.commit()
+    embedder = CountingEmbedder()
+    sync_vectors(db.engine, embedder)  # type: ignore[arg-type]  # `crowdcheck import` embeds it
+    assert embedder.embedded == ["is the tap being shut off in town?"]
+
+    matcher = _started(db, CountingEmbedder())
+    stage = matcher.semantic
+    assert stage is not None and len(stage) == 2 and water in stage and -water in stage
+    asked = stage.embedder.query("they will shut off the tap in my town")
+    (found, similarity), *_ = stage.search(asked, 5)
+    text_only = float(FakeEmbedder().passages([SEEDED.lower()])[0] @ asked)
+    assert found == water and similarity > text_only + 0.2  # nearer by its headline, listed once
+    assert [cid for cid, _ in stage.search(asked, 5)].count(water) == 1
+
+    with db.session() as s:  # the partner corrects its headline on re-import
+        s.get(Claim, water).headline = "Is the water cut off in the city for three days?"  # type: ignore[union-attr]
+        s.commit()
+    embedder = matcher.semantic.embedder  # type: ignore[union-attr]
+    while asyncio.run(keep_vectors_once(db, matcher)):
+        pass
+    assert embedder.embedded == ["is the water cut off in the city for three days?"]  # the headline only
+    assert stale_claims(db.engine, "fake")[0] == {}
+
+    with db.session() as s:  # a reviewer's public wording takes the second wording's place
+        s.get(Claim, water).public_text = "The city's water will not be cut for three days"  # type: ignore[union-attr]
+        s.commit()
+    while asyncio.run(keep_vectors_once(db, matcher)):
+        pass
+    assert embedder.embedded[-1] == "the city's water will not be cut for three days"
+
+    again = CountingEmbedder()
+    restarted = _started(db, again)
+    assert not asyncio.run(keep_vectors_once(db, restarted)) and again.embedded == []
+    assert len(restarted.semantic) == 2  # type: ignore[arg-type]
+
+
+def test_two_workers_storing_the_same_claims_vector_both_succeed(db: Database) -> None:
+    from factdb.semantic.store import load_vectors, store_vectors
+
+    (water,) = _seed(db, SEEDED)
+    fake = FakeEmbedder()
+    for text in ("the first worker's text", SEEDED.lower()):  # each in its own transaction
+        with db.engine.begin() as conn:
+            store_vectors(conn, "fake", [water], [text], fake.passages([text]))
+    ids, vectors = load_vectors(db.engine, "fake", {water: SEEDED.lower()})
+    assert ids == [water] and np.allclose(vectors[0], fake.passages([SEEDED.lower()])[0], atol=1e-3)

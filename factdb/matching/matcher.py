@@ -37,7 +37,7 @@ from factdb.matching.decision import Candidate, MatchResult, Thresholds, decide,
 from factdb.matching.index import TermIndex
 from factdb.matching.scoring import rank
 from factdb.matching.semantic import FUSE_DEPTH, base_language, fuse, message_language
-from factdb.matching.text import prepare
+from factdb.matching.text import claim_wordings, prepare
 from factdb.models import MATCHABLE_STATUSES, Claim
 from factdb.normalize import normalize
 
@@ -116,7 +116,10 @@ class Matcher:
                     self._langs = {cid: lang for cid, _, _, lang in rows}
                     self._feed = feed
                     if self._semantic_auto:
-                        self._start_semantic(session, {cid: norm for cid, norm, _, _ in rows})
+                        texts: dict[int, str] = {}
+                        for cid, norm, second_wording, _ in rows:
+                            texts.update(claim_wordings(cid, norm, second_wording))
+                        self._start_semantic(session, texts)
                     return len(rows)
                 changes = self._feed.read(conn)
             for change in changes:
@@ -147,12 +150,13 @@ class Matcher:
             log.exception("semantic stage off: could not load the claim vectors")
             return
         self.semantic = stage
-        self._pending = {cid: text for cid, text in texts.items() if cid not in stage.index}
+        self._pending = {key: text for key, text in texts.items() if key not in stage}
         log.info("semantic stage on: %d claim vectors, %d to embed", len(stage), len(self._pending))
 
     def vectors_wanted(self, limit: int) -> dict[int, str]:
-        """Up to `limit` claims indexed here without a current vector (claim id -> normalised
-        text): new, edited or imported since the stage was loaded."""
+        """Up to `limit` claim wordings indexed here without a current vector (claim id, or -id
+        for a second wording -> normalised text): new, edited or imported since the stage was
+        loaded."""
         with self._lock:
             if self.semantic is None:
                 return {}
@@ -167,7 +171,7 @@ class Matcher:
                 return 0
             rows = [i for i, cid in enumerate(ids) if self._pending.get(cid) == texts.get(cid)]
             if rows:
-                stage.index.add([ids[i] for i in rows], vectors[rows])
+                stage.add_vectors([ids[i] for i in rows], vectors[rows])
                 for i in rows:
                     del self._pending[ids[i]]
             return len(rows)
@@ -201,10 +205,15 @@ class Matcher:
         if change.second_wording:
             if self._index.text_of(-cid) != prepare(change.second_wording):
                 self._index.add(-cid, change.second_wording)
+                if self.semantic is not None and (second := normalize(change.second_wording)):
+                    self._pending[-cid] = second
             self._worded.add(cid)
         elif cid in self._worded:
             self._index.remove(-cid)
             self._worded.discard(cid)
+            self._pending.pop(-cid, None)
+            if self.semantic is not None:
+                self.semantic.remove_second(cid)
 
     def add(self, claim_id: int, text: str, lang: str | None = None) -> None:
         """Make a claim matchable at once (a worker's own new claim, before the next refresh);
@@ -224,6 +233,7 @@ class Matcher:
             self._version += 1
             self._index.remove(claim_id)
             self._pending.pop(claim_id, None)
+            self._pending.pop(-claim_id, None)
             if self.semantic is not None:
                 self.semantic.remove(claim_id)
             if claim_id in self._worded:

@@ -125,3 +125,12 @@ def display_tokens(text: str) -> list[str]:
     """Words, links and single CJK characters of a raw text, for diffs: one token per CJK
     character so a diff finds the inserted "所有" inside a run."""
     return _SHOW_RE.findall(normalized(text))
+
+
+def claim_wordings(claim_id: int, normalized: str, second: str | None) -> dict[int, str]:
+    """A claim's texts for the model by vector key: its normalised text under its id, its
+    second wording (normalised) under -id."""
+    texts = {claim_id: normalized}
+    if second and (second_text := normalize(second)):
+        texts[-claim_id] = second_text
+    return texts

@@ -22,6 +22,20 @@ from factdb.semantic.store import load_vectors, sync_vectors
 
 __all__ = ["SemanticStage", "one_blas_thread", "sync_with_progress_bar"]
 
+# Vector keys are claim ids, and -id for a claim's second wording (as in the lexical index and the
+# claim_vector table); inside the vector index, whose keys must not be negative, the second
+# wording is id | SECOND.
+SECOND = 1 << 40
+
+
+def _index_key(key: int) -> int:
+    return key if key >= 0 else -key | SECOND
+
+
+def _claim_of(index_key: int) -> int:
+    return index_key & (SECOND - 1)
+
+
 log = logging.getLogger(__name__)
 
 # numpy's OpenBLAS (as its wheels ship it) and its set-threads entry points, newest names first
@@ -86,30 +100,48 @@ class SemanticStage:
         if embed_missing:
             sync_vectors(engine, embedder, progress)
         ids, vectors = load_vectors(engine, embedder.model_id, texts)
-        return cls(embedder, build_index(ids, vectors, DIM))
+        return cls(embedder, build_index([_index_key(k) for k in ids], vectors, DIM))
 
     def __len__(self) -> int:
+        """Vectors held (a claim with a second wording has two)."""
         return len(self.index)
 
-    def add(self, claim_id: int, text: str) -> None:
-        """(Re-)embed one claim, e.g. after publication or an edit (~35 ms of CPU)."""
-        vector = self.embedder.passages([normalize(text)])
+    def __contains__(self, key: object) -> bool:
+        """Whether the vector of `key` (claim id, or -id for its second wording) is held."""
+        return isinstance(key, int) and _index_key(key) in self.index
+
+    def add_vectors(self, keys: list[int], vectors: np.ndarray) -> None:
+        """Add or replace vectors by key (claim id, or -id for the claim's second wording)."""
         with self._lock:
-            self.index.add([claim_id], vector)
+            self.index.add([_index_key(k) for k in keys], vectors)
+
+    def add(self, claim_id: int, text: str) -> None:
+        """(Re-)embed one claim's text (~35 ms of CPU); -id for its second wording."""
+        self.add_vectors([claim_id], self.embedder.passages([normalize(text)]))
 
     def remove(self, claim_id: int) -> None:
+        """Forget a claim's vectors (both wordings)."""
         with self._lock:
-            self.index.remove([claim_id])
+            self.index.remove([claim_id, claim_id | SECOND])
+
+    def remove_second(self, claim_id: int) -> None:
+        """Forget the vector of a claim's second wording (the wording was taken away)."""
+        with self._lock:
+            self.index.remove([claim_id | SECOND])
 
     def query_vector(self, text: str) -> np.ndarray:
         """A message's vector (~40-90 ms of CPU here): the matcher computes it outside its lock."""
         return self.embedder.query(message_for_model(normalize(text)))
 
     def search(self, vector: np.ndarray, k: int = 20) -> list[tuple[int, float]]:
-        """(claim id, cosine) of the k claims nearest to `vector`, best first."""
+        """(claim id, cosine) of the k claims nearest to `vector`, best first; a claim found
+        by both wordings is listed once, at its nearer one."""
         if len(self.index) == 0:
             return []
-        return self.index.search(vector, k)
+        best: dict[int, float] = {}
+        for key, similarity in self.index.search(vector, 2 * k):  # two wordings: 2k keys ≥ k claims
+            best.setdefault(_claim_of(key), similarity)
+        return list(best.items())[:k]
 
     def candidates(self, text: str, k: int = 20) -> list[tuple[int, float]]:
         """(claim id, cosine) of the k nearest claims to a message, best first."""

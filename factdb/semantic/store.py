@@ -1,7 +1,9 @@
 """Claim vectors in the database (table claim_vector, migration 0008): computed once, in
 batches, when claims are imported or published, and read back at start.
 
-One row per claim: the model that made it, a hash of the text it was made from (an edited or
+One row per claim wording: the claim's text under its id, its second wording (the reviewers'
+public wording, else the imported fact-check's headline) under -id, as in the lexical index.
+Each row holds the model that made it, a hash of the text it was made from (an edited or
 re-normalised claim is re-embedded, an unchanged one never is) and the vector as float16
 (768 bytes; cosine similarities move by < 0.001). Claims that are not matchable (merged,
 retracted, deleted) have no vector.
@@ -13,10 +15,13 @@ import hashlib
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, delete, insert, select
+from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, delete, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
+from factdb.matching.text import claim_wordings
 from factdb.models import MATCHABLE_STATUSES, Claim
 from factdb.semantic.embedder import DIM, Embedder
 
@@ -49,11 +54,15 @@ def text_hash(text: str) -> str:
 
 def _matchable(engine: Engine) -> dict[int, str]:
     statuses = [str(s) for s in MATCHABLE_STATUSES]
+    second = func.coalesce(Claim.public_text, Claim.headline)
     with engine.connect() as conn:
         rows = conn.execute(
-            select(Claim.id, Claim.normalized).where(Claim.status.in_(statuses))  # type: ignore[attr-defined]
+            select(Claim.id, Claim.normalized, second).where(Claim.status.in_(statuses))  # type: ignore[attr-defined]
         )
-        return {int(claim_id): text for claim_id, text in rows}
+        texts: dict[int, str] = {}
+        for claim_id, normalized, wording in rows:
+            texts.update(claim_wordings(int(claim_id), normalized, wording))
+        return texts
 
 
 def stale_claims(engine: Engine, model: str) -> tuple[dict[int, str], list[int]]:
@@ -99,16 +108,22 @@ def store_vectors(
     conn: Connection | Session, model: str, ids: Sequence[int], texts: Sequence[str], vectors: np.ndarray
 ) -> None:
     """Write (or replace) the vectors of `ids`, made by `model` from `texts`, in the caller's
-    transaction."""
+    transaction. An upsert: two workers that embed the same new claim at once both succeed
+    (the second write wins; both made it from the text they read)."""
     if not ids:
         return
-    conn.execute(delete(claim_vector).where(claim_vector.c.claim_id.in_(list(ids))))
+    rows = [
+        {"claim_id": cid, "model": model, "text_hash": text_hash(t), "vector": v.tobytes()}
+        for cid, t, v in zip(ids, texts, vectors.astype(np.float16), strict=True)
+    ]
+    bind = conn.get_bind() if isinstance(conn, Session) else conn
+    upsert = (postgresql_insert if bind.dialect.name == "postgresql" else sqlite_insert)(claim_vector)
     conn.execute(
-        insert(claim_vector),
-        [
-            {"claim_id": cid, "model": model, "text_hash": text_hash(t), "vector": v.tobytes()}
-            for cid, t, v in zip(ids, texts, vectors.astype(np.float16), strict=True)
-        ],
+        upsert.on_conflict_do_update(
+            index_elements=[claim_vector.c.claim_id],
+            set_={c: upsert.excluded[c] for c in ("model", "text_hash", "vector")},
+        ),
+        rows,
     )
 
 
