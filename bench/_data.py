@@ -10,7 +10,7 @@ import json
 import os
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = [
@@ -39,12 +39,19 @@ class Query:
 
 @dataclass(frozen=True)
 class Dataset:
-    claims: list[tuple[int, str]]  # (integer id, text); the integer is the line number
-    claim_keys: list[str]  # the dataset's own ids, by integer id
+    claims: list[tuple[int, str]]  # (integer id, text); the integer is the line number, from 1
+    claim_keys: dict[int, str]  # the dataset's own ids, by integer id
     queries: list[Query]
+    # claim id -> the fact-check's headline (CLEF's Snopes article titles), as `crowdcheck import`
+    # stores a `title` field; the matcher indexes it as the claim's second wording (key -id)
+    headlines: dict[int, str] = field(default_factory=dict)
 
     def split(self, name: str) -> list[Query]:
         return [q for q in self.queries if q.split == name]
+
+    def second_wordings(self) -> list[tuple[int, str]]:
+        """(-claim id, headline) items, to index beside `claims` as the bot does."""
+        return [(-cid, headline) for cid, headline in self.headlines.items()]
 
 
 def _read_jsonl(path: Path) -> list[dict[str, object]]:
@@ -62,9 +69,11 @@ def load_dataset(folder: Path | None = None) -> Dataset:
     if folder is None:
         raise FileNotFoundError("shared data folder not found (set CROWDCHECK_SHARED_DATA)")
     rows = _read_jsonl(folder / "claims.jsonl")
-    keys = [str(r["id"]) for r in rows]
-    index = {k: i for i, k in enumerate(keys)}
-    claims = [(i, str(r["text"])) for i, r in enumerate(rows)]
+    # ids from 1, as in the database: -id is a claim's second wording, and -0 would be claim 0
+    keys = {i: str(r["id"]) for i, r in enumerate(rows, start=1)}
+    index = {k: i for i, k in keys.items()}
+    claims = [(i, str(r["text"])) for i, r in enumerate(rows, start=1)]
+    headlines = {i: str(r["title"]) for i, r in enumerate(rows, start=1) if r.get("title")}
     queries = [
         Query(str(p["query_text"]), index[str(p["claim_id"])], str(p["split"]), "pair")
         for p in _read_jsonl(folder / "pairs.jsonl")
@@ -73,7 +82,7 @@ def load_dataset(folder: Path | None = None) -> Dataset:
         Query(str(n["query_text"]), None, str(n["split"]), "negative")
         for n in _read_jsonl(folder / "negatives.jsonl")
     ]
-    return Dataset(claims, keys, queries)
+    return Dataset(claims, keys, queries, headlines)
 
 
 # --- synthetic tipline forwards ----------------------------------------------------------------

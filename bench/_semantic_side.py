@@ -12,18 +12,23 @@ from factdb.matching.text import prepare
 
 
 class _CachedStage:
-    """The semantic stage over precomputed vectors (bench/_vectors.py caches them on disk):
-    what factdb.semantic.stage.SemanticStage does, without re-embedding on every run."""
+    """The bot's semantic stage (factdb.semantic.stage.SemanticStage: keys, second wordings,
+    search) over vectors cached on disk by bench/_vectors.py, so a run does not re-embed
+    3,000 claims; messages' vectors are cached too."""
 
-    def __init__(self, claims: Sequence[tuple[int, str]]) -> None:
+    def __init__(self, claims: Sequence[tuple[int, str]], second: Sequence[tuple[int, str]] = ()) -> None:
         from bench._vectors import embed_cached
         from factdb.normalize import normalize
         from factdb.semantic.embedder import DIM, shared_embedder
         from factdb.semantic.index import ExactIndex
+        from factdb.semantic.stage import SemanticStage
 
-        self.embedder = shared_embedder()
-        self.index = ExactIndex(DIM)
-        self.index.add([c for c, _ in claims], embed_cached([normalize(t) for _, t in claims], "passage"))
+        items = [*claims, *second]
+        self.stage = SemanticStage(shared_embedder(), ExactIndex(DIM))
+        self.stage.add_vectors(
+            [k for k, _ in items], embed_cached([normalize(t) for _, t in items], "passage")
+        )
+        self.embedder = self.stage.embedder
         self._normalize = normalize
         self._queries: dict[str, object] = {}
 
@@ -36,7 +41,7 @@ class _CachedStage:
             self._queries[text] = vector
 
     def __len__(self) -> int:
-        return len(self.index)
+        return len(self.stage)
 
     def query_vector(self, text: str) -> object:
         from factdb.semantic.embedder import message_for_model
@@ -47,15 +52,18 @@ class _CachedStage:
         return self._queries[norm]
 
     def search(self, vector: object, k: int = 20) -> list[tuple[int, float]]:
-        return self.index.search(vector, k)  # type: ignore[arg-type]
+        return self.stage.search(vector, k)  # type: ignore[arg-type]
 
     def candidates(self, text: str, k: int = 20) -> list[tuple[int, float]]:
         return self.search(self.query_vector(text), k)
 
 
-def semantic_side_by_side(ds: Dataset, claims: list[tuple[int, str]], same, hard) -> None:  # type: ignore[no-untyped-def]
+def semantic_side_by_side(  # type: ignore[no-untyped-def]
+    claims: list[tuple[int, str]], second: list[tuple[int, str]], ds: Dataset, same, hard
+) -> None:
     """Rankings and the bot's decisions: lexical alone, semantic alone (rankings only), and
-    fused as Matcher does when the semantic package and vectors are there."""
+    fused as Matcher does when the semantic package and vectors are there. `second`: the
+    claims' second wordings (-claim id, headline), indexed by both stages as the bot does."""
     from factdb import semantic
     from factdb.semantic.fusion import reciprocal_rank_fusion
 
@@ -64,10 +72,10 @@ def semantic_side_by_side(ds: Dataset, claims: list[tuple[int, str]], same, hard
         return
     from bench._crosslingual import build_cross_lingual
 
-    stage = _CachedStage(claims)
+    stage = _CachedStage(claims, second)
     langs = stored_languages(claims)
-    lexical = Matcher.from_items(claims)
-    fused = Matcher.from_items(claims, semantic=stage)  # type: ignore[arg-type]
+    lexical = Matcher.from_items(claims + second)
+    fused = Matcher.from_items(claims + second, semantic=stage)  # type: ignore[arg-type]
     lexical._langs = fused._langs = langs
     sets: list[tuple[str, list[Query], Matcher, Matcher, _CachedStage, Callable]] = [  # type: ignore[type-arg]
         ("CLEF dev", ds.split("dev"), lexical, fused, stage, same),
@@ -77,9 +85,9 @@ def semantic_side_by_side(ds: Dataset, claims: list[tuple[int, str]], same, hard
     for heldout, direction in ((False, "→ en"), (False, "en →"), (True, "→ en"), (True, "en →")):
         cs = build_cross_lingual(heldout, direction)
         items = claims + [(cid, text) for cid, text, _ in cs.claims]
-        x_stage = _CachedStage(items)
-        x_lex = Matcher.from_items(items)
-        x_fused = Matcher.from_items(items, semantic=x_stage)  # type: ignore[arg-type]
+        x_stage = _CachedStage(items, second)
+        x_lex = Matcher.from_items(items + second)
+        x_fused = Matcher.from_items(items + second, semantic=x_stage)  # type: ignore[arg-type]
         # the claims' languages as the bot stores them (both matchers hold cross-language answers)
         x_lex._langs = x_fused._langs = langs | {cid: lang for cid, _, lang in cs.claims}
         x_prep = {cid: prepare(t) for cid, t in items}

@@ -98,6 +98,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--no-pg", action="store_true", help="skip the pg_trgm baseline")
     ap.add_argument("--ours-only", action="store_true", help="skip every baseline (quick checks)")
     ap.add_argument("--no-semantic", action="store_true", help="skip the lexical/semantic/fused comparison")
+    ap.add_argument(
+        "--no-headlines",
+        action="store_true",
+        help="index the claims' texts only, not the fact-checks' headlines as second wordings",
+    )
     args = ap.parse_args(argv)
 
     # the matcher compares languages (a confident claim in another language is offered, not
@@ -115,8 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     forwards = make_forwards(claims, args.forwards)
     fw_train, fw_dev = forwards[: len(forwards) // 2], forwards[len(forwards) // 2 :]
 
+    # the headlines of the fact-checks, as `crowdcheck import` stores a `title` (key -claim id)
+    second = [] if args.no_headlines else ds.second_wordings()
     t0 = time.perf_counter()
-    matcher = Matcher.from_items(claims)
+    matcher = Matcher.from_items(claims + second)
     build_ms = (time.perf_counter() - t0) * 1000
     matcher._langs = stored_languages(claims)
 
@@ -199,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if pg is not None:
             pg.close()
     if not args.no_semantic:
-        semantic_side_by_side(ds, claims, same, hard)
+        semantic_side_by_side(claims, second, ds, same, hard)
     print(
         f"thresholds: confident={thresholds.confident} maybe={thresholds.maybe} "
         f"short_text_confident={thresholds.short_text_confident} "
