@@ -179,6 +179,11 @@ def claimreview_for(
         "inLanguage": clarification.lang,
         "reviewBody": mask_personal(clarification.summary),
     }
+    if claim.headline and is_imported(claim, clarification):
+        # schema.org: the headline of the review article. The partner's headline is the title
+        # of the partner's article, which `url` and `author` name here; a review our reviewers
+        # wrote is another article, whose title that is not.
+        review["headline"] = mask_personal(claim.headline)
     if url:
         review["url"] = url
     sources = web_sources(clarification)
@@ -220,6 +225,24 @@ def _lang(value: Any) -> Any:
     return value
 
 
+def _text(value: Any) -> Any:
+    value = _first(value)
+    if isinstance(value, dict):  # a JSON-LD value object: {"@value": "…", "@language": "es"}
+        return value.get("@value")
+    return value
+
+
+def _headline(review: dict[str, Any]) -> dict[str, Any]:
+    """The review article's title as the flat record's `title`, only when the markup has one:
+    `headline` (schema.org: "headline of the article"), else `name`, where AFP's fact-check
+    sites put the same title. No key at all when neither is there, so a re-import of markup
+    without one leaves a stored headline alone."""
+    present = [_text(review[k]) for k in ("headline", "name") if k in review]
+    if not present:
+        return {}
+    return {"title": next((v for v in present if isinstance(v, str) and v.strip()), None)}
+
+
 def flat_record(review: dict[str, Any]) -> dict[str, Any]:
     """A ClaimReview as the contract's flat record, plus the extras it carries."""
     rating = _first(review.get("reviewRating")) or {}
@@ -248,6 +271,7 @@ def flat_record(review: dict[str, Any]) -> dict[str, Any]:
         "sources": [u for u in (_url(c) for c in citation) if u]
         if isinstance(citation, list)
         else _url(citation),
+        **_headline(review),
     }
 
 

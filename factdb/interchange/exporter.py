@@ -5,6 +5,9 @@ Streamed: rows come from the database `yield_per` at a time and are written as t
 its original clarification (the current one in the claim's language, else the oldest current
 one); translations are not exported, so an export imports back one-to-one.
 
+A claim imported with a fact-check's headline carries it as `title` (JSON Lines, CSV), and as
+the ClaimReview's `headline` while the review is still the partner's (`claimreview_for`).
+
 What goes out is the claim's public wording (a reviewer's rewording when set, else its text;
 never the sender's original once reworded) and its clarification only, text through
 `mask_personal`. Nothing about who asked (citizens, chats, request texts) and no reviewer's
@@ -43,7 +46,8 @@ from factdb.privacy import mask_personal
 __all__ = ["COLUMNS", "csv_cells", "export", "flat_record", "published_claims"]
 
 Format = Literal["csv", "jsonl", "claimreview"]
-# The contract's claim fields first (so an export imports back), then what we add.
+# The contract's claim fields first (so an export imports back), then what we add; a new
+# column goes at the end, so readers that take columns by position keep working.
 COLUMNS = (
     "id",
     "text",
@@ -56,6 +60,7 @@ COLUMNS = (
     "source_url",
     "author",
     "pictures",
+    "title",
 )
 BATCH = 2000
 
@@ -111,6 +116,8 @@ def flat_record(
         # the partner an imported fact-check came from; ours otherwise (never a reviewer's name)
         "author": clar.author_name if imported and clar.author_name else org_name,
         "pictures": [picture_url(public_url, p) for p in pictures] if public_url else [],
+        # the headline of the fact-check the claim was imported with, so it imports back
+        "title": mask_personal(claim.headline) if claim.headline else None,
     }
 
 

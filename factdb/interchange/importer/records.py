@@ -41,6 +41,12 @@ class Row:
     published: datetime | None
     first_seen: datetime | None
     author: str | None
+    # the headline of the partner's fact-check ("Did 122 prisoners … return to the battlefield?"),
+    # a second wording the matcher finds the claim by; None when the record has none
+    headline: str | None = None
+    # the record carries a headline field (`title`/`headline`, even empty): only then does a
+    # re-import change a stored headline, so a feed without titles does not erase them
+    headline_given: bool = False
 
 
 class BadRecord(ValueError):
@@ -64,6 +70,25 @@ def _name(value: object) -> str | None:
     if isinstance(value, dict):
         value = value.get("name")
     return _str(value)
+
+
+_SPACES = re.compile(r"\s+")
+HEADLINE_FIELDS = ("title", "headline")  # `title` as research data names it; `headline` as schema.org
+
+
+def _headline(record: dict[str, Any], text: str) -> tuple[str | None, bool]:
+    """(the cleaned headline or None, whether the record has the field at all)."""
+    if not any(f in record for f in HEADLINE_FIELDS):
+        return None, False
+    value = next((v for v in (record.get(f) for f in HEADLINE_FIELDS) if _str(v) is not None), None)
+    # A headline is one line: the line breaks and runs of spaces a scraped title brings are
+    # layout, not words. Like the text it is stored as given otherwise (pages escape on output).
+    headline = _SPACES.sub(" ", _str(value) or "").strip() or None
+    if headline is not None and len(headline) > MAX_TEXT:
+        raise BadRecord(f"title is {len(headline)} characters, over the limit of {MAX_TEXT}")
+    if headline is not None and _SPACES.sub(" ", text) == headline:
+        headline = None  # the claim's own words again: nothing the matcher does not index already
+    return headline, True
 
 
 def parse_datetime(value: object, what: str) -> datetime | None:
@@ -193,6 +218,7 @@ def to_row(where: str, record: object) -> Row:
     published = parse_datetime(record.get("published"), "published")
     first_seen = parse_datetime(record.get("first_seen"), "first_seen") or published
     lang = _lang(record.get("lang")) or _detected_language(text)
+    headline, headline_given = _headline(record, text)
     return Row(
         where=where,
         external_id=external_id,
@@ -207,6 +233,8 @@ def to_row(where: str, record: object) -> Row:
         published=published,
         first_seen=first_seen,
         author=author[:256] if author else None,
+        headline=headline,
+        headline_given=headline_given,
     )
 
 

@@ -53,6 +53,7 @@ def write_chunk(conn: Connection, rows: list[Row], report: ImportReport) -> None
                 _CLAIM.c.source_url,
                 _CLAIM.c.published_at,
                 _CLAIM.c.status,
+                _CLAIM.c.headline,
             ).where(_CLAIM.c.external_id.in_(list(latest)))
         )
     }
@@ -75,6 +76,7 @@ def _claim_values(row: Row, now: datetime) -> dict[str, Any]:
         "status": _PUBLISHED if row.verdict else _NEW,
         "external_id": row.external_id,
         "source_url": row.source_url,
+        "headline": row.headline,
         "provenance": None,
         "request_count": 0,
         "first_seen": seen,
@@ -187,10 +189,14 @@ def _update(conn: Connection, known: list[tuple[Any, Row]], now: datetime, repor
         # The clarification in the record's language, else the original (oldest) one: the
         # partner's corrected verdict replaces ours in place, translations stay as they are.
         target = next((c for c in rows if c.lang == (row.lang or "und")), rows[0] if rows else None)
+        # A record without a title field keeps the stored headline (an older feed, a
+        # ClaimReview without one); an empty one clears it.
+        headline = row.headline if row.headline_given else claim.headline
         claim_same = (
             claim.text == row.text
             and claim.lang == row.lang
             and claim.source_url == row.source_url
+            and claim.headline == headline
             and (row.published is None or _utc(claim.published_at) == row.published)
         )
         # A clarification one of our reviewers wrote (an edit after the import) is theirs: the
@@ -218,6 +224,7 @@ def _update(conn: Connection, known: list[tuple[Any, Row]], now: datetime, repor
             "normalized": row.normalized,
             "lang": row.lang,
             "source_url": row.source_url,
+            "headline": headline,
             "updated_at": now,
             "published_at": _utc(claim.published_at) or row.published,
             "status": claim.status,
