@@ -7,6 +7,7 @@ Exact search is one matrix-vector product: ~8 ms at 10^5 claims, ~80-150 ms at 1
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterable
 
@@ -81,9 +82,20 @@ class ExactIndex:
 
 
 class ApproximateIndex:
-    """usearch HNSW over int8-quantised vectors (cosine): ~0.4 KB a claim with the graph."""
+    """usearch HNSW over int8-quantised vectors (cosine): ~0.4 KB a claim with the graph.
 
-    def __init__(self, dim: int, dtype: str = "i8", connectivity: int = 16, expansion_search: int = 64):
+    Building it costs ~0.5 ms a vector with both cores (561 s at 10^6 claims), so the matcher
+    saves it to disk and restores it at the next start (factdb/semantic/snapshot.py)."""
+
+    DTYPE, CONNECTIVITY, EXPANSION_SEARCH = "i8", 16, 64
+
+    def __init__(
+        self,
+        dim: int,
+        dtype: str = DTYPE,
+        connectivity: int = CONNECTIVITY,
+        expansion_search: int = EXPANSION_SEARCH,
+    ):
         from usearch.index import Index
 
         self.dim = dim
@@ -92,11 +104,37 @@ class ApproximateIndex:
         )
         self._lock = threading.Lock()
 
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], dim: int) -> ApproximateIndex:
+        """An index saved by `save`, read into memory (it keeps changing: a memory-mapped view
+        is read-only). ValueError when the file is not such an index of `dim` dimensions."""
+        from usearch.index import Index, MetricKind, ScalarKind
+
+        meta = Index.metadata(os.fspath(path))  # raises on a file that is no usearch index
+        if not meta or meta["dimensions"] != dim:
+            raise ValueError(f"{dim} dimensions expected, the file has {meta and meta['dimensions']}")
+        if meta["kind_scalar"] != ScalarKind.I8 or meta["kind_metric"] != MetricKind.Cos:
+            raise ValueError(f"not a cosine int8 index ({meta['kind_metric']}, {meta['kind_scalar']})")
+        index = cls(dim)
+        index._index.load(os.fspath(path))  # takes the file's own dimensions and type: checked above
+        index._index.expansion_search = cls.EXPANSION_SEARCH
+        return index
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the whole index (graph and int8 vectors) to `path`."""
+        with self._lock:
+            self._index.save(os.fspath(path))
+
     def __len__(self) -> int:
         return len(self._index)
 
     def __contains__(self, claim_id: object) -> bool:
         return isinstance(claim_id, int) and self._index.contains(claim_id)
+
+    def keys(self) -> np.ndarray:
+        """Every key held (uint64, in no particular order)."""
+        with self._lock:
+            return np.asarray(self._index.keys, dtype=np.uint64)
 
     def add(self, ids: Iterable[int], vectors: np.ndarray) -> None:
         keys = np.asarray(list(ids), dtype=np.uint64)
@@ -109,10 +147,10 @@ class ApproximateIndex:
             self._index.add(keys, np.ascontiguousarray(vectors, dtype=np.float32), threads=threads)
 
     def remove(self, ids: Iterable[int]) -> None:
-        with self._lock:
-            for claim_id in ids:
-                if self._index.contains(claim_id):
-                    self._index.remove(claim_id)
+        keys = np.asarray(list(ids), dtype=np.uint64)
+        if len(keys):
+            with self._lock:
+                self._index.remove(keys)  # keys not held are skipped
 
     def search(self, vector: np.ndarray, k: int = 10) -> list[tuple[int, float]]:
         with self._lock:

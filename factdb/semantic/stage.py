@@ -16,8 +16,10 @@ import numpy as np
 from sqlalchemy.engine import Engine
 
 from factdb.normalize import normalize
+from factdb.semantic import index as vector_index
+from factdb.semantic import snapshot
 from factdb.semantic.embedder import DIM, Embedder, message_for_model, shared_embedder
-from factdb.semantic.index import VectorIndex, build_index
+from factdb.semantic.index import ApproximateIndex, VectorIndex, build_index
 from factdb.semantic.store import load_vectors, sync_vectors
 
 __all__ = ["SemanticStage", "one_blas_thread", "sync_with_progress_bar"]
@@ -30,6 +32,12 @@ SECOND = 1 << 40
 
 def _index_key(key: int) -> int:
     return key if key >= 0 else -key | SECOND
+
+
+def _index_keys(keys: np.ndarray) -> np.ndarray:
+    """_index_key over an array of vector keys (the snapshot's)."""
+    keys = np.asarray(keys, dtype=np.int64)
+    return np.where(keys >= 0, keys, -keys | SECOND).astype(np.uint64)
 
 
 def _claim_of(index_key: int) -> int:
@@ -78,6 +86,8 @@ def one_blas_thread() -> bool:
 class SemanticStage:
     """An embedder and a vector index over the matchable claims."""
 
+    restored: snapshot.CatchUp | None = None  # from_database's start from a snapshot, if it was one
+
     def __init__(self, embedder: Embedder | None = None, index: VectorIndex | None = None) -> None:
         self.embedder = embedder or shared_embedder()
         one_blas_thread()
@@ -95,12 +105,27 @@ class SemanticStage:
     ) -> SemanticStage:
         """Embed what lacks a current vector (in batches, with progress), then load them all;
         with `texts` (claim id -> normalised text: the matchable claims), only those claims'
-        vectors made from those texts (not a merged claim's, not an edited claim's old one)."""
+        vectors made from those texts (not a merged claim's, not an edited claim's old one).
+
+        With `texts` at the approximate index's scale, the index is restored from its snapshot
+        on disk and caught up with the claims changed since (factdb/semantic/snapshot.py), or
+        built and then saved there; `restored` tells what a restore did."""
         embedder = embedder or shared_embedder()
         if embed_missing:
             sync_vectors(engine, embedder, progress)
+        large = texts is not None and len(texts) >= vector_index.APPROXIMATE_FROM
+        where = snapshot.directory(engine) if large else None
+        if where is not None and texts is not None:
+            started = snapshot.start(engine, embedder.model_id, texts, DIM, where, _index_keys)
+            if started is not None:
+                stage = cls(embedder, started[0])
+                stage.restored = started[1]
+                return stage
         ids, vectors = load_vectors(engine, embedder.model_id, texts)
-        return cls(embedder, build_index([_index_key(k) for k in ids], vectors, DIM))
+        index = build_index([_index_key(k) for k in ids], vectors, DIM)
+        if where is not None and texts is not None and isinstance(index, ApproximateIndex):
+            snapshot.save(where, embedder.model_id, index, *snapshot.hashes_of({k: texts[k] for k in ids}))
+        return cls(embedder, index)
 
     def __len__(self) -> int:
         """Vectors held (a claim with a second wording has two)."""
