@@ -49,10 +49,6 @@ class Dataset:
     def split(self, name: str) -> list[Query]:
         return [q for q in self.queries if q.split == name]
 
-    def second_wordings(self) -> list[tuple[int, str]]:
-        """(-claim id, headline) items, to index beside `claims` as the bot does."""
-        return [(-cid, headline) for cid, headline in self.headlines.items()]
-
 
 def _read_jsonl(path: Path) -> list[dict[str, object]]:
     with path.open(encoding="utf-8") as f:

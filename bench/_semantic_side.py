@@ -16,14 +16,14 @@ class _CachedStage:
     search) over vectors cached on disk by bench/_vectors.py, so a run does not re-embed
     3,000 claims; messages' vectors are cached too."""
 
-    def __init__(self, claims: Sequence[tuple[int, str]], second: Sequence[tuple[int, str]] = ()) -> None:
+    def __init__(self, claims: Sequence[tuple[int, str]], headlines: Sequence[tuple[int, str]] = ()) -> None:
         from bench._vectors import embed_cached
         from factdb.normalize import normalize
         from factdb.semantic.embedder import DIM, shared_embedder
         from factdb.semantic.index import ExactIndex
         from factdb.semantic.stage import SemanticStage
 
-        items = [*claims, *second]
+        items = [*claims, *((-cid, h) for cid, h in headlines)]  # a second wording's key is -id
         self.stage = SemanticStage(shared_embedder(), ExactIndex(DIM))
         self.stage.add_vectors(
             [k for k, _ in items], embed_cached([normalize(t) for _, t in items], "passage")
@@ -54,16 +54,19 @@ class _CachedStage:
     def search(self, vector: object, k: int = 20) -> list[tuple[int, float]]:
         return self.stage.search(vector, k)  # type: ignore[arg-type]
 
+    def nearest(self, vector: object, k: int = 20) -> list[tuple[int, float, bool]]:
+        return self.stage.nearest(vector, k)  # type: ignore[arg-type]
+
     def candidates(self, text: str, k: int = 20) -> list[tuple[int, float]]:
         return self.search(self.query_vector(text), k)
 
 
 def semantic_side_by_side(  # type: ignore[no-untyped-def]
-    claims: list[tuple[int, str]], second: list[tuple[int, str]], ds: Dataset, same, hard
+    claims: list[tuple[int, str]], headlines: list[tuple[int, str]], ds: Dataset, same, hard
 ) -> None:
     """Rankings and the bot's decisions: lexical alone, semantic alone (rankings only), and
-    fused as Matcher does when the semantic package and vectors are there. `second`: the
-    claims' second wordings (-claim id, headline), indexed by both stages as the bot does."""
+    fused as Matcher does when the semantic package and vectors are there. `headlines`:
+    (claim id, headline), indexed by both stages as the claims' second wordings, as the bot does."""
     from factdb import semantic
     from factdb.semantic.fusion import reciprocal_rank_fusion
 
@@ -72,10 +75,10 @@ def semantic_side_by_side(  # type: ignore[no-untyped-def]
         return
     from bench._crosslingual import build_cross_lingual
 
-    stage = _CachedStage(claims, second)
+    stage = _CachedStage(claims, headlines)
     langs = stored_languages(claims)
-    lexical = Matcher.from_items(claims + second)
-    fused = Matcher.from_items(claims + second, semantic=stage)  # type: ignore[arg-type]
+    lexical = Matcher.from_items(claims, headlines=headlines)
+    fused = Matcher.from_items(claims, semantic=stage, headlines=headlines)  # type: ignore[arg-type]
     lexical._langs = fused._langs = langs
     sets: list[tuple[str, list[Query], Matcher, Matcher, _CachedStage, Callable]] = [  # type: ignore[type-arg]
         ("CLEF dev", ds.split("dev"), lexical, fused, stage, same),
@@ -85,9 +88,9 @@ def semantic_side_by_side(  # type: ignore[no-untyped-def]
     for heldout, direction in ((False, "→ en"), (False, "en →"), (True, "→ en"), (True, "en →")):
         cs = build_cross_lingual(heldout, direction)
         items = claims + [(cid, text) for cid, text, _ in cs.claims]
-        x_stage = _CachedStage(items, second)
-        x_lex = Matcher.from_items(items + second)
-        x_fused = Matcher.from_items(items + second, semantic=x_stage)  # type: ignore[arg-type]
+        x_stage = _CachedStage(items, headlines)
+        x_lex = Matcher.from_items(items, headlines=headlines)
+        x_fused = Matcher.from_items(items, semantic=x_stage, headlines=headlines)  # type: ignore[arg-type]
         # the claims' languages as the bot stores them (both matchers hold cross-language answers)
         x_lex._langs = x_fused._langs = langs | {cid: lang for cid, _, lang in cs.claims}
         x_prep = {cid: prepare(t) for cid, t in items}

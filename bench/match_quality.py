@@ -120,10 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     forwards = make_forwards(claims, args.forwards)
     fw_train, fw_dev = forwards[: len(forwards) // 2], forwards[len(forwards) // 2 :]
 
-    # the headlines of the fact-checks, as `crowdcheck import` stores a `title` (key -claim id)
-    second = [] if args.no_headlines else ds.second_wordings()
+    # the fact-checks' headlines, as `crowdcheck import` stores a `title`: second wordings
+    headlines = [] if args.no_headlines else list(ds.headlines.items())
     t0 = time.perf_counter()
-    matcher = Matcher.from_items(claims + second)
+    matcher = Matcher.from_items(claims, headlines=headlines)
     build_ms = (time.perf_counter() - t0) * 1000
     matcher._langs = stored_languages(claims)
 
@@ -206,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if pg is not None:
             pg.close()
     if not args.no_semantic:
-        semantic_side_by_side(claims, second, ds, same, hard)
+        semantic_side_by_side(claims, headlines, ds, same, hard)
     print(
         f"thresholds: confident={thresholds.confident} maybe={thresholds.maybe} "
         f"short_text_confident={thresholds.short_text_confident} "

@@ -39,12 +39,15 @@ class Change:
     second_wording: str | None
     status: str | None
     lang: str | None = None  # as stored with the claim (the matcher's cross-language rule)
+    # the second wording is the imported headline (no public wording): it finds, never answers
+    second_is_headline: bool = False
 
 
 # -- reading -----------------------------------------------------------------------------------
 
 _CHANGES = """
-    SELECT cc.claim_id, c.text, COALESCE(c.public_text, c.headline), c.status, cc.seq, c.lang
+    SELECT cc.claim_id, c.text, COALESCE(c.public_text, c.headline), c.status, cc.seq, c.lang,
+           CASE WHEN c.public_text IS NULL AND c.headline IS NOT NULL THEN 1 ELSE 0 END
     FROM claim_change AS cc LEFT JOIN claim AS c ON c.id = cc.claim_id
     WHERE {where}
 """
@@ -103,4 +106,4 @@ class ChangeFeed:
             ).all()
             if rows:
                 self._seq = int(rows[-1][4])
-        return [Change(int(r[0]), r[1], r[2], r[3], r[5]) for r in rows]
+        return [Change(int(r[0]), r[1], r[2], r[3], r[5], bool(r[6])) for r in rows]

@@ -29,7 +29,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlmodel import Session, col
 
 from factdb.changes import Change, ChangeFeed
@@ -75,6 +75,7 @@ class Matcher:
         self._index = TermIndex()
         self._feed: ChangeFeed | None = None
         self._worded: set[int] = set()  # claims indexed with a second wording too (key -id)
+        self._headlined: set[int] = set()  # ...whose second wording is an imported headline
         self._version = 0  # bumped by every change to the lexical index (see match)
         # Reentrant: match() refreshes under the same lock. Handlers run in worker threads, and
         # the index's arrays must not change under a search.
@@ -86,12 +87,17 @@ class Matcher:
         items: Iterable[tuple[int, str]],
         thresholds: Thresholds | None = None,
         semantic: SemanticStage | None = None,
+        headlines: Iterable[tuple[int, str]] = (),
     ) -> Matcher:
         """A matcher over (claim_id, raw text) pairs, built in one pass, with no database
         behind it (later ids win); keep it current with `add` and `remove`. With `semantic`
-        (a stage holding the claims' vectors) it fuses both stages as the bot does."""
+        (a stage holding the claims' vectors) it fuses both stages as the bot does;
+        `headlines`: (claim_id, headline) of imported fact-checks, the claims' second wordings."""
         matcher = cls(thresholds, semantic if semantic is not None else False)
-        matcher._index = TermIndex.from_items(items)
+        headlines = list(headlines)
+        matcher._index = TermIndex.from_items([*items, *((-cid, h) for cid, h in headlines)])
+        matcher._worded = {cid for cid, _ in headlines}
+        matcher._headlined = set(matcher._worded)
         return matcher
 
     # -- keeping up with the claim table -------------------------------------------------------
@@ -107,17 +113,19 @@ class Matcher:
                 if self._feed is None:
                     feed = ChangeFeed.start(conn)  # before the read: nothing falls in between
                     second = func.coalesce(Claim.public_text, Claim.headline)
+                    headline_only = and_(col(Claim.public_text).is_(None), col(Claim.headline).is_not(None))
                     rows = conn.execute(
-                        select(Claim.id, Claim.normalized, second, Claim.lang).where(
+                        select(Claim.id, Claim.normalized, second, Claim.lang, headline_only).where(
                             col(Claim.status).in_([str(s) for s in MATCHABLE_STATUSES])
                         )
                     ).all()
-                    self._build([(cid, norm, public) for cid, norm, public, _ in rows])
-                    self._langs = {cid: lang for cid, _, _, lang in rows}
+                    self._build([(cid, norm, public) for cid, norm, public, _, _ in rows])
+                    self._headlined = {cid for cid, _, second, _, only in rows if second and only}
+                    self._langs = {cid: lang for cid, _, _, lang, _ in rows}
                     self._feed = feed
                     if self._semantic_auto:
                         texts: dict[int, str] = {}
-                        for cid, norm, second_wording, _ in rows:
+                        for cid, norm, second_wording, _, _ in rows:
                             texts.update(claim_wordings(cid, norm, second_wording))
                         self._start_semantic(session, texts)
                     return len(rows)
@@ -208,9 +216,14 @@ class Matcher:
                 if self.semantic is not None and (second := normalize(change.second_wording)):
                     self._pending[-cid] = second
             self._worded.add(cid)
+            if change.second_is_headline:
+                self._headlined.add(cid)
+            else:
+                self._headlined.discard(cid)
         elif cid in self._worded:
             self._index.remove(-cid)
             self._worded.discard(cid)
+            self._headlined.discard(cid)
             self._pending.pop(-cid, None)
             if self.semantic is not None:
                 self.semantic.remove_second(cid)
@@ -239,6 +252,7 @@ class Matcher:
             if claim_id in self._worded:
                 self._index.remove(-claim_id)
                 self._worded.discard(claim_id)
+                self._headlined.discard(claim_id)
 
     def compact(self) -> None:
         """Fold claims added since the bulk build into the index's packed arrays now (it also
@@ -274,16 +288,26 @@ class Matcher:
                 ranking, lexical, held = self._lexical(text, prepared, FUSE_DEPTH, limit)
                 if lexical.decision == "match":
                     return lexical
+            nearest = stage.nearest(vector, FUSE_DEPTH)
             fused = fuse(
                 text,
                 ranking[:FUSE_DEPTH],
                 lexical,
-                stage.search(vector, FUSE_DEPTH),
+                [(cid, similarity) for cid, similarity, _ in nearest],
                 self._language_of,
                 self.thresholds,
                 self._semantic_thresholds or SemanticThresholds(),
                 limit,
             )
+            if (
+                held is None
+                and fused.decision == "match"
+                and fused.claim_id in self._headlined
+                and any(cid == fused.claim_id and second for cid, _, second in nearest)
+            ):
+                # as for a lexical answer (_by_headline_only): a headline finds, it does not answer
+                reason = "nearest by its fact-check's headline: offered, not answered"
+                return offer_instead(fused, text, self._wordings, self.thresholds, reason, limit)
             return fused if held is None else _held_first(fused, held, limit)
 
     def _lexical(
@@ -292,21 +316,51 @@ class Matcher:
         """The lexical ranking (`depth` deep) and decision. A confident answer with a claim in
         another language than the message is turned into an offer, the claim first
         (decision.offer_instead); the third item is then that offer, else None."""
-        ranking = rank(self._index, prepared, max(limit, depth, 1))
+        own_text: dict[int, float] = {}
+        ranking = rank(self._index, prepared, max(limit, depth, 1), own_text)
         result = decide(text, prepared, ranking, self._wordings, self.thresholds, limit)
         # A near-verbatim copy of the claim is in the claim's language, whatever is stored (an
-        # import may store the clarification's language with a claim written in another).
+        # import may store the clarification's language with a claim written in another); a
+        # near-verbatim copy of a headline is the question the fact-check answers.
         if (
             result.decision != "match"
             or result.claim_id is None
             or result.score >= self.thresholds.short_text_confident
         ):
             return ranking, result, None
-        reason = self._other_language(text, result.claim_id)
+        reason = self._by_headline_only(text, prepared, ranking, own_text, result) or self._other_language(
+            text, result.claim_id
+        )
         if reason is None:
             return ranking, result, None
         held = offer_instead(result, text, self._wordings, self.thresholds, reason, limit)
         return ranking, held, held
+
+    def _by_headline_only(
+        self,
+        text: str,
+        prepared: str,
+        ranking: list[tuple[int, float]],
+        own_text: dict[int, float],
+        result: MatchResult,
+    ) -> str | None:
+        """Why a lexical answer is held back because only the claim's imported headline earned
+        it, or None. A headline finds a claim and puts it first among the buttons, but it is
+        the partner's title, often a few generic words ("'Multiple Shooters' at Orlando
+        Nightclub"): on the harder forwards it answered a truncated "Orlando nightclub shooter
+        Omar … Read more" with the wrong claim. So the claim answers at once only if its own
+        text, scored alone, would have answered (docs/matching.md, "Headlines")."""
+        cid = result.claim_id
+        if cid not in self._headlined:
+            return None
+        own = own_text.get(cid, 0.0)
+        if own >= result.score:
+            return None  # its own text scored best
+        alone = sorted(((c, own if c == cid else sc) for c, sc in ranking), key=lambda r: -r[1])
+        again = decide(text, prepared, alone, self._wordings, self.thresholds)
+        if again.decision == "match" and again.claim_id == cid:
+            return None
+        return "found by its fact-check's headline, not its own text: offered, not answered"
 
     def _other_language(self, text: str, claim_id: int) -> str | None:
         """Why the message is taken to be in another language than the claim, or None (the

@@ -33,12 +33,16 @@ RESCORE_LONG = 50
 CHAR_LIMIT = 1000
 
 
-def rank(index: TermIndex, query: str, limit: int) -> list[tuple[int, float]]:
+def rank(
+    index: TermIndex, query: str, limit: int, own_text: dict[int, float] | None = None
+) -> list[tuple[int, float]]:
     """The best `limit` claims for a prepared query as (claim_id, score), best first.
 
     A claim found through both of its wordings (key id and -id) is listed once, with its
     best score; ties (verbatim duplicate claims) go to the lower id, so results do not
-    depend on the order claims were indexed in.
+    depend on the order claims were indexed in. `own_text`, when given, receives for each
+    listed claim the score of its own text (key id) where it was scored: the matcher asks
+    whether a claim would still be answered without its second wording.
     """
     if limit <= 0:
         return []
@@ -56,8 +60,9 @@ def rank(index: TermIndex, query: str, limit: int) -> list[tuple[int, float]]:
     # before rapidfuzz changes nothing in the result and saves most of the comparisons for
     # a message that clearly matches (and some for one that matches nothing).
     keep = _upper_bound(overlap) >= _kth_best(overlap, claim, limit) - _EPS
+    keys = found.keys
     if not keep.all():
-        rows, overlap, claim = found.rows[keep], overlap[keep], claim[keep]
+        rows, overlap, claim, keys = found.rows[keep], overlap[keep], claim[keep], keys[keep]
     else:
         rows = found.rows
     texts = index.texts_at(rows, CHAR_LIMIT)
@@ -86,6 +91,10 @@ def rank(index: TermIndex, query: str, limit: int) -> list[tuple[int, float]]:
             out.append((cid, round(float(score[i]), 2)))
             if len(out) == limit:
                 break
+    if own_text is not None:
+        for i in np.flatnonzero(keys > 0).tolist():
+            if (cid := int(claim[i])) in seen:
+                own_text[cid] = max(own_text.get(cid, 0.0), round(float(score[i]), 2))
     return out
 
 

@@ -161,12 +161,18 @@ class SemanticStage:
     def search(self, vector: np.ndarray, k: int = 20) -> list[tuple[int, float]]:
         """(claim id, cosine) of the k claims nearest to `vector`, best first; a claim found
         by both wordings is listed once, at its nearer one."""
+        return [(cid, similarity) for cid, similarity, _ in self.nearest(vector, k)]
+
+    def nearest(self, vector: np.ndarray, k: int = 20) -> list[tuple[int, float, bool]]:
+        """As `search`, with whether each claim's nearer wording is its second one."""
         if len(self.index) == 0:
             return []
-        best: dict[int, float] = {}
+        best: dict[int, tuple[int, float, bool]] = {}
         for key, similarity in self.index.search(vector, 2 * k):  # two wordings: 2k keys ≥ k claims
-            best.setdefault(_claim_of(key), similarity)
-        return list(best.items())[:k]
+            cid = _claim_of(key)
+            if cid not in best:
+                best[cid] = (cid, similarity, key != cid)
+        return list(best.values())[:k]
 
     def candidates(self, text: str, k: int = 20) -> list[tuple[int, float]]:
         """(claim id, cosine) of the k nearest claims to a message, best first."""
