@@ -90,3 +90,23 @@ def test_nearest_by_meaning_through_its_headline_is_offered_not_answered() -> No
     assert "headline" in " ".join(held.reasons)
     matcher._headlined.clear()  # the same vectors, were it a reviewer's wording: answered
     assert matcher.match(message).decision == "match"
+
+
+def test_found_by_the_headline_but_answered_by_its_own_texts_meaning() -> None:
+    import numpy as np
+
+    from factdb.semantic.index import ExactIndex
+    from factdb.semantic.stage import SemanticStage
+    from tests.test_semantic_matcher import CLAIMS, SAFE, FakeEmbedder
+
+    fake = FakeEmbedder()
+    headline = "Will the tap be shut off in town for three days?"
+    stage = SemanticStage(embedder=fake, index=ExactIndex(384))  # type: ignore[arg-type]
+    stage.add_vectors([*CLAIMS, -1], np.vstack([fake.passages(list(CLAIMS.values())), fake.passages([headline])]))
+    matcher = Matcher.from_items(CLAIMS.items(), semantic=stage, headlines=[(1, headline)])  # type: ignore[arg-type]
+    matcher._semantic_thresholds = SAFE
+    # Its words are the headline's (the lexical answer is held), its meaning the claim's own text's.
+    message = "Tap water shut off in our town, three days, they say, starting from tomorrow morning"
+    result = matcher.match(message)
+    assert (result.decision, result.claim_id) == ("match", 1)
+    assert result.reasons and "headline" not in " ".join(result.reasons)

@@ -289,25 +289,26 @@ class Matcher:
                 if lexical.decision == "match":
                     return lexical
             nearest = stage.nearest(vector, FUSE_DEPTH)
-            fused = fuse(
-                text,
-                ranking[:FUSE_DEPTH],
-                lexical,
-                [(cid, similarity) for cid, similarity, _ in nearest],
-                self._language_of,
-                self.thresholds,
-                self._semantic_thresholds or SemanticThresholds(),
-                limit,
-            )
-            if (
-                held is None
-                and fused.decision == "match"
-                and fused.claim_id in self._headlined
-                and any(cid == fused.claim_id and second for cid, _, second in nearest)
-            ):
-                # as for a lexical answer (_by_headline_only): a headline finds, it does not answer
-                reason = "nearest by its fact-check's headline: offered, not answered"
-                return offer_instead(fused, text, self._wordings, self.thresholds, reason, limit)
+            thresholds = self._semantic_thresholds or SemanticThresholds()
+
+            def fused_with(semantic: list[tuple[int, float]]) -> MatchResult:
+                ranked = ranking[:FUSE_DEPTH]
+                return fuse(
+                    text, ranked, lexical, semantic, self._language_of, self.thresholds, thresholds, limit
+                )
+
+            fused = fused_with([(cid, similarity) for cid, similarity, _ in nearest])
+            if held is None and fused.decision == "match" and fused.claim_id in self._headlined:
+                # as for a lexical answer (_by_headline_only): the claim answers only if its own
+                # text, nearest or not, would have answered without its headline's vector
+                cid = fused.claim_id
+                alone = [
+                    (c, own if c == cid else sim) for c, sim, own in nearest if c != cid or own is not None
+                ]
+                again = fused_with(sorted(alone, key=lambda r: -r[1]))
+                if again.decision != "match" or again.claim_id != cid:
+                    reason = "nearest by its fact-check's headline, not its own text: offered, not answered"
+                    return offer_instead(fused, text, self._wordings, self.thresholds, reason, limit)
             return fused if held is None else _held_first(fused, held, limit)
 
     def _lexical(
@@ -315,7 +316,8 @@ class Matcher:
     ) -> tuple[list[tuple[int, float]], MatchResult, MatchResult | None]:
         """The lexical ranking (`depth` deep) and decision. A confident answer with a claim in
         another language than the message is turned into an offer, the claim first
-        (decision.offer_instead); the third item is then that offer, else None."""
+        (decision.offer_instead); the third item is then that offer, else None. One earned by
+        the claim's headline alone is turned into an offer too (not held: see match)."""
         own_text: dict[int, float] = {}
         ranking = rank(self._index, prepared, max(limit, depth, 1), own_text)
         result = decide(text, prepared, ranking, self._wordings, self.thresholds, limit)
@@ -328,9 +330,15 @@ class Matcher:
             or result.score >= self.thresholds.short_text_confident
         ):
             return ranking, result, None
-        reason = self._by_headline_only(text, prepared, ranking, own_text, result) or self._other_language(
-            text, result.claim_id
-        )
+        reason = self._by_headline_only(text, prepared, ranking, own_text, result)
+        if reason is not None:
+            # Not held: the semantic stage may still answer, by the claim's own text's vector. The
+            # claim keeps its place (its headline found it) but carries its own text's score, the
+            # lexical verdict on the claim that fusion reads ("swaps words" is about its text).
+            offer = offer_instead(result, text, self._wordings, self.thresholds, reason, limit)
+            own = own_text.get(result.claim_id, 0.0)
+            return [(c, own if c == result.claim_id else sc) for c, sc in ranking], offer, None
+        reason = self._other_language(text, result.claim_id)
         if reason is None:
             return ranking, result, None
         held = offer_instead(result, text, self._wordings, self.thresholds, reason, limit)

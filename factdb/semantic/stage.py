@@ -163,16 +163,20 @@ class SemanticStage:
         by both wordings is listed once, at its nearer one."""
         return [(cid, similarity) for cid, similarity, _ in self.nearest(vector, k)]
 
-    def nearest(self, vector: np.ndarray, k: int = 20) -> list[tuple[int, float, bool]]:
-        """As `search`, with whether each claim's nearer wording is its second one."""
+    def nearest(self, vector: np.ndarray, k: int = 20) -> list[tuple[int, float, float | None]]:
+        """As `search`, with each claim's own text's cosine (its first wording's), None when
+        that vector is not among the 2k nearest: the matcher asks whether a claim found
+        through its second wording would be answered by its own text alone."""
         if len(self.index) == 0:
             return []
-        best: dict[int, tuple[int, float, bool]] = {}
+        best: dict[int, float] = {}
+        own: dict[int, float] = {}
         for key, similarity in self.index.search(vector, 2 * k):  # two wordings: 2k keys ≥ k claims
             cid = _claim_of(key)
-            if cid not in best:
-                best[cid] = (cid, similarity, key != cid)
-        return list(best.values())[:k]
+            best.setdefault(cid, similarity)
+            if key == cid:
+                own[cid] = similarity
+        return [(cid, similarity, own.get(cid)) for cid, similarity in list(best.items())[:k]]
 
     def candidates(self, text: str, k: int = 20) -> list[tuple[int, float]]:
         """(claim id, cosine) of the k nearest claims to a message, best first."""
