@@ -102,7 +102,9 @@ def test_found_by_the_headline_but_answered_by_its_own_texts_meaning() -> None:
     fake = FakeEmbedder()
     headline = "Will the tap be shut off in town for three days?"
     stage = SemanticStage(embedder=fake, index=ExactIndex(384))  # type: ignore[arg-type]
-    stage.add_vectors([*CLAIMS, -1], np.vstack([fake.passages(list(CLAIMS.values())), fake.passages([headline])]))
+    stage.add_vectors(
+        [*CLAIMS, -1], np.vstack([fake.passages(list(CLAIMS.values())), fake.passages([headline])])
+    )
     matcher = Matcher.from_items(CLAIMS.items(), semantic=stage, headlines=[(1, headline)])  # type: ignore[arg-type]
     matcher._semantic_thresholds = SAFE
     # Its words are the headline's (the lexical answer is held), its meaning the claim's own text's.
