@@ -10,6 +10,9 @@ claims checked in one language arriving in another:
 - "en →": the English original is the message; the translations are the claims (with other
   translated messages as distractors). Right: its translation in the first three.
 
+Negatives: further messages of the same catalogs whose counterpart is not in the database
+(the right answer is "new"); they measure what a looser cross-language offer costs.
+
 Software messages are not rumours, and a catalog has many near-identical messages ("cannot
 open file" / "cannot open directory"), which makes the distractors hard. Split by catalog: the
 held-out quarter of catalogs (is_heldout_domain) is never used to calibrate.
@@ -18,7 +21,7 @@ held-out quarter of catalogs (is_heldout_domain) is never used to calibrate.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bench._gettext_text import is_heldout_domain, load_messages
 
@@ -32,6 +35,7 @@ MIN_WORDS = 6
 class CrossSet:
     claims: list[tuple[int, str, str]]  # (id, text, lang) added to the database
     queries: list[tuple[str, int, str, str]]  # (text, right claim id, query lang, direction)
+    negatives: list[tuple[str, str]] = field(default_factory=list)  # (text, lang): no claim
 
 
 def build_cross_lingual(
@@ -39,6 +43,7 @@ def build_cross_lingual(
     direction: str,
     per_lang: int = 60,
     distractors: int = 60,
+    negatives: int = 60,
     first_id: int = 1_000_000,
     seed: int = 15,
 ) -> CrossSet:
@@ -46,6 +51,7 @@ def build_cross_lingual(
     rng = random.Random(seed)
     claims: list[tuple[int, str, str]] = []
     queries: list[tuple[str, int, str, str]] = []
+    negs: list[tuple[str, str, str]] = []  # (message, its language, its counterpart)
     ids: dict[str, int] = {}  # claim text -> id (an English original is shared by languages)
 
     def claim(text: str, lang: str) -> int:
@@ -69,4 +75,8 @@ def build_cross_lingual(
                 queries.append((m.source, claim(m.text, lang), "en", direction))
         for m in pool[per_lang : per_lang + distractors]:
             claim(m.source, "en") if direction == "→ en" else claim(m.text, lang)
-    return CrossSet(claims, queries)
+        # after the claims and queries: the sets above do not change with this count
+        rest = pool[per_lang + distractors : per_lang + distractors + negatives]
+        negs.extend((m.text, lang, m.source) if direction == "→ en" else (m.source, "en", m.text) for m in rest)
+    # a catalog repeats messages: a negative whose counterpart is a claim after all is left out
+    return CrossSet(claims, queries, [(text, lang) for text, lang, other in negs if other not in ids])

@@ -8,7 +8,9 @@ For the others, the message's nearest claims by meaning join the lexical ranking
 rank fusion (factdb/semantic/fusion.py), and fusion.decide applies the safety rules of issue 15:
 a lexical answer is kept; semantic-only evidence never answers a message of ≤ 8 words; a
 cross-lingual hit (message and claim in different languages) is offered, not answered; other
-semantic answers need a calibrated cosine and lead. On top of those, a claim the lexical
+semantic answers need a calibrated cosine and lead. A claim only the vector index found is
+offered from a calibrated cosine, lower when it is in another language than the message
+(offer_alone_at). On top of those, a claim the lexical
 matcher scored as confident but declined because the message swaps its words (same frame,
 other words: decision.py) is never answered by the semantic stage either.
 """
@@ -42,6 +44,15 @@ def message_language(text: str) -> str | None:
     from factdb.normalize import fold_homoglyphs
 
     return base_language(detect_language(fold_homoglyphs(text)))
+
+
+def offer_alone_at(cross_lingual: bool, semantic_thresholds: SemanticThresholds) -> float:
+    """The cosine at which a claim only the vector index found is offered: lower for a claim in
+    another language than the message (no words in common for the lexical stage to find, and
+    lower cosines across languages), still only offered, never answered."""
+    if cross_lingual:
+        return semantic_thresholds.offer_alone_cross_lingual
+    return semantic_thresholds.offer_alone
 
 
 def fuse(
@@ -90,7 +101,7 @@ def fuse(
         cid
         for cid in verdict.offered
         if lexical_score.get(cid, 0.0) >= thresholds.maybe
-        or similarity.get(cid, 0.0) >= semantic_thresholds.offer_alone
+        or similarity.get(cid, 0.0) >= offer_alone_at(cid in cross, semantic_thresholds)
     )
     if verdict.decision == "match" and verdict.claim_id is not None:
         offered_ids.add(verdict.claim_id)
