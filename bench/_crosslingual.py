@@ -77,6 +77,8 @@ def build_cross_lingual(
             claim(m.source, "en") if direction == "→ en" else claim(m.text, lang)
         # after the claims and queries: the sets above do not change with this count
         rest = pool[per_lang + distractors : per_lang + distractors + negatives]
-        negs.extend((m.text, lang, m.source) if direction == "→ en" else (m.source, "en", m.text) for m in rest)
+        negs.extend(
+            (m.text, lang, m.source) if direction == "→ en" else (m.source, "en", m.text) for m in rest
+        )
     # a catalog repeats messages: a negative whose counterpart is a claim after all is left out
     return CrossSet(claims, queries, [(text, lang) for text, lang, other in negs if other not in ids])

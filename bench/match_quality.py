@@ -91,6 +91,28 @@ def fmt(m: dict[str, float], keys: Sequence[str]) -> str:
     return " | ".join(cells)
 
 
+def cross_offers(
+    ds: Dataset, claims: list[tuple[int, str]], headlines: list[tuple[int, str]], calibrate_too: bool
+) -> None:
+    """The cross-language offer rule on and off, both sides; with `calibrate_too`, its
+    threshold re-derived from the dev side first."""
+    from factdb import semantic
+
+    if not semantic.available():
+        return
+    from bench._cross_offers import calibrate, cross_runs, print_offers
+    from factdb.semantic.fusion import SemanticThresholds
+
+    runs = cross_runs(ds, claims, headlines, (False, True))
+    thresholds = SemanticThresholds()
+    if calibrate_too:
+        found, lines = calibrate(runs, thresholds)
+        print("## offer_alone_cross_lingual, calibrated on the cross-lingual dev sets + CLEF train negatives")
+        print("\n".join(f"- {line}" for line in lines))
+        print(f"  -> offer_alone_cross_lingual = {found} (factdb/semantic/fusion.py)\n")
+    print_offers(runs, thresholds)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tune", action="store_true", help="re-derive thresholds on train")
@@ -102,6 +124,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--no-headlines",
         action="store_true",
         help="index the claims' texts only, not the fact-checks' headlines as second wordings",
+    )
+    ap.add_argument(
+        "--calibrate-cross",
+        action="store_true",
+        help="re-derive offer_alone_cross_lingual on the cross-lingual dev sets (factdb/semantic/fusion.py)",
     )
     args = ap.parse_args(argv)
 
@@ -207,6 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             pg.close()
     if not args.no_semantic:
         semantic_side_by_side(claims, headlines, ds, same, hard)
+        cross_offers(ds, claims, headlines, args.calibrate_cross)
     print(
         f"thresholds: confident={thresholds.confident} maybe={thresholds.maybe} "
         f"short_text_confident={thresholds.short_text_confident} "
