@@ -284,3 +284,19 @@ def test_below_the_approximate_scale_no_snapshot_is_written(
     assert not isinstance(_start(db, model).semantic.index, ApproximateIndex)  # type: ignore[union-attr]
     where = snapshot.directory(db.engine)
     assert where is not None and not where.exists()
+
+
+def test_a_snapshot_that_cannot_be_written_does_not_stop_the_stage(
+    db: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocked = tmp_path / "a-file-not-a-directory"
+    blocked.write_text("")
+    monkeypatch.setenv(snapshot.SETTING, str(blocked / "vector-index"))
+    model = TextEmbedder()
+    ids = _publish(db, [_claim_text(i) for i in range(CLAIMS)])
+    sync_vectors(db.engine, model)
+    with caplog.at_level(logging.INFO, logger=snapshot.__name__):
+        matcher = _start(db, model)
+    (line,) = _warnings(caplog)
+    assert "could not save" in line
+    assert len(matcher.semantic) == CLAIMS and _nearest(matcher, model, _claim_text(8))[0] == ids[8]  # type: ignore[arg-type]

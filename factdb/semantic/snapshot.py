@@ -327,8 +327,8 @@ def save(where: Path, model: str, index: ApproximateIndex, keys: np.ndarray, has
             for old in where.glob(PREFIX + "*.usearch*"):
                 if old.name != name:
                     old.unlink(missing_ok=True)
-    except OSError as exc:
-        log.warning("vector index: could not save a snapshot in %s (%s)", where, exc)
+    except Exception as exc:  # a full disk, a read-only directory: the bot runs on without one
+        log.warning("vector index: could not save a snapshot in %s (%s: %s)", where, type(exc).__name__, exc)
         return False
     log.info(
         "vector index: snapshot of %d vectors saved in %s (%.0f MB, %.1f s)",
