@@ -10,10 +10,13 @@ Variants of the text given to the model (vectors cached by bench/_vectors.py):
   24 words;
 - claims as "passage: " (today) or as "query: " (e5's advice for symmetric tasks such as
   paraphrase retrieval: a forward and its claim say the same thing).
+With --headlines the fact-checks' headlines are second wordings in both stages, as the bot
+indexes an imported `title`.
 """
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import re
 from collections.abc import Callable, Sequence
@@ -24,9 +27,10 @@ from bench._vectors import embed_cached
 from factdb.matching import Matcher
 from factdb.matching.text import prepare
 from factdb.normalize import normalize
-from factdb.semantic.embedder import DIM
+from factdb.semantic.embedder import DIM, shared_embedder
 from factdb.semantic.fusion import reciprocal_rank_fusion
 from factdb.semantic.index import ExactIndex
+from factdb.semantic.stage import SemanticStage
 
 LINK_RE = re.compile(r"(?:https?://|www\.|pic\.twitter\.com/)\S+")
 
@@ -50,17 +54,24 @@ def recall5(rankings: Sequence[list[int]], truths: Sequence[int], same) -> float
     return sum(any(same(c, t) for c in r[:5]) for r, t in zip(rankings, truths, strict=True)) / len(truths)
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--headlines", action="store_true", help="index the fact-checks' headlines as second wordings too"
+    )
+    args = ap.parse_args(argv)
     ds = load_dataset()
     claims = ds.claims
+    headlines = list(ds.headlines.items()) if args.headlines else []
     same = same_claim({cid: prepare(t) for cid, t in claims})
-    matcher = Matcher.from_items(claims)
-    ids = [cid for cid, _ in claims]
-    claim_texts = [normalize(t) for _, t in claims]
+    matcher = Matcher.from_items(claims, headlines=headlines)
+    keys = [cid for cid, _ in claims] + [-cid for cid, _ in headlines]
+    claim_texts = [normalize(t) for _, t in claims] + [normalize(h) for _, h in headlines]
     indexes = {}
     for kind in ("passage", "query"):
-        index = ExactIndex(DIM)
-        index.add(ids, embed_cached(claim_texts, kind))
+        # the bot's stage: a claim found by either wording is listed once, at the nearer one
+        index = SemanticStage(shared_embedder(), ExactIndex(DIM))
+        index.add_vectors(keys, embed_cached(claim_texts, kind))
         indexes[kind] = index
     splits = {s: [q for q in ds.split(s) if q.claim_id is not None] for s in ("train", "dev")}
     lexical = {
