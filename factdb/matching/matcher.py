@@ -319,7 +319,8 @@ class Matcher:
         (decision.offer_instead); the third item is then that offer, else None. One earned by
         the claim's headline alone is turned into an offer too (not held: see match)."""
         own_text: dict[int, float] = {}
-        ranking = rank(self._index, prepared, max(limit, depth, 1), own_text)
+        # own-text scores are only read for a claim with a headline (_by_headline_only)
+        ranking = rank(self._index, prepared, max(limit, depth, 1), own_text if self._headlined else None)
         result = decide(text, prepared, ranking, self._wordings, self.thresholds, limit)
         # A near-verbatim copy of the claim is in the claim's language, whatever is stored (an
         # import may store the clarification's language with a claim written in another); a
