@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from factdb import citizens, clarifications, privacy
+from factdb import citizens, clarifications, explanations, privacy
 from factdb.language import detect_language
 from factdb.matching import Matcher, MatchResult, Thresholds, what_changed
 from factdb.merges import current_claim
@@ -164,6 +164,7 @@ def record_request(
         confident_threshold=thresholds.confident,
         maybe_threshold=thresholds.maybe,
         word_count=len(normalize(sub.text).split()),
+        reasons=explanations.encode(result.explanation),  # figures and rule names, never words
     )
     session.add(match_log)
     return request, match_log

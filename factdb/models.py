@@ -329,6 +329,9 @@ class MatchLog(SQLModel, table=True):
     # The claim ids shown as choices ("12,40,7"), None when no choice was offered: a pick must
     # name one of these, whatever id a forged button carries.
     offered: str | None = Field(default=None, max_length=64)
+    # Why the matcher decided so (MatchResult.explanation): a JSON list of short English lines,
+    # figures and rule names only, never the message's words (factdb/explanations.py reads it).
+    reasons: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -93,7 +93,8 @@ def submit_picture(
         claim = session.get(Claim, seen.claim_id)
         assert claim is not None
         lang, reply_lang = intake.languages(session, citizen, sub)
-        decision = MatchResult("match", claim.id, 100.0 - seen.distance, [])
+        seen_before = (f"picture seen before: hash distance {seen.distance}: answered",)
+        decision = MatchResult("match", claim.id, 100.0 - seen.distance, [], reasons=seen_before)
         request, match_log = intake.record_request(
             session, citizen, sub, lang, decision, index.thresholds, media_kind=read.kind
         )
@@ -113,7 +114,9 @@ def _picture_only(
 ) -> IntakeResult:
     """A picture without readable text that nobody sent before: a claim for reviewers."""
     lang, reply_lang = intake.languages(session, citizen, sub)
-    nothing = MatchResult("new", None, 0.0, [])
+    nothing = MatchResult(
+        "new", None, 0.0, [], reasons=("picture with no readable text, not seen before: new claim",)
+    )
     request, _log = intake.record_request(
         session, citizen, sub, lang, nothing, index.thresholds, media_kind=read.kind
     )

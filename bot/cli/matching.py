@@ -1,5 +1,6 @@
-"""Matching from the shell: `match` (JSON Lines through the bot's own matcher) and `tune`
-(thresholds proposed from what citizens pressed)."""
+"""Matching from the shell: `match` (JSON Lines through the bot's own matcher), `explain` (why
+the bot decided as it did for citizens' requests) and `tune` (thresholds proposed from what
+citizens pressed)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ def match(obj: Context) -> None:
 
     \b
     Out: {"claim_id", "score", "decision": "match"|"maybe"|"new",
-          "candidates": [{"claim_id", "score"}, …]}
+          "candidates": [{"claim_id", "score"}, …], "reasons": ["…", …]}
+    "reasons" says why, in the order the rules ran (docs/matching.md, "Explanations").
     Claims are named by the id exports give them: a partner's id for an imported claim,
     PUBLIC_URL/claims/N (or ORG:claim:N without CROWDCHECK_PUBLIC_URL) for one born in the bot.
     A line that is not a JSON object with a "text" string gets {"line": N, "error": "…"} on
@@ -67,6 +69,7 @@ def match(obj: Context) -> None:
                         "candidates": [
                             {"claim_id": named[c.claim_id], "score": round(c.score, 2)} for c in top
                         ],
+                        "reasons": list(result.explanation),
                     },
                     ensure_ascii=False,
                 )
@@ -90,6 +93,33 @@ def _match_text(line: bytes) -> tuple[str | None, str]:
     if not isinstance(text, str):
         return None, 'expected a JSON object like {"text": "…"} with a string text'
     return text, ""
+
+
+@main.command(epilog="Prints ids, figures and rule names only, never what a citizen wrote.")
+@click.argument("request_ids", nargs=-1, type=click.IntRange(min=1), metavar="[REQUEST_ID]...")
+@click.option(
+    "--last", type=click.IntRange(min=1), default=20, show_default=True, help="How many recent decisions."
+)
+@click.option("--claim", "claim_id", type=click.IntRange(min=1), help="Only decisions about claim #N.")
+@click.option(
+    "--outcome",
+    type=click.Choice(["helpful", "not_helpful", "not_my_message", "picked", "none_of_these"]),
+    help="Only decisions the citizen then reacted to so (not_my_message: a wrong answer).",
+)
+@click.pass_obj
+def explain(
+    obj: Context, request_ids: tuple[int, ...], last: int, claim_id: int | None, outcome: str | None
+) -> None:
+    """Why the bot answered, offered or filed citizens' requests, newest first.
+
+    With REQUEST_IDs, those requests; else the last decisions (--last), optionally only those
+    about one claim (--claim, as reviewers number claims) or with one reaction (--outcome).
+    """
+    from factdb import explanations
+
+    with obj.database().session() as session:
+        found = explanations.decisions(session, request_ids, last=last, claim_id=claim_id, outcome=outcome)
+    click.echo(explanations.format_text(found))
 
 
 @main.command()

@@ -21,6 +21,12 @@ Rules on top of the thresholds:
    as the first button. A translation of a checked claim is often another claim (a message
    and its translation share names, numbers and loan words, not meaning), and the citizen
    sees at a glance whether the offered claim is the one they meant.
+
+Every decision says why (`MatchResult.explanation`, kept in match_log.reasons for admins and
+`crowdcheck explain`): the lexical rules' verdict first (`lexical_reasons`, one line per rule
+that applied, e.g. "lexical 87.2 ≥ confident 40.5: answered"), then what later rules made of it
+(`reasons`: the language and headline rules, the semantic stage), in the order they ran; the
+last line is the outcome. Figures, rule names and claim ids only, never the message's words.
 """
 
 from __future__ import annotations
@@ -49,8 +55,16 @@ class MatchResult:
     candidates: list[Candidate]  # best first: the ranking, whatever the decision
     # "maybe": the candidates worth showing the citizen (score ≥ maybe, sharing real words)
     offered: list[Candidate] = field(default_factory=list)
-    # how the semantic stage came to its part of the decision (empty: lexical alone)
+    # how the rules after the lexical ones (language, headline, semantic stage) came to their
+    # part of the decision (empty: the lexical rules decided alone)
     reasons: tuple[str, ...] = ()
+    # why the lexical rules decided as they did (decide): never empty for a decide() result
+    lexical_reasons: tuple[str, ...] = ()
+
+    @property
+    def explanation(self) -> tuple[str, ...]:
+        """The whole "why", in the order the rules ran: the lexical verdict, then the rest."""
+        return (*self.lexical_reasons, *self.reasons)
 
 
 # Brief messages: the issue's "short message" for matching by meaning (≤ 8 words).
@@ -83,32 +97,47 @@ def decide(
     """
     candidates = [Candidate(cid, s) for cid, s in ranking[:limit]]
     if not ranking:
-        return MatchResult("new", None, 0.0, candidates)
+        return MatchResult("new", None, 0.0, candidates, lexical_reasons=("no lexical candidate: new claim",))
     best_id, best = ranking[0]
     t = thresholds
+    why: list[str] = []  # the rules that applied, in order (MatchResult.lexical_reasons)
+    words = word_count(prepared)
     # A short text shares its few words with many claims; only a near-exact hit answers.
-    short = word_count(prepared) <= t.short_text_words
+    short = words <= t.short_text_words
     confident = t.short_text_confident if short else t.confident
+    bar = "near-verbatim" if short else "confident"  # the threshold in force, as reasons name it
+    if short and t.confident <= best < confident:
+        why.append(
+            f"short message ({words} words ≤ {t.short_text_words}): lexical {best:.1f} "
+            f"< near-verbatim {confident:.1f}: not answered"
+        )
     # A brief message (at most BRIEF_WORDS words) answered at once below a near-exact score must
     # share two real words with the claim: a few common words at the threshold are not
     # evidence enough ("can only be used in a function" is not "a crayon can be used as…").
-    brief = word_count(prepared) <= BRIEF_WORDS
+    brief = words <= BRIEF_WORDS
     if (
         confident <= best < t.short_text_confident
         and brief
         and not any(shares_content(text, w) for w in wordings(best_id))
     ):
+        why.append(
+            f"brief message ({words} words ≤ {BRIEF_WORDS}) shares no content word with the top "
+            f"claim: lexical {best:.1f} < near-verbatim {t.short_text_confident:.1f}: not answered"
+        )
         confident = math.inf
     if best >= confident:
+        answered = f"lexical {best:.1f} ≥ {bar} {confident:.1f}"
         worded = wordings(best_id)
         if not worded or any(not substitutes(text, w) for w in worded):
-            return MatchResult("match", best_id, best, candidates)
+            return _decided("match", best_id, best, candidates, (*why, f"{answered}: answered"))
         # A quoted or truncated claim with the sender's own words in blocks of their own
         # ("> the claim …\n\nIs this true?"): the claim's part, taken alone, swaps nothing.
         if not short and any(quoted_part(text, w) is not None for w in worded):
-            return MatchResult("match", best_id, best, candidates)
+            quoted = f"{answered}; words swapped only outside the quoted claim: answered"
+            return _decided("match", best_id, best, candidates, (*why, quoted))
         # Same frame, other words ("closing the library because of spies" vs "closing the
         # bridge because of a deal"): likely a different claim. Ask instead of answering.
+        why.append(f"{answered}, but the message swaps words of the top claim in every wording: not answered")
     if best >= t.maybe:
         # Offer only candidates that share real words with the message: in a young database
         # with few claims, "the", "in", "is" look rare and lift unrelated claims.
@@ -118,8 +147,34 @@ def decide(
             if c.score >= t.maybe and any(shares_content(text, w) for w in wordings(c.claim_id))
         ]
         if offered:
-            return MatchResult("maybe", offered[0].claim_id, offered[0].score, candidates, offered)
-    return MatchResult("new", None, best, candidates)
+            top = offered[0]
+            if why:  # a rule above held back a score that would have answered
+                why.append(f"lexical {best:.1f} ≥ maybe {t.maybe:.1f}: offered {len(offered)}")
+            else:
+                why.append(
+                    f"lexical {best:.1f} between maybe {t.maybe:.1f} and {bar} {confident:.1f}: "
+                    f"offered {len(offered)}"
+                )
+            return MatchResult(
+                "maybe", top.claim_id, top.score, candidates, offered, lexical_reasons=tuple(why)
+            )
+        why.append(
+            f"lexical {best:.1f} ≥ maybe {t.maybe:.1f}, but no candidate shares a content word with "
+            "the message: new claim"
+        )
+        return _decided("new", None, best, candidates, why)
+    why.append(f"best lexical {best:.1f} < maybe {t.maybe:.1f}: new claim")
+    return _decided("new", None, best, candidates, why)
+
+
+def _decided(
+    decision: Literal["match", "new"],
+    claim_id: int | None,
+    score: float,
+    candidates: list[Candidate],
+    why: Sequence[str],
+) -> MatchResult:
+    return MatchResult(decision, claim_id, score, candidates, lexical_reasons=tuple(why))
 
 
 def offer_instead(
@@ -143,5 +198,11 @@ def offer_instead(
     ]
     offered = [first, *others][:limit]
     return MatchResult(
-        "maybe", first.claim_id, first.score, result.candidates, offered, (*result.reasons, reason)
+        "maybe",
+        first.claim_id,
+        first.score,
+        result.candidates,
+        offered,
+        (*result.reasons, reason),
+        result.lexical_reasons,  # what the lexical rules said stays first in the explanation
     )

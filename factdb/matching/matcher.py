@@ -23,6 +23,7 @@ up as claims change. Without either, matching is lexical only and costs what it 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import threading
@@ -49,6 +50,9 @@ if TYPE_CHECKING:
     from factdb.semantic.stage import SemanticStage
 
 log = logging.getLogger(__name__)
+
+# The explanation's line where the semantic stage joins (MatchResult.explanation).
+SEMANTIC_JOINED = "semantic stage: candidates by meaning fused with the lexical ones"
 
 
 class Matcher:
@@ -293,9 +297,14 @@ class Matcher:
 
             def fused_with(semantic: list[tuple[int, float]]) -> MatchResult:
                 ranked = ranking[:FUSE_DEPTH]
-                return fuse(
+                result = fuse(
                     text, ranked, lexical, semantic, self._language_of, self.thresholds, thresholds, limit
                 )
+                # The lexical verdict stays the first part of the explanation; a line marks where
+                # the semantic stage took over, so a lexical "new claim" is not read as the outcome.
+                if result is not lexical:
+                    result = dataclasses.replace(result, reasons=(SEMANTIC_JOINED, *result.reasons))
+                return dataclasses.replace(result, lexical_reasons=lexical.lexical_reasons)
 
             fused = fused_with([(cid, similarity) for cid, similarity, _ in nearest])
             if held is None and fused.decision == "match" and fused.claim_id in self._headlined:
@@ -309,7 +318,9 @@ class Matcher:
                 if again.decision != "match" or again.claim_id != cid:
                     reason = "nearest by its fact-check's headline, not its own text: offered, not answered"
                     return offer_instead(fused, text, self._wordings, self.thresholds, reason, limit)
-            return fused if held is None else _held_first(fused, held, limit)
+            if held is None:
+                return fused
+            return dataclasses.replace(_held_first(fused, held, limit), lexical_reasons=held.lexical_reasons)
 
     def _lexical(
         self, text: str, prepared: str, depth: int, limit: int
