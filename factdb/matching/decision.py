@@ -108,7 +108,7 @@ def decide(
     bar = "near-verbatim" if short else "confident"  # the threshold in force, as reasons name it
     if short and t.confident <= best < confident:
         why.append(
-            f"short message ({words} words ≤ {t.short_text_words}): lexical {best:.1f} "
+            f"short message ({_words(words)} ≤ {t.short_text_words}): lexical {best:.1f} "
             f"< near-verbatim {confident:.1f}: not answered"
         )
     # A brief message (at most BRIEF_WORDS words) answered at once below a near-exact score must
@@ -121,7 +121,7 @@ def decide(
         and not any(shares_content(text, w) for w in wordings(best_id))
     ):
         why.append(
-            f"brief message ({words} words ≤ {BRIEF_WORDS}) shares no content word with the top "
+            f"brief message ({_words(words)} ≤ {BRIEF_WORDS}) shares no content word with the top "
             f"claim: lexical {best:.1f} < near-verbatim {t.short_text_confident:.1f}: not answered"
         )
         confident = math.inf
@@ -206,3 +206,7 @@ def offer_instead(
         (*result.reasons, reason),
         result.lexical_reasons,  # what the lexical rules said stays first in the explanation
     )
+
+
+def _words(n: int) -> str:
+    return f"{n} word" if n == 1 else f"{n} words"
