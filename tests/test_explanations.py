@@ -87,6 +87,7 @@ async def test_an_admin_finds_a_wrong_answer_the_citizen_flagged_and_reads_why(
         main, ["--database-url", db.url, "explain", "--claim", str(claim_id + 99)]
     )
     assert about_other.exit_code == 0 and about_other.output.strip() == "no decisions logged"
+    assert "Usage:" in CliRunner().invoke(main, ["explain", "--help"]).output
 
 
 def _requests(db: Database) -> list[tuple[int]]:
