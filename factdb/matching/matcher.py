@@ -27,24 +27,26 @@ import dataclasses
 import itertools
 import logging
 import threading
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from sqlalchemy import and_, func, select
+from sqlalchemy.engine import Connection, Row
 from sqlmodel import Session, col
 
 from factdb.changes import Change, ChangeFeed
+from factdb.matching import saved_index
 from factdb.matching.decision import Candidate, MatchResult, Thresholds, decide, offer_instead
 from factdb.matching.index import TermIndex
 from factdb.matching.scoring import rank
 from factdb.matching.semantic import FUSE_DEPTH, base_language, fuse, message_language
-from factdb.matching.text import claim_wordings, prepare
+from factdb.matching.text import claim_wordings, compact, prepare
 from factdb.models import MATCHABLE_STATUSES, Claim
 from factdb.normalize import normalize
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from factdb.semantic.embedder import Embedder
     from factdb.semantic.fusion import SemanticThresholds
     from factdb.semantic.stage import SemanticStage
@@ -81,6 +83,10 @@ class Matcher:
         self._worded: set[int] = set()  # claims indexed with a second wording too (key -id)
         self._headlined: set[int] = set()  # ...whose second wording is an imported headline
         self._version = 0  # bumped by every change to the lexical index (see match)
+        # The first refresh's start: the saved index it restored (None: built), and the thread
+        # saving the index it built, if any (join it to wait for the file).
+        self.restored: saved_index.Restored | None = None
+        self.saving: threading.Thread | None = None
         # Reentrant: match() refreshes under the same lock. Handlers run in worker threads, and
         # the index's arrays must not change under a search.
         self._lock = threading.RLock()
@@ -111,34 +117,123 @@ class Matcher:
 
         Reads on a connection of its own (committed changes only), not in `session`'s
         transaction: a change the caller has not committed yet is not a change yet.
+
+        The first refresh restores the index saved on disk at the last start and reads only
+        the claims changed since (saved_index.py), else builds it from every matchable claim
+        and, at national scale, saves it in the background (`saving`).
         """
         with self._lock:
-            with session.get_bind().connect() as conn:  # type: ignore[union-attr]
+            with session.get_bind().connect() as conn:
                 if self._feed is None:
-                    feed = ChangeFeed.start(conn)  # before the read: nothing falls in between
-                    second = func.coalesce(Claim.public_text, Claim.headline)
-                    headline_only = and_(col(Claim.public_text).is_(None), col(Claim.headline).is_not(None))
-                    rows = conn.execute(
-                        select(Claim.id, Claim.normalized, second, Claim.lang, headline_only).where(
-                            col(Claim.status).in_([str(s) for s in MATCHABLE_STATUSES])
-                        )
-                    ).all()
-                    self._build([(cid, norm, public) for cid, norm, public, _, _ in rows])
-                    self._headlined = {cid for cid, _, second, _, only in rows if second and only}
-                    self._langs = {cid: lang for cid, _, _, lang, _ in rows}
-                    self._feed = feed
-                    if self._semantic_auto:
-                        texts: dict[int, str] = {}
-                        for cid, norm, second_wording, _, _ in rows:
-                            texts.update(claim_wordings(cid, norm, second_wording))
-                        self._start_semantic(session, texts)
-                    return len(rows)
+                    return self._start(session, conn)
                 changes = self._feed.read(conn)
             for change in changes:
                 self._apply(change)
             return len(changes)
 
-    def _start_semantic(self, session: Session, texts: dict[int, str]) -> None:
+    def _start(self, session: Session, conn: Connection) -> int:
+        engine = session.get_bind()
+        where = saved_index.directory(engine)  # type: ignore[arg-type]
+        version = saved_index.code_version(Matcher._build, _matchable_rows)
+        if where is not None:
+            restored = saved_index.restore(where, conn, version)
+            if restored is not None:
+                read = self._catch_up(conn, restored, where)
+                if read is not None:
+                    if self._semantic_auto:
+                        self._start_semantic(session, lambda: _wordings_of(_matchable_rows(conn)))
+                    if read >= saved_index.save_after(len(self)) and version is not None:
+                        self.saving = saved_index.save_in_background(
+                            where,
+                            saved_index.take(self._index, self._feed, version, len(self)),  # type: ignore[arg-type]
+                        )
+                    return read
+        feed = ChangeFeed.start(conn)  # before the read: nothing falls in between
+        rows = _matchable_rows(conn)
+        self._build([(cid, norm, second) for cid, norm, second, _, _ in rows])
+        self._headlined = {cid for cid, _, second, _, only in rows if second and only}
+        self._langs = {cid: lang for cid, _, _, lang, _ in rows}
+        self._feed = feed
+        self.restored = None
+        if where is not None and version is not None and len(rows) >= saved_index.SAVE_FROM:
+            # taken now, under the lock, with the position the build started from
+            taken = saved_index.take(self._index, feed, version, len(rows))
+            self.saving = saved_index.save_in_background(where, taken)
+        if self._semantic_auto:
+            self._start_semantic(session, lambda: _wordings_of(rows))
+        return len(rows)
+
+    def _catch_up(self, conn: Connection, restored: saved_index.Restored, where: Path) -> int | None:
+        """Take the restored index and apply the claims changed since it was saved; then check
+        it against the claim table: the same claims, the same second wordings, and the texts of
+        a sample of them. Returns how many changed claims were read, or None (logged) when the
+        index disagrees with the table (the caller builds). The claims' languages and headline
+        flags are read from the table, not saved: a claim's language can change without a
+        stamp in the change feed (a re-import relabelling it)."""
+        self._index = restored.index
+        keys = restored.index.live_keys()
+        self._worded = set((-keys[keys < 0]).tolist())
+        self._headlined = set()
+        self._langs = {}
+        self._version += 1
+        feed, read = restored.feed, 0
+        # A claim changed between the feed's read and the check's read makes them disagree;
+        # the next round reads it. A table written to without pause falls back to a build.
+        for _ in range(3):
+            changes = feed.read(conn)
+            for change in changes:
+                self._apply(change)
+            read += len(changes)
+            why = self._disagreement(conn)
+            if why is None:
+                break
+        else:
+            saved_index.doubt(where, why)
+            self._index, self._worded, self._headlined, self._langs = TermIndex(), set(), set(), {}
+            return None
+        self._feed = feed
+        restored.changed = read
+        self.restored = restored
+        log.info(
+            "match index: restored %d claims from %s in %.1f s, caught up with %d changed claims",
+            len(self),
+            where,
+            restored.seconds,
+            read,
+        )
+        return read
+
+    def _disagreement(self, conn: Connection) -> str | None:
+        """How the index disagrees with the claim table now, or None; sets the languages and
+        headline flags from the table when they agree."""
+        matchable = col(Claim.status).in_([str(s) for s in MATCHABLE_STATUSES])
+        second = func.coalesce(Claim.public_text, Claim.headline)
+        only = and_(col(Claim.public_text).is_(None), col(Claim.headline).is_not(None))
+        rows = conn.execute(select(Claim.id, Claim.lang, second != "", only).where(matchable)).all()
+        keys = self._index.live_keys()
+        own = np.sort(keys[keys > 0])
+        ids = np.sort(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
+        if not np.array_equal(own, ids):
+            return f"{len(own)} claims indexed, {len(ids)} matchable in the table, or other ones"
+        worded = {int(cid) for cid, _, has, _ in rows if has}
+        if worded != self._worded:
+            return "other claims have a second wording in the table"
+        # The texts: a database made again with the same claims under other words would pass
+        # the above. Evenly spread ids, a cheap look-up each.
+        sample = ids[:: max(1, len(ids) // 64)].tolist()
+        texts = conn.execute(
+            select(Claim.id, Claim.normalized, second).where(col(Claim.id).in_(sample))
+        ).all()
+        for cid, norm, wording in texts:
+            if self._index.text_of(cid) != compact(norm) or self._index.text_of(-cid) != (
+                prepare(wording) if wording else None
+            ):
+                return f"claim {cid}'s indexed text is not its text in the table"
+        self._langs = {int(cid): lang for cid, lang, _, _ in rows}
+        self._headlined = {int(cid) for cid, _, has, only_headline in rows if has and only_headline}
+        return None
+
+    def _start_semantic(self, session: Session, wordings: Callable[[], dict[int, str]]) -> None:
         """Load the stored claim vectors when the semantic package is here and vectors exist;
         claims without a current vector are left to factdb/semantic/keeper.py (the runtime's
         background task: embedded, stored, then added here by `take_vectors`)."""
@@ -156,6 +251,7 @@ class Matcher:
             if not has_vectors(engine, model):  # type: ignore[arg-type]
                 log.info("semantic stage off: no claim vectors stored (crowdcheck import computes them)")
                 return
+            texts = wordings()  # only when the stage is wanted: read again after a restore
             embedder = self._embedder or shared_embedder()
             stage = SemanticStage.from_database(engine, embed_missing=False, embedder=embedder, texts=texts)  # type: ignore[arg-type]
         except Exception:
@@ -437,6 +533,26 @@ class Matcher:
 
     def __contains__(self, claim_id: object) -> bool:
         return claim_id in self._index
+
+
+def _matchable_rows(conn: Connection) -> Sequence[Row[Any]]:
+    """(id, normalized, second wording, lang, second wording is the headline) of every
+    matchable claim: what the index is built from."""
+    second = func.coalesce(Claim.public_text, Claim.headline)
+    headline_only = and_(col(Claim.public_text).is_(None), col(Claim.headline).is_not(None))
+    return conn.execute(
+        select(Claim.id, Claim.normalized, second, Claim.lang, headline_only).where(
+            col(Claim.status).in_([str(s) for s in MATCHABLE_STATUSES])
+        )
+    ).all()
+
+
+def _wordings_of(rows: Sequence[Row[Any]]) -> dict[int, str]:
+    """The semantic stage's texts of these claims (claim_wordings: id and -id)."""
+    texts: dict[int, str] = {}
+    for cid, norm, second, _, _ in rows:
+        texts.update(claim_wordings(cid, norm, second))
+    return texts
 
 
 def _held_first(fused: MatchResult, held: MatchResult, limit: int) -> MatchResult:

@@ -1,0 +1,259 @@
+"""The lexical match index saved on disk with the change-feed position it reflects, so that a
+restart at national scale restores it in seconds and reads only the claims changed since,
+instead of building it again (~5 minutes at 10^6 claims on a 2-core box; docs/matching.md).
+
+One file, `claim-terms.npz`, in the directory the vector index's snapshot uses
+(factdb/semantic/snapshot.py: `CROWDCHECK_VECTOR_INDEX_DIR`, by default next to the SQLite file
+or under $CROWDCHECK_HOME/vector-index/ for PostgreSQL): the TermIndex's arrays (index.py,
+`state`) and a JSON header with the format, the code version, the backend and the feed position.
+It is written under a fresh name, synced, and renamed into place: the rename is the commit
+point, so a reader sees the previous file or the new one, whole. A flock keeps two workers
+sharing the directory from writing at once (the second does not wait: it skips its save).
+
+The position is exact on both backends (factdb/changes.py): `claim_change` holds one row per
+claim stamped by its latest writer, so "stamped since the position" is every claim whose row
+changed since the index was taken, in its state now. On SQLite the stamp is MAX(seq) + 1 under
+the write lock and rows are never deleted, so seq only grows; on PostgreSQL the saved position
+is the snapshot (xmax, in-progress xids) the build started from, and a transaction that was in
+progress then is read when it commits, however late.
+
+Restoring trusts what it can check (Matcher.refresh does the checking against the claim table):
+another format, another code version (the prepared texts and terms depend on normalize.py,
+text.py, index.py and the matcher's build: a hash of their source, so any edit rebuilds once),
+another backend, a position the database has not reached (a database made again), arrays that
+disagree, or claims that disagree with the table after catching up: one log line, and the
+index is built as before.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import inspect
+import json
+import logging
+import os
+import threading
+import time
+import unicodedata
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+
+from factdb import normalize as normalize_module
+from factdb.changes import ChangeFeed, _Snapshot
+from factdb.matching import index as index_module
+from factdb.matching import text as text_module
+from factdb.matching.index import TermIndex
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1  # bump when the file's layout or what Matcher indexes a claim by changes
+FILE = "claim-terms.npz"
+LOCK = "claim-terms.lock"
+PREFIX = "claim-terms."
+# Claims from which a built index is saved: below, a build takes seconds (~4 s at 10^5).
+SAVE_FROM = 50_000
+
+
+def directory(engine: Engine) -> Path | None:
+    """Where the saved index lives: the vector index's snapshot directory (one setting for both;
+    None when it is `off`, or for an in-memory SQLite database)."""
+    from factdb.semantic.snapshot import directory as snapshot_directory
+
+    return snapshot_directory(engine)
+
+
+def save_after(size: int) -> int:
+    """Changes a start may catch up with before it saves again: 1 % of the index, at least
+    1,000 (each costs a re-index at the next start until then, ~0.1 ms)."""
+    return max(1_000, size // 100)
+
+
+def code_version(*functions: Callable[..., object]) -> str | None:
+    """A hash of the code that decides what the index holds (normalize.py, text.py, index.py,
+    this module, and `functions`: the matcher's build), with the Unicode tables' version
+    (normalisation reads them); None when the source cannot be read (then nothing is saved)."""
+    digest = hashlib.blake2b(digest_size=8)
+    digest.update(f"{FORMAT}:{unicodedata.unidata_version}".encode())
+    try:
+        for module in (normalize_module, text_module, index_module):
+            digest.update(Path(module.__file__ or "").read_bytes())
+        digest.update(Path(__file__).read_bytes())
+        for function in functions:
+            digest.update(inspect.getsource(function).encode())
+    except (OSError, TypeError):
+        return None
+    return digest.hexdigest()
+
+
+# -- the feed position ---------------------------------------------------------------------------
+# ChangeFeed keeps its position to itself; saving it is this module's business alone, so it is
+# read and set here rather than widening factdb/changes.py's interface.
+
+
+def _position(feed: ChangeFeed) -> dict[str, object]:
+    if feed.postgres:
+        pending = feed._pending
+        return {"xmax": pending.xmax, "xip": list(pending.xip)}
+    return {"seq": feed._seq}
+
+
+def _feed_at(position: dict[str, object], postgres: bool) -> ChangeFeed:
+    feed = ChangeFeed(postgres)
+    if postgres:
+        xip = position["xip"]
+        if not isinstance(xip, list):
+            raise ValueError("xip is not a list")
+        feed._pending = _Snapshot(int(position["xmax"]), tuple(int(x) for x in xip))  # type: ignore[call-overload]
+    else:
+        feed._seq = int(position["seq"])  # type: ignore[call-overload]
+    return feed
+
+
+def _reached(conn: Connection, position: dict[str, object], postgres: bool) -> bool:
+    """Whether the database has been where `position` is: false for a database made again
+    since (SQLite's sequence starts over; PostgreSQL's transaction ids never go back)."""
+    if postgres:
+        now = _Snapshot.parse(conn.execute(text("SELECT pg_current_snapshot()::text")).scalar_one())
+        return now.xmax >= int(position["xmax"])  # type: ignore[call-overload]
+    top = conn.execute(text("SELECT COALESCE(MAX(seq), 0) FROM claim_change")).scalar_one()
+    return int(top) >= int(position["seq"])  # type: ignore[call-overload]
+
+
+# -- saving --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Taken:
+    """An index's state and the feed position it reflects, taken together under the matcher's
+    lock; written to disk later, without it."""
+
+    state: dict[str, np.ndarray]
+    postgres: bool
+    position: dict[str, object]
+    version: str
+    claims: int
+
+
+def take(index: TermIndex, feed: ChangeFeed, version: str, claims: int) -> Taken:
+    return Taken(index.state(), feed.postgres, _position(feed), version, claims)
+
+
+@contextmanager
+def _writer(where: Path) -> Iterator[bool]:
+    """The directory's writer lock; False when another process holds it (no waiting)."""
+    with open(where / LOCK, "a+b") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def save(where: Path, taken: Taken) -> bool:
+    """Write `taken` as the saved index in `where`; False (logged) if it could not be written
+    or another process is writing one. Never raises: the bot runs on without it."""
+    started = time.perf_counter()
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        with _writer(where) as mine:
+            if not mine:
+                log.info("match index: another process is saving the index in %s; not saving", where)
+                return False
+            for old in where.glob(PREFIX + "*.tmp"):  # a save that died midway (we hold the lock)
+                old.unlink(missing_ok=True)
+            meta = {
+                "format": FORMAT,
+                "version": taken.version,
+                "postgres": taken.postgres,
+                "position": taken.position,
+                "claims": taken.claims,
+                "saved": time.time(),
+            }
+            written = where / f"{PREFIX}{time.time_ns():x}-{os.getpid()}.tmp"
+            with open(written, "wb") as f:
+                np.savez(f, meta=np.array(json.dumps(meta)), **taken.state)
+                f.flush()
+                os.fsync(f.fileno())
+            size = written.stat().st_size
+            os.replace(written, where / FILE)  # the commit point
+            fd = os.open(where, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    except Exception as exc:  # a full disk, a read-only directory: the bot runs on without one
+        log.warning("match index: could not save the index in %s (%s: %s)", where, type(exc).__name__, exc)
+        return False
+    log.info(
+        "match index: saved %d claims' index in %s (%.0f MB, %.1f s)",
+        taken.claims,
+        where,
+        size / 2**20,
+        time.perf_counter() - started,
+    )
+    return True
+
+
+def save_in_background(where: Path, taken: Taken) -> threading.Thread:
+    """`save` in a thread of its own (not a daemon: a process that exits meanwhile waits for
+    the file to be whole, rather than leave a half-written one behind)."""
+    thread = threading.Thread(target=save, args=(where, taken), name="save-match-index")
+    thread.start()
+    return thread
+
+
+# -- restoring -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Restored:
+    index: TermIndex
+    feed: ChangeFeed  # positioned where the index was taken
+    claims: int  # matchable claims when it was taken
+    seconds: float  # reading the file
+    changed: int = 0  # claims read from the change feed to catch up (set by the matcher)
+
+
+def restore(where: Path, conn: Connection, version: str | None) -> Restored | None:
+    """The saved index in `where` and a feed at its position, if there is one, whole, made by
+    this code for this database; None (one log line, unless there is no file) if not."""
+    path = where / FILE
+    if version is None or not path.exists():
+        return None
+    started = time.perf_counter()
+    postgres = conn.dialect.name == "postgresql"
+    try:
+        with np.load(path, allow_pickle=False) as files:
+            meta = json.loads(str(files["meta"]))
+            if meta.get("format") != FORMAT:
+                raise ValueError(f"format {meta.get('format')}, not {FORMAT}")
+            if meta.get("version") != version:
+                raise ValueError("made by other normalisation or index code (a new version)")
+            if meta.get("postgres") is not postgres:
+                raise ValueError("made for another kind of database")
+            position = meta["position"]
+            if not _reached(conn, position, postgres):
+                raise ValueError("its change-feed position is ahead of this database (made again?)")
+            feed = _feed_at(position, postgres)
+            # Reading a member checks its CRC-32 (zipfile): a damaged file raises here.
+            index = TermIndex.from_state({name: files[name] for name in files.files if name != "meta"})
+    except Exception as exc:  # any doubt (a bad zip, a missing field, arrays that disagree)
+        log.warning("match index: saved index in %s not used (%s); building the index", where, exc)
+        return None
+    return Restored(index, feed, int(meta.get("claims", 0)), time.perf_counter() - started)
+
+
+def doubt(where: Path, why: str) -> None:
+    """The restored index disagreed with the claim table: say so once; the caller builds."""
+    log.warning("match index: saved index in %s not used (%s); building the index", where, why)
