@@ -43,8 +43,7 @@ def _logged(db: Database) -> list[MatchLog]:
 async def test_an_answer_an_offer_and_a_new_claim_each_keep_why_and_no_citizen_words(
     tipline: Tipline, db: Database
 ) -> None:
-    for claim in (BANKS, WATER, FOOTBALL):
-        tipline.seed_published(claim, summary="Not true.")
+    banks, _, football = (tipline.seed_published(c, summary="Not true.") for c in (BANKS, WATER, FOOTBALL))
 
     answered = await tipline.ask(601, ANSWERED, first_name="Ana")
     assert "Not true." in shown(answered)
@@ -63,6 +62,10 @@ async def test_an_answer_an_offer_and_a_new_claim_each_keep_why_and_no_citizen_w
     # figures and rule names only: not one of the citizens' words
     said = _words(ANSWERED, OFFERED, NEW)
     assert said and not said & _words(*(r for lines in why.values() for r in lines))
+    # an admin asking about one claim finds the decisions that answered or offered it
+    with db.session() as s:
+        assert [d.request_id for d in explanations.decisions(s, claim_id=football)] == [offer.request_id]
+        assert [d.request_id for d in explanations.decisions(s, claim_id=banks)] == [answer.request_id]
 
 
 async def test_an_admin_finds_a_wrong_answer_the_citizen_flagged_and_reads_why(
