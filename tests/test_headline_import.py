@@ -217,6 +217,60 @@ def test_a_claimreview_headline_and_afps_name_are_read(db: Database, tmp_path: P
     }
 
 
+def test_a_fact_check_page_titled_only_on_its_article_gives_the_claim_that_title(
+    db: Database, tmp_path: Path
+) -> None:
+    # Most publishers' pages carry the title on a NewsArticle beside the ClaimReview, not on it.
+    def review(n: int, **extra: object) -> dict[str, object]:
+        return {
+            "@type": "ClaimReview",
+            "url": f"https://p.example.net/fc/{n}/",
+            "claimReviewed": f"Claim number {n}: the ferry to the islands stops for the winter",
+            "reviewRating": {"@type": "Rating", "alternateName": "False"},
+            **extra,
+        }
+
+    def article(n: int, headline: str) -> dict[str, object]:
+        return {
+            "@type": "NewsArticle",
+            "mainEntityOfPage": f"https://p.example.net/fc/{n}",
+            "headline": headline,
+        }
+
+    graph = {
+        "@context": "https://schema.org",
+        "@graph": [
+            review(1),
+            article(1, "Is the Island Ferry Stopping All Winter?"),
+            review(2, headline="The review's own title wins"),
+            article(2, "Not this one"),
+            review(3),  # no article at its address: no title
+            article(9, "An unrelated article"),
+        ],
+    }
+    (tmp_path / "feed.json").write_text(json.dumps(graph), encoding="utf-8")
+    page = (
+        "<html><head>"
+        '<script type="application/ld+json">'
+        + json.dumps({"@context": "https://schema.org", **review(4, url="https://p.example.net/fc/4")})
+        + "</script>"
+        '<script type="application/ld+json">'
+        + json.dumps(
+            {"@context": "https://schema.org", "@type": "NewsArticle", "headline": "Ferry Rumour, Checked"}
+        )
+        + "</script></head><body>…</body></html>"
+    )
+    (tmp_path / "page.html").write_text(page, encoding="utf-8")
+    assert importer.import_file(db, tmp_path / "feed.json").added == 3
+    assert importer.import_file(db, tmp_path / "page.html").added == 1
+    assert headlines(db) == {
+        "https://p.example.net/fc/1/": "Is the Island Ferry Stopping All Winter?",
+        "https://p.example.net/fc/2/": "The review's own title wins",
+        "https://p.example.net/fc/3/": None,
+        "https://p.example.net/fc/4": "Ferry Rumour, Checked",  # the page's one article
+    }
+
+
 # --- exporting and round trips --------------------------------------------------------------
 
 

@@ -301,6 +301,51 @@ def _collect(obj: Any, out: list[dict[str, Any]], *, strict: bool) -> None:
         out.append({"__problem__": f"not a ClaimReview (@type {'/'.join(types) or 'missing'})"})
 
 
+# schema.org types whose `headline` is an article's title (a fact-check page's other markup)
+_ARTICLE_TYPES = {"Article", "NewsArticle", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting"}
+
+
+def _same_page(url: str) -> str:
+    return url.split("#", 1)[0].rstrip("/").lower()
+
+
+def _article_headlines(obj: Any, out: dict[str, str]) -> None:
+    """Article headlines by page URL (`url`, `@id`, `mainEntityOfPage`), anywhere in `obj`."""
+    if isinstance(obj, list):
+        for element in obj:
+            _article_headlines(element, out)
+    elif isinstance(obj, dict):
+        headline = _text(obj.get("headline"))
+        if _ARTICLE_TYPES & set(_types(obj)) and isinstance(headline, str) and headline.strip():
+            for key in ("url", "@id", "mainEntityOfPage"):
+                if url := _url(obj.get(key)):
+                    out.setdefault(_same_page(url), headline)
+            out.setdefault("", headline)  # the page's article, whatever its URL
+        for value in obj.values():
+            if isinstance(value, list | dict):
+                _article_headlines(value, out)
+
+
+def _titles_from_articles(documents: list[Any], records: list[dict[str, Any]], page: bool) -> None:
+    """Most fact-check pages carry their title only on a NewsArticle beside the ClaimReview (the
+    headline importer's survey: AFP puts it in the review's `name`, UOL in its `headline`, the
+    others on the article). A review without a title of its own takes the headline of the
+    article at its URL; on an HTML page with one review and one article, that article's."""
+    untitled = [r for r in records if "title" not in r and "__problem__" not in r]
+    if not untitled:
+        return
+    articles: dict[str, str] = {}
+    for document in documents:
+        _article_headlines(document, articles)
+    for record in untitled:
+        url = record.get("url")
+        headline = articles.get(_same_page(url)) if isinstance(url, str) else None
+        if headline is None and page and len(records) == 1 and len(set(articles.values())) == 1:
+            headline = articles.get("")
+        if headline is not None:
+            record["title"] = headline
+
+
 def records_from_document(data: bytes) -> list[dict[str, Any]]:
     """Flat records from a JSON(-LD) document or an HTML page; ValueError says why not."""
     try:
@@ -310,13 +355,16 @@ def records_from_document(data: bytes) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if text.lstrip().startswith("<"):
         blocks = _LD_JSON_RE.findall(text)
+        documents = []
         for number, block in enumerate(blocks, start=1):
             try:
-                _collect(json.loads(block), out, strict=False)
+                documents.append(json.loads(block))
             except ValueError as exc:
                 raise ValueError(f"ld+json block {number} of the page is not valid JSON: {exc}") from None
+            _collect(documents[-1], out, strict=False)
         if not out:
             raise ValueError('The page has no ClaimReview in a <script type="application/ld+json">.')
+        _titles_from_articles(documents, out, page=True)
         return out
     try:
         document = json.loads(text)
@@ -325,4 +373,5 @@ def records_from_document(data: bytes) -> list[dict[str, Any]]:
     _collect(document, out, strict=isinstance(document, list))
     if not out:
         raise ValueError("The file has no ClaimReview (nor claims with a text field).")
+    _titles_from_articles([document], out, page=False)
     return out
