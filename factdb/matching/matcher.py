@@ -220,7 +220,7 @@ class Matcher:
             return "other claims have a second wording in the table"
         # The texts: a database made again with the same claims under other words would pass
         # the above. Evenly spread ids, a cheap look-up each.
-        sample = ids[:: max(1, len(ids) // 64)].tolist()
+        sample = ids[np.linspace(0, len(ids) - 1, min(64, len(ids))).astype(np.int64)].tolist()
         texts = conn.execute(
             select(Claim.id, Claim.normalized, second).where(col(Claim.id).in_(sample))
         ).all()
