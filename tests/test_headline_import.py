@@ -95,7 +95,13 @@ def test_a_citizen_asking_the_way_a_partners_headline_puts_it_finds_the_claim(
         found = index.match(ASKED, s)
         assert headlines(db)["pc-lemon"] == "Can Lemon Water Cure Diabetes in a Month?"
         lemon = claims(db)["pc-lemon"][0].id
-        assert (found.claim_id, found.decision) == (lemon, "match")
+        # Found by the headline alone: the claim comes first among the buttons (a headline
+        # finds, it does not answer alone: docs/matching.md, "Headlines")...
+        assert (found.decision, found.offered[0].claim_id) == ("maybe", lemon)
+        # ...while the headline's own question is answered, and so is a question the claim's
+        # own words answer.
+        asked = index.match("Can lemon water cure diabetes in a month?", s)
+        assert (asked.claim_id, asked.decision) == (lemon, "match")
         water = index.match("Is the city cutting off tap water?", s)
         assert (water.claim_id, water.decision) == (claims(db)["pc-water"][0].id, "match")
     assert headlines(db)["pc-breath"] is None
@@ -109,12 +115,14 @@ def test_a_feed_sent_again_with_titles_makes_known_claims_findable_by_them(
         index.refresh(s)
         # By the claim sentence alone the question is only a "maybe".
         assert index.match(ASKED, s).decision != "match"
+        assert index.match("Can lemon water cure diabetes in a month?", s).decision != "match"
 
     report = importer.import_file(db, write_jsonl(tmp_path / "new.jsonl", FEED))
     assert (report.added, report.updated, report.unchanged) == (0, 2, 1)
     with db.session() as s:
         assert index.refresh(s) == 2  # the two claims whose headline came: the change feed saw them
-        assert index.match(ASKED, s).decision == "match"
+        assert index.match("Can lemon water cure diabetes in a month?", s).decision == "match"
+        assert index.match(ASKED, s).offered[0].claim_id == claims(db)["pc-lemon"][0].id
 
 
 def test_importing_the_same_titled_file_twice_changes_nothing(

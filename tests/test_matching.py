@@ -214,3 +214,24 @@ def test_a_keyboard_slip_in_a_rare_word_still_finds_the_claim() -> None:
     # "chlorine" with x for c, "malaria" with a neighbour key: neither term is in the index as typed
     result = matcher.match("Xhlorine tablets cure malsria within hours")
     assert (result.decision, result.claim_id) == ("match", 1)
+
+
+def test_a_young_tipline_grown_claim_by_claim_decides_as_it_will_after_a_restart() -> None:
+    # A claim added late keeps the term weights of the moment it was added; in a young index
+    # those move with every claim, so the index folds its late claims in while it is small.
+    claims = [
+        (1, "Banks will close all accounts with less than 100 euros on Monday, withdraw your money now"),
+        (2, "Tap water across the whole country will be poisoned tonight by the government"),
+        (3, "The national football team was banned from the next world cup"),
+    ]
+    grown = Matcher.from_items([])
+    for claim_id, text in claims:
+        grown.add(claim_id, text)
+    restarted = Matcher.from_items(claims)
+    for message in (
+        "The government poisoned water supplies last year in another country far away",
+        "heard that banks might close some accounts soon, anyone know more about this",
+        "my uncle says the football team is out of the cup because of a ban",
+    ):
+        now, later = grown.match(message), restarted.match(message)
+        assert (now.decision, now.claim_id, now.score) == (later.decision, later.claim_id, later.score)
