@@ -3,7 +3,8 @@
 It holds the claims' candidate index (factdb/matching/index.py), keeps it in step with the
 claim table, ranks candidates (scoring.py) and decides (decision.py).
 
-Each worker holds its own. The first `refresh` builds the index from every matchable claim;
+Each worker holds its own. The first `refresh` builds the index from every matchable claim, or
+restores the one saved at the last start and catches up (startup.py, saved_index.py);
 later ones apply only the claims changed since (factdb/changes.py: a change feed written by
 database triggers), so catching up costs what changed, not what exists or what was written in
 the last seconds. Several processes on one PostgreSQL see the same claims: a claim added,
@@ -24,26 +25,29 @@ up as claims change. Without either, matching is lexical only and costs what it 
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import numpy as np
-from sqlalchemy import and_, func, select
-from sqlalchemy.engine import Connection, Row
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from factdb.changes import Change, ChangeFeed
 from factdb.matching import saved_index
 from factdb.matching.decision import Candidate, MatchResult, Thresholds, decide, offer_instead
 from factdb.matching.index import TermIndex
 from factdb.matching.scoring import rank
-from factdb.matching.semantic import FUSE_DEPTH, base_language, fuse, message_language
-from factdb.matching.text import claim_wordings, compact, prepare
-from factdb.models import MATCHABLE_STATUSES, Claim
+from factdb.matching.semantic import (
+    FUSE_DEPTH,
+    SemanticSide,
+    base_language,
+    fuse,
+    held_first,
+    message_language,
+)
+from factdb.matching.startup import StartUp
+from factdb.matching.text import prepare
+from factdb.models import MATCHABLE_STATUSES
 from factdb.normalize import normalize
 
 if TYPE_CHECKING:
@@ -57,7 +61,7 @@ log = logging.getLogger(__name__)
 SEMANTIC_JOINED = "semantic stage: candidates by meaning fused with the lexical ones"
 
 
-class Matcher:
+class Matcher(StartUp, SemanticSide):
     def __init__(
         self,
         thresholds: Thresholds | None = None,
@@ -130,159 +134,6 @@ class Matcher:
             for change in changes:
                 self._apply(change)
             return len(changes)
-
-    def _start(self, session: Session, conn: Connection) -> int:
-        engine = session.get_bind()
-        where = saved_index.directory(engine)  # type: ignore[arg-type]
-        version = saved_index.code_version(Matcher._build, _matchable_rows)
-        if where is not None:
-            restored = saved_index.restore(where, conn, version)
-            if restored is not None:
-                read = self._catch_up(conn, restored, where)
-                if read is not None:
-                    if self._semantic_auto:
-                        self._start_semantic(session, lambda: _wordings_of(_matchable_rows(conn)))
-                    if read >= saved_index.save_after(len(self)) and version is not None:
-                        self.saving = saved_index.save_in_background(
-                            where,
-                            saved_index.take(self._index, self._feed, version, len(self)),  # type: ignore[arg-type]
-                        )
-                    return read
-        feed = ChangeFeed.start(conn)  # before the read: nothing falls in between
-        rows = _matchable_rows(conn)
-        self._build([(cid, norm, second) for cid, norm, second, _, _ in rows])
-        self._headlined = {cid for cid, _, second, _, only in rows if second and only}
-        self._langs = {cid: lang for cid, _, _, lang, _ in rows}
-        self._feed = feed
-        self.restored = None
-        if where is not None and version is not None and len(rows) >= saved_index.SAVE_FROM:
-            # taken now, under the lock, with the position the build started from
-            taken = saved_index.take(self._index, feed, version, len(rows))
-            self.saving = saved_index.save_in_background(where, taken)
-        if self._semantic_auto:
-            self._start_semantic(session, lambda: _wordings_of(rows))
-        return len(rows)
-
-    def _catch_up(self, conn: Connection, restored: saved_index.Restored, where: Path) -> int | None:
-        """Take the restored index and apply the claims changed since it was saved; then check
-        it against the claim table: the same claims, the same second wordings, and the texts of
-        a sample of them. Returns how many changed claims were read, or None (logged) when the
-        index disagrees with the table (the caller builds). The claims' languages and headline
-        flags are read from the table, not saved: a claim's language can change without a
-        stamp in the change feed (a re-import relabelling it)."""
-        self._index = restored.index
-        keys = restored.index.live_keys()
-        self._worded = set((-keys[keys < 0]).tolist())
-        self._headlined = set()
-        self._langs = {}
-        self._version += 1
-        feed, read = restored.feed, 0
-        # A claim changed between the feed's read and the check's read makes them disagree;
-        # the next round reads it. A table written to without pause falls back to a build.
-        for _ in range(3):
-            changes = feed.read(conn)
-            for change in changes:
-                self._apply(change)
-            read += len(changes)
-            why = self._disagreement(conn)
-            if why is None:
-                break
-        else:
-            saved_index.doubt(where, why)
-            self._index, self._worded, self._headlined, self._langs = TermIndex(), set(), set(), {}
-            return None
-        self._feed = feed
-        restored.changed = read
-        self.restored = restored
-        log.info(
-            "match index: restored %d claims from %s in %.1f s, caught up with %d changed claims",
-            len(self),
-            where,
-            restored.seconds,
-            read,
-        )
-        return read
-
-    def _disagreement(self, conn: Connection) -> str | None:
-        """How the index disagrees with the claim table now, or None; sets the languages and
-        headline flags from the table when they agree."""
-        matchable = col(Claim.status).in_([str(s) for s in MATCHABLE_STATUSES])
-        second = func.coalesce(Claim.public_text, Claim.headline)
-        only = and_(col(Claim.public_text).is_(None), col(Claim.headline).is_not(None))
-        rows = conn.execute(select(Claim.id, Claim.lang, second != "", only).where(matchable)).all()
-        keys = self._index.live_keys()
-        own = np.sort(keys[keys > 0])
-        ids = np.sort(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
-        if not np.array_equal(own, ids):
-            return f"{len(own)} claims indexed, {len(ids)} matchable in the table, or other ones"
-        worded = {int(cid) for cid, _, has, _ in rows if has}
-        if worded != self._worded:
-            return "other claims have a second wording in the table"
-        # The texts: a database made again with the same claims under other words would pass
-        # the above. Evenly spread ids, a cheap look-up each.
-        sample = ids[np.linspace(0, len(ids) - 1, min(64, len(ids))).astype(np.int64)].tolist()
-        texts = conn.execute(
-            select(Claim.id, Claim.normalized, second).where(col(Claim.id).in_(sample))
-        ).all()
-        for cid, norm, wording in texts:
-            if self._index.text_of(cid) != compact(norm) or self._index.text_of(-cid) != (
-                prepare(wording) if wording else None
-            ):
-                return f"claim {cid}'s indexed text is not its text in the table"
-        self._langs = {int(cid): lang for cid, lang, _, _ in rows}
-        self._headlined = {int(cid) for cid, _, has, only_headline in rows if has and only_headline}
-        return None
-
-    def _start_semantic(self, session: Session, wordings: Callable[[], dict[int, str]]) -> None:
-        """Load the stored claim vectors when the semantic package is here and vectors exist;
-        claims without a current vector are left to factdb/semantic/keeper.py (the runtime's
-        background task: embedded, stored, then added here by `take_vectors`)."""
-        from factdb import semantic
-
-        if self._embedder is None and not semantic.wanted():
-            return
-        from factdb.semantic.embedder import shared_embedder
-        from factdb.semantic.stage import SemanticStage
-        from factdb.semantic.store import has_vectors
-
-        engine = session.get_bind()
-        try:
-            model = self._embedder.model_id if self._embedder is not None else semantic.model_id()
-            if not has_vectors(engine, model):  # type: ignore[arg-type]
-                log.info("semantic stage off: no claim vectors stored (crowdcheck import computes them)")
-                return
-            texts = wordings()  # only when the stage is wanted: read again after a restore
-            embedder = self._embedder or shared_embedder()
-            stage = SemanticStage.from_database(engine, embed_missing=False, embedder=embedder, texts=texts)  # type: ignore[arg-type]
-        except Exception:
-            log.exception("semantic stage off: could not load the claim vectors")
-            return
-        self.semantic = stage
-        self._pending = {key: text for key, text in texts.items() if key not in stage}
-        log.info("semantic stage on: %d claim vectors, %d to embed", len(stage), len(self._pending))
-
-    def vectors_wanted(self, limit: int) -> dict[int, str]:
-        """Up to `limit` claim wordings indexed here without a current vector (claim id, or -id
-        for a second wording -> normalised text): new, edited or imported since the stage was
-        loaded."""
-        with self._lock:
-            if self.semantic is None:
-                return {}
-            return dict(itertools.islice(self._pending.items(), limit))
-
-    def take_vectors(self, ids: Sequence[int], vectors: np.ndarray, texts: dict[int, str]) -> int:
-        """Add vectors made from `texts` (as vectors_wanted gave them) to the stage; a claim
-        edited or removed since keeps waiting, or is ignored. Returns how many were added."""
-        with self._lock:
-            stage = self.semantic
-            if stage is None:
-                return 0
-            rows = [i for i, cid in enumerate(ids) if self._pending.get(cid) == texts.get(cid)]
-            if rows:
-                stage.add_vectors([ids[i] for i in rows], vectors[rows])
-                for i in rows:
-                    del self._pending[ids[i]]
-            return len(rows)
 
     def _build(self, rows: list) -> None:  # type: ignore[type-arg]
         # `normalized` is normalize(text), kept so by every writer (intake, importer, and the
@@ -418,7 +269,7 @@ class Matcher:
                     return offer_instead(fused, text, self._wordings, self.thresholds, reason, limit)
             if held is None:
                 return fused
-            return dataclasses.replace(_held_first(fused, held, limit), lexical_reasons=held.lexical_reasons)
+            return dataclasses.replace(held_first(fused, held, limit), lexical_reasons=held.lexical_reasons)
 
     def _lexical(
         self, text: str, prepared: str, depth: int, limit: int
@@ -535,34 +386,3 @@ class Matcher:
 
     def __contains__(self, claim_id: object) -> bool:
         return claim_id in self._index
-
-
-def _matchable_rows(conn: Connection) -> Sequence[Row[Any]]:
-    """(id, normalized, second wording, lang, second wording is the headline) of every
-    matchable claim: what the index is built from."""
-    second = func.coalesce(Claim.public_text, Claim.headline)
-    headline_only = and_(col(Claim.public_text).is_(None), col(Claim.headline).is_not(None))
-    return conn.execute(
-        select(Claim.id, Claim.normalized, second, Claim.lang, headline_only).where(
-            col(Claim.status).in_([str(s) for s in MATCHABLE_STATUSES])
-        )
-    ).all()
-
-
-def _wordings_of(rows: Sequence[Row[Any]]) -> dict[int, str]:
-    """The semantic stage's texts of these claims (claim_wordings: id and -id)."""
-    texts: dict[int, str] = {}
-    for cid, norm, second, _, _ in rows:
-        texts.update(claim_wordings(cid, norm, second))
-    return texts
-
-
-def _held_first(fused: MatchResult, held: MatchResult, limit: int) -> MatchResult:
-    """The fused decision for a message whose lexical answer was held back because its claim is
-    in another language: never an answer, the held claim first, then the fused offers."""
-    first = held.offered[0]
-    rest = [c for c in fused.offered if c.claim_id != first.claim_id]
-    reasons = (*held.reasons, *(r for r in fused.reasons if "swaps words" not in r))
-    return MatchResult(
-        "maybe", first.claim_id, first.score, fused.candidates, [first, *rest][:limit], reasons
-    )

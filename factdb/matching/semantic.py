@@ -17,11 +17,22 @@ other words: decision.py) is never answered by the semantic stage either.
 
 from __future__ import annotations
 
+import itertools
+import logging
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from factdb.matching.decision import Candidate, MatchResult, Thresholds
 from factdb.semantic.fusion import SemanticThresholds, reciprocal_rank_fusion
 from factdb.semantic.fusion import decide as semantic_decide
+
+if TYPE_CHECKING:
+    import numpy as np
+    from sqlmodel import Session
+
+    from factdb.matching.matcher import Matcher
+
+log = logging.getLogger(__name__)
 
 # Candidates each list hands to the fusion: 50 with RRF k 30 (bench/semantic_grid.py, tuned on
 # CLEF train: fused recall@5 0.926 -> 0.940; dev 0.906 -> 0.918); it was 20 with k 60.
@@ -109,3 +120,70 @@ def fuse(
         return MatchResult("new", None, lexical_result.score, candidates, [], reasons)
     offered = [Candidate(cid, score(cid)) for cid in sorted(offered_ids, key=lambda c: order.get(c, 10**9))]
     return MatchResult("maybe", offered[0].claim_id, offered[0].score, candidates, offered[:limit], reasons)
+
+
+class SemanticSide:
+    """Matcher's semantic stage kept in step with the claim table (a mixin of Matcher): loaded at
+    start, and the claims wanting a vector handed to the keeper (factdb/semantic/keeper.py)."""
+
+    def _start_semantic(self: Matcher, session: Session, wordings: Callable[[], dict[int, str]]) -> None:
+        """Load the stored claim vectors when the semantic package is here and vectors exist;
+        claims without a current vector are left to factdb/semantic/keeper.py (the runtime's
+        background task: embedded, stored, then added here by `take_vectors`)."""
+        from factdb import semantic
+
+        if self._embedder is None and not semantic.wanted():
+            return
+        from factdb.semantic.embedder import shared_embedder
+        from factdb.semantic.stage import SemanticStage
+        from factdb.semantic.store import has_vectors
+
+        engine = session.get_bind()
+        try:
+            model = self._embedder.model_id if self._embedder is not None else semantic.model_id()
+            if not has_vectors(engine, model):  # type: ignore[arg-type]
+                log.info("semantic stage off: no claim vectors stored (crowdcheck import computes them)")
+                return
+            texts = wordings()  # only when the stage is wanted: read again after a restore
+            embedder = self._embedder or shared_embedder()
+            stage = SemanticStage.from_database(engine, embed_missing=False, embedder=embedder, texts=texts)  # type: ignore[arg-type]
+        except Exception:
+            log.exception("semantic stage off: could not load the claim vectors")
+            return
+        self.semantic = stage
+        self._pending = {key: text for key, text in texts.items() if key not in stage}
+        log.info("semantic stage on: %d claim vectors, %d to embed", len(stage), len(self._pending))
+
+    def vectors_wanted(self: Matcher, limit: int) -> dict[int, str]:
+        """Up to `limit` claim wordings indexed here without a current vector (claim id, or -id
+        for a second wording -> normalised text): new, edited or imported since the stage was
+        loaded."""
+        with self._lock:
+            if self.semantic is None:
+                return {}
+            return dict(itertools.islice(self._pending.items(), limit))
+
+    def take_vectors(self: Matcher, ids: Sequence[int], vectors: np.ndarray, texts: dict[int, str]) -> int:
+        """Add vectors made from `texts` (as vectors_wanted gave them) to the stage; a claim
+        edited or removed since keeps waiting, or is ignored. Returns how many were added."""
+        with self._lock:
+            stage = self.semantic
+            if stage is None:
+                return 0
+            rows = [i for i, cid in enumerate(ids) if self._pending.get(cid) == texts.get(cid)]
+            if rows:
+                stage.add_vectors([ids[i] for i in rows], vectors[rows])
+                for i in rows:
+                    del self._pending[ids[i]]
+            return len(rows)
+
+
+def held_first(fused: MatchResult, held: MatchResult, limit: int) -> MatchResult:
+    """The fused decision for a message whose lexical answer was held back because its claim is
+    in another language: never an answer, the held claim first, then the fused offers."""
+    first = held.offered[0]
+    rest = [c for c in fused.offered if c.claim_id != first.claim_id]
+    reasons = (*held.reasons, *(r for r in fused.reasons if "swaps words" not in r))
+    return MatchResult(
+        "maybe", first.claim_id, first.score, fused.candidates, [first, *rest][:limit], reasons
+    )
