@@ -48,8 +48,10 @@ from sqlalchemy.engine import Connection, Engine
 from factdb import normalize as normalize_module
 from factdb.changes import ChangeFeed, _Snapshot
 from factdb.matching import index as index_module
+from factdb.matching import index_state as index_state_module
 from factdb.matching import text as text_module
 from factdb.matching.index import TermIndex
+from factdb.matching.index_state import index_from_state, state_of
 
 log = logging.getLogger(__name__)
 
@@ -76,13 +78,13 @@ def save_after(size: int) -> int:
 
 
 def code_version(*functions: Callable[..., object]) -> str | None:
-    """A hash of the code that decides what the index holds (normalize.py, text.py, index.py,
+    """A hash of the code that decides what the index holds (normalize.py, text.py, index.py, index_state.py,
     this module, and `functions`: the matcher's build), with the Unicode tables' version
     (normalisation reads them); None when the source cannot be read (then nothing is saved)."""
     digest = hashlib.blake2b(digest_size=8)
     digest.update(f"{FORMAT}:{unicodedata.unidata_version}".encode())
     try:
-        for module in (normalize_module, text_module, index_module):
+        for module in (normalize_module, text_module, index_module, index_state_module):
             digest.update(Path(module.__file__ or "").read_bytes())
         digest.update(Path(__file__).read_bytes())
         for function in functions:
@@ -142,7 +144,7 @@ class Taken:
 
 
 def take(index: TermIndex, feed: ChangeFeed, version: str, claims: int) -> Taken:
-    return Taken(index.state(), feed.postgres, _position(feed), version, claims)
+    return Taken(state_of(index), feed.postgres, _position(feed), version, claims)
 
 
 @contextmanager
@@ -247,7 +249,7 @@ def restore(where: Path, conn: Connection, version: str | None) -> Restored | No
                 raise ValueError("its change-feed position is ahead of this database (made again?)")
             feed = _feed_at(position, postgres)
             # Reading a member checks its CRC-32 (zipfile): a damaged file raises here.
-            index = TermIndex.from_state({name: files[name] for name in files.files if name != "meta"})
+            index = index_from_state({name: files[name] for name in files.files if name != "meta"})
     except Exception as exc:  # any doubt (a bad zip, a missing field, arrays that disagree)
         log.warning("match index: saved index in %s not used (%s); building the index", where, exc)
         return None
