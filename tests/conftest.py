@@ -51,6 +51,15 @@ def db(db_url: str) -> Iterator[Database]:
 
 
 @pytest.fixture
+def empty_db(tmp_path) -> Iterator[Database]:  # type: ignore[no-untyped-def]
+    """A second, empty database: where a partner loads what we exported."""
+    other = Database(f"sqlite:///{tmp_path}/partner.sqlite3")
+    other.ensure_schema()
+    yield other
+    other.dispose()
+
+
+@pytest.fixture
 async def emulator() -> AsyncIterator[BotApiEmulator]:
     emu = BotApiEmulator()
     await emu.start()

@@ -73,15 +73,6 @@ def index(db: Database) -> Iterator[Matcher]:
     yield matcher
 
 
-@pytest.fixture
-def empty_db(tmp_path: Path) -> Iterator[Database]:
-    """A second, empty database: where a partner loads what we exported."""
-    other = Database(f"sqlite:///{tmp_path}/partner.sqlite3")
-    other.ensure_schema()
-    yield other
-    other.dispose()
-
-
 # --- importing ------------------------------------------------------------------------------
 
 

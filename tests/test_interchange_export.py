@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -66,15 +65,6 @@ def export_text(db: Database, fmt: str) -> str:
     out = io.StringIO()
     exporter.export(db, fmt, out, org_name=ORG, public_url=PUBLIC)  # type: ignore[arg-type]
     return out.getvalue()
-
-
-@pytest.fixture
-def empty_db(tmp_path: Path) -> Iterator[Database]:
-    """A second, empty database: where a partner loads what we exported."""
-    other = Database(f"sqlite:///{tmp_path}/partner.sqlite3")
-    other.ensure_schema()
-    yield other
-    other.dispose()
 
 
 # --- exporting and round trips --------------------------------------------------------------
