@@ -26,7 +26,7 @@ Every decision says why (`MatchResult.explanation`, kept in match_log.reasons fo
 `crowdcheck explain`): the lexical rules' verdict first (`lexical_reasons`, one line per rule
 that applied, e.g. "lexical 87.2 ≥ confident 40.5: answered"), then what later rules made of it
 (`reasons`: the language and headline rules, the semantic stage), in the order they ran; the
-last line is the outcome. Figures, rule names and claim ids only, never the message's words.
+last line is the outcome. Figures and rule names only: never the message's words, no claim ids.
 """
 
 from __future__ import annotations
