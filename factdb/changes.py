@@ -74,6 +74,35 @@ class ChangeFeed:
         self._seq = 0  # SQLite: highest sequence read
         self._pending = _Snapshot(0, ())  # PostgreSQL: writers not yet seen
 
+    def position(self) -> dict[str, object]:
+        """Where this feed is, as JSON-able values (a saved index keeps it: saved_index.py)."""
+        if self.postgres:
+            return {"xmax": self._pending.xmax, "xip": list(self._pending.xip)}
+        return {"seq": self._seq}
+
+    @classmethod
+    def at(cls, position: dict[str, object], postgres: bool) -> ChangeFeed:
+        """A feed at a `position` taken before; ValueError (or KeyError) if it is not one."""
+        feed = cls(postgres)
+        if postgres:
+            xip = position["xip"]
+            if not isinstance(xip, list):
+                raise ValueError("xip is not a list")
+            feed._pending = _Snapshot(int(position["xmax"]), tuple(int(x) for x in xip))  # type: ignore[call-overload]
+        else:
+            feed._seq = int(position["seq"])  # type: ignore[call-overload]
+        return feed
+
+    @staticmethod
+    def reached(conn: Connection, position: dict[str, object], postgres: bool) -> bool:
+        """Whether the database has been where `position` is: false for a database made again
+        since (SQLite's sequence starts over; PostgreSQL's transaction ids never go back)."""
+        if postgres:
+            now = _Snapshot.parse(conn.execute(text("SELECT pg_current_snapshot()::text")).scalar_one())
+            return now.xmax >= int(position["xmax"])  # type: ignore[call-overload]
+        top = conn.execute(text("SELECT COALESCE(MAX(seq), 0) FROM claim_change")).scalar_one()
+        return int(top) >= int(position["seq"])  # type: ignore[call-overload]
+
     @classmethod
     def start(cls, conn: Connection) -> ChangeFeed:
         """A feed positioned *now*. Call it before reading the claims it should follow: what

@@ -42,11 +42,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from factdb import normalize as normalize_module
-from factdb.changes import ChangeFeed, _Snapshot
+from factdb.changes import ChangeFeed
 from factdb.matching import index as index_module
 from factdb.matching import index_state as index_state_module
 from factdb.matching import text as text_module
@@ -94,40 +93,6 @@ def code_version(*functions: Callable[..., object]) -> str | None:
     return digest.hexdigest()
 
 
-# -- the feed position ---------------------------------------------------------------------------
-# ChangeFeed keeps its position to itself; saving it is this module's business alone, so it is
-# read and set here rather than widening factdb/changes.py's interface.
-
-
-def _position(feed: ChangeFeed) -> dict[str, object]:
-    if feed.postgres:
-        pending = feed._pending
-        return {"xmax": pending.xmax, "xip": list(pending.xip)}
-    return {"seq": feed._seq}
-
-
-def _feed_at(position: dict[str, object], postgres: bool) -> ChangeFeed:
-    feed = ChangeFeed(postgres)
-    if postgres:
-        xip = position["xip"]
-        if not isinstance(xip, list):
-            raise ValueError("xip is not a list")
-        feed._pending = _Snapshot(int(position["xmax"]), tuple(int(x) for x in xip))  # type: ignore[call-overload]
-    else:
-        feed._seq = int(position["seq"])  # type: ignore[call-overload]
-    return feed
-
-
-def _reached(conn: Connection, position: dict[str, object], postgres: bool) -> bool:
-    """Whether the database has been where `position` is: false for a database made again
-    since (SQLite's sequence starts over; PostgreSQL's transaction ids never go back)."""
-    if postgres:
-        now = _Snapshot.parse(conn.execute(text("SELECT pg_current_snapshot()::text")).scalar_one())
-        return now.xmax >= int(position["xmax"])  # type: ignore[call-overload]
-    top = conn.execute(text("SELECT COALESCE(MAX(seq), 0) FROM claim_change")).scalar_one()
-    return int(top) >= int(position["seq"])  # type: ignore[call-overload]
-
-
 # -- saving --------------------------------------------------------------------------------------
 
 
@@ -144,7 +109,7 @@ class Taken:
 
 
 def take(index: TermIndex, feed: ChangeFeed, version: str, claims: int) -> Taken:
-    return Taken(state_of(index), feed.postgres, _position(feed), version, claims)
+    return Taken(state_of(index), feed.postgres, feed.position(), version, claims)
 
 
 @contextmanager
@@ -245,9 +210,9 @@ def restore(where: Path, conn: Connection, version: str | None) -> Restored | No
             if meta.get("postgres") is not postgres:
                 raise ValueError("made for another kind of database")
             position = meta["position"]
-            if not _reached(conn, position, postgres):
+            if not ChangeFeed.reached(conn, position, postgres):
                 raise ValueError("its change-feed position is ahead of this database (made again?)")
-            feed = _feed_at(position, postgres)
+            feed = ChangeFeed.at(position, postgres)
             # Reading a member checks its CRC-32 (zipfile): a damaged file raises here.
             index = index_from_state({name: files[name] for name in files.files if name != "meta"})
     except Exception as exc:  # any doubt (a bad zip, a missing field, arrays that disagree)
