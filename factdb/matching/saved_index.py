@@ -3,10 +3,10 @@ restart at national scale restores it in seconds and reads only the claims chang
 instead of building it again (~5 minutes at 10^6 claims on a 2-core box; docs/matching.md).
 
 One file, `claim-terms.npz`, in the directory the vector index's snapshot uses
-(factdb/semantic/snapshot.py: `CROWDCHECK_VECTOR_INDEX_DIR`, by default next to the SQLite file
-or under $CROWDCHECK_HOME/vector-index/ for PostgreSQL): the TermIndex's arrays (index.py,
-`state`) and a JSON header with the format, the code version, the backend and the feed position.
-It is written under a fresh name, synced, and renamed into place: the rename is the commit
+(factdb/saved_files.py: `CROWDCHECK_VECTOR_INDEX_DIR`, by default next to the SQLite file or
+under $CROWDCHECK_HOME/vector-index/ for PostgreSQL): the TermIndex's arrays (index_state.py)
+and a JSON header with the format, the code version, the backend and the feed position.
+It is written to a temporary file, synced, and renamed into place: the rename is the commit
 point, so a reader sees the previous file or the new one, whole. A flock keeps two workers
 sharing the directory from writing at once (the second does not wait: it skips its save).
 
@@ -27,22 +27,19 @@ index is built as before.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import inspect
 import json
 import logging
-import os
 import threading
 import time
 import unicodedata
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
 from factdb import normalize as normalize_module
 from factdb.changes import ChangeFeed
@@ -51,23 +48,15 @@ from factdb.matching import index_state as index_state_module
 from factdb.matching import text as text_module
 from factdb.matching.index import TermIndex
 from factdb.matching.index_state import index_from_state, state_of
+from factdb.saved_files import locked, write_arrays
 
 log = logging.getLogger(__name__)
 
 FORMAT = 1  # bump when the file's layout or what Matcher indexes a claim by changes
 FILE = "claim-terms.npz"
 LOCK = "claim-terms.lock"
-PREFIX = "claim-terms."
 # Claims from which a built index is saved: below, a build takes seconds (~4 s at 10^5).
 SAVE_FROM = 50_000
-
-
-def directory(engine: Engine) -> Path | None:
-    """Where the saved index lives: the vector index's snapshot directory (one setting for both;
-    None when it is `off`, or for an in-memory SQLite database)."""
-    from factdb.semantic.snapshot import directory as snapshot_directory
-
-    return snapshot_directory(engine)
 
 
 def save_after(size: int) -> int:
@@ -112,33 +101,16 @@ def take(index: TermIndex, feed: ChangeFeed, version: str, claims: int) -> Taken
     return Taken(state_of(index), feed.postgres, feed.position(), version, claims)
 
 
-@contextmanager
-def _writer(where: Path) -> Iterator[bool]:
-    """The directory's writer lock; False when another process holds it (no waiting)."""
-    with open(where / LOCK, "a+b") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 def save(where: Path, taken: Taken) -> bool:
     """Write `taken` as the saved index in `where`; False (logged) if it could not be written
     or another process is writing one. Never raises: the bot runs on without it."""
     started = time.perf_counter()
     try:
         where.mkdir(parents=True, exist_ok=True)
-        with _writer(where) as mine:
+        with locked(where / LOCK, shared=False, wait=False) as mine:
             if not mine:
                 log.info("match index: another process is saving the index in %s; not saving", where)
                 return False
-            for old in where.glob(PREFIX + "*.tmp"):  # a save that died midway (we hold the lock)
-                old.unlink(missing_ok=True)
             meta = {
                 "format": FORMAT,
                 "version": taken.version,
@@ -147,18 +119,7 @@ def save(where: Path, taken: Taken) -> bool:
                 "claims": taken.claims,
                 "saved": time.time(),
             }
-            written = where / f"{PREFIX}{time.time_ns():x}-{os.getpid()}.tmp"
-            with open(written, "wb") as f:
-                np.savez(f, meta=np.array(json.dumps(meta)), **taken.state)
-                f.flush()
-                os.fsync(f.fileno())
-            size = written.stat().st_size
-            os.replace(written, where / FILE)  # the commit point
-            fd = os.open(where, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            size = write_arrays(where / FILE, meta, taken.state)  # its rename: the commit point
     except Exception as exc:  # a full disk, a read-only directory: the bot runs on without one
         log.warning("match index: could not save the index in %s (%s: %s)", where, type(exc).__name__, exc)
         return False

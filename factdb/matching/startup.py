@@ -15,6 +15,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection, Row
 from sqlmodel import Session, col
 
+from factdb import saved_files
 from factdb.changes import ChangeFeed
 from factdb.matching import saved_index
 from factdb.matching.index import TermIndex
@@ -32,7 +33,7 @@ class StartUp:
 
     def _start(self: Matcher, session: Session, conn: Connection) -> int:
         engine = session.get_bind()
-        where = saved_index.directory(engine)  # type: ignore[arg-type]
+        where = saved_files.directory(engine)  # type: ignore[arg-type]
         version = saved_index.code_version(type(self)._build, _matchable_rows)
         if where is not None:
             restored = saved_index.restore(where, conn, version)

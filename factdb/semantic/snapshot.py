@@ -20,15 +20,12 @@ disagree with the sidecar) logs one line and the caller builds the index as befo
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
 import logging
 import os
 import time
 import zlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +33,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from factdb.saved_files import SETTING, directory, fsync, locked, write_arrays
 from factdb.semantic.index import ApproximateIndex
 from factdb.semantic.store import claim_vector, text_hash
 
@@ -54,35 +52,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SETTING = "CROWDCHECK_VECTOR_INDEX_DIR"
 FORMAT = 1
 SIDECAR = "claim-vectors.npz"
 LOCK = "claim-vectors.lock"
 PREFIX = "claim-vectors."
 CHUNK = 500  # ids per IN (...) when reading vectors by id
 SCAN_FROM = 20_000  # more keys than this to look up: one pass over (claim_id, text_hash) instead
-
-
-def directory(engine: Engine) -> Path | None:
-    """Where the snapshot lives: CROWDCHECK_VECTOR_INDEX_DIR (`off` for none); by default next
-    to a SQLite file (`crowdcheck.sqlite3.vector-index/`), and for PostgreSQL under
-    $CROWDCHECK_HOME/vector-index/, one directory per database (each machine keeps its own)."""
-    setting = os.environ.get(SETTING)
-    if setting is not None:
-        if setting.strip().lower() in ("", "0", "off", "no", "false"):
-            return None
-        return Path(setting.strip()).expanduser()
-    url = engine.url
-    if url.get_backend_name() == "sqlite":
-        name = url.database or ""
-        if name in ("", ":memory:") or name.startswith("file:"):
-            return None
-        path = Path(name)
-        return path.with_name(path.name + ".vector-index")
-    home = Path(os.environ.get("CROWDCHECK_HOME") or Path.home() / ".local/share/crowdcheck")
-    # a database is its URL (host, name, search path), not its password
-    tag = hashlib.blake2b(url.render_as_string(hide_password=True).encode(), digest_size=4).hexdigest()
-    return home / "vector-index" / f"{url.database or 'db'}-{tag}"
 
 
 def hashes_of(texts: dict[int, str]) -> tuple[np.ndarray, np.ndarray]:
@@ -119,22 +94,6 @@ class _Doubt(Exception):
     pass
 
 
-@contextmanager
-def _locked(where: Path, shared: bool, wait: bool = True) -> Iterator[bool]:
-    """flock on the directory's lock file; yields False when `wait` is off and it is taken."""
-    with open(where / LOCK, "a+b") as lock:
-        mode = (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | (0 if wait else fcntl.LOCK_NB)
-        try:
-            fcntl.flock(lock, mode)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 def _checksum(path: Path) -> tuple[int, int]:
     """(size, crc32) of a file, read in 16 MB blocks (~0.5 s for 760 MB from the page cache)."""
     crc, size = 0, 0
@@ -160,7 +119,7 @@ def restore(
         log.info("vector index: no snapshot in %s yet; building the index", where)
         return None
     try:
-        with _locked(where, shared=True):
+        with locked(where / LOCK, shared=True):
             with np.load(sidecar, allow_pickle=False) as files:
                 meta = json.loads(str(files["meta"]))
                 keys, hashes = files["keys"].astype(np.int64), files["hashes"].astype(np.uint64)
@@ -292,14 +251,14 @@ def save(where: Path, model: str, index: ApproximateIndex, keys: np.ndarray, has
     started = time.perf_counter()
     try:
         where.mkdir(parents=True, exist_ok=True)
-        with _locked(where, shared=False, wait=False) as mine:
+        with locked(where / LOCK, shared=False, wait=False) as mine:
             if not mine:
                 log.info("vector index: another process is saving a snapshot in %s; not saving", where)
                 return False
             name = f"{PREFIX}{time.time_ns():x}-{os.getpid()}.usearch"
             written = where / (name + ".tmp")
             index.save(written)
-            _fsync(written)
+            fsync(written)
             size, crc = _checksum(written)
             os.replace(written, where / name)
             meta = {
@@ -312,18 +271,8 @@ def save(where: Path, model: str, index: ApproximateIndex, keys: np.ndarray, has
                 "size": size,
                 "crc32": crc,
             }
-            side = where / (SIDECAR + ".tmp")
-            with open(side, "wb") as f:
-                np.savez(
-                    f,
-                    meta=np.array(json.dumps(meta)),
-                    keys=keys.astype(np.int64),
-                    hashes=hashes.astype(np.uint64),
-                )
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(side, where / SIDECAR)  # the commit point
-            _fsync(where)
+            arrays = {"keys": keys.astype(np.int64), "hashes": hashes.astype(np.uint64)}
+            write_arrays(where / SIDECAR, meta, arrays)  # the sidecar's rename: the commit point
             for old in where.glob(PREFIX + "*.usearch*"):
                 if old.name != name:
                     old.unlink(missing_ok=True)
@@ -338,11 +287,3 @@ def save(where: Path, model: str, index: ApproximateIndex, keys: np.ndarray, has
         time.perf_counter() - started,
     )
     return True
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
