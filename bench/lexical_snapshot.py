@@ -31,6 +31,7 @@ from pathlib import Path
 from sqlalchemy import delete, insert, update
 
 from bench._data import load_dataset, shared_data_dir
+from bench._report import load_average, print_table, time_calls
 from bench.match_cli import _lang_of
 from bench.match_latency import rss_mb, synthetic_claims
 from factdb.db import Database
@@ -39,10 +40,6 @@ from factdb.models import Claim, ClaimStatus
 from factdb.normalize import normalize
 
 CLAIM = Claim.__table__  # type: ignore[attr-defined]
-
-
-def load() -> str:
-    return "load average " + " / ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def write_claims(db: Database, claims: list[tuple[int, str]], headlines: dict[int, str]) -> None:
@@ -90,7 +87,7 @@ def start(db: Database, what: str, saves: list[float]) -> tuple[Matcher, dict[st
         "read file s / changes caught up": f"{r.seconds:.2f} / {r.changed}" if r else "built",
         "claims": len(matcher),
         "RSS +MB": f"{rss_mb() - before:.0f}",
-        "load": load(),
+        "load": load_average(),
     }
     print(row, flush=True)
     return matcher, row
@@ -139,7 +136,7 @@ def main() -> None:
         os.environ["CROWDCHECK_VECTOR_INDEX_DIR"] = str(where)
         db = Database(f"sqlite:///{tmp}/c.sqlite3")
         db.ensure_schema()
-        print(f"{n} claims, {len(headlines)} with a headline, {load()}", flush=True)
+        print(f"{n} claims, {len(headlines)} with a headline, {load_average()}", flush=True)
         began = time.perf_counter()
         write_claims(db, claims, headlines)
         print(f"wrote {n} claims in {time.perf_counter() - began:.1f} s", flush=True)
@@ -149,16 +146,7 @@ def main() -> None:
         queries = known + unknown
 
         saves: list[float] = []
-        save = saved_index.save
-
-        def timed_save(*a, **k):  # type: ignore[no-untyped-def]
-            t = time.perf_counter()
-            try:
-                return save(*a, **k)
-            finally:
-                saves.append(time.perf_counter() - t)
-
-        saved_index.save = timed_save  # type: ignore[assignment]
+        time_calls(saved_index, "save", saves)
         rows = []
         running, row = start(db, "(1) no saved index: build (baseline), then save", saves)
         rows.append(row)
@@ -208,17 +196,14 @@ def main() -> None:
         decisions = sum(a[:2] == b[:2] for a, b in zip(got, want, strict=True))
 
     print()
-    print(" | ".join(rows[0]))
-    print("|".join("---" for _ in rows[0]))
-    for row in rows:
-        print(" | ".join(str(v) for v in row.values()))
+    print_table(rows, markdown=True)
     print(f"\nsaved index on disk: {size / 2**20:.0f} MB")
     print(f"(2) answers as (1), score included: {same_2} of {len(first)}")
     print(f"(3) answers as the worker that stayed up, score included: {same_3_live} of {len(queries)}")
     print(
         f"(3) answers as a fresh build (4): decision and claim {decisions}, and offers {same_3_fresh} of {len(queries)}"
     )
-    print(load())
+    print(load_average())
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ import numpy as np
 from sqlalchemy import create_engine, delete, insert
 
 from bench._data import load_dataset, shared_data_dir
+from bench._report import load_average, print_table, time_calls
 from bench._vectors import embed_cached
 from bench.match_latency import rss_mb
 from bench.semantic import synthetic_vectors
@@ -51,10 +52,6 @@ class StoredOnly:
 
     def query(self, text: str) -> np.ndarray:
         raise AssertionError("start-up embedded a message")
-
-
-def load() -> str:
-    return "load average " + " / ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def store(engine, texts: dict[int, str], vectors: np.ndarray, rows: list[int]) -> None:  # type: ignore[no-untyped-def]
@@ -90,7 +87,7 @@ def start(engine, texts: dict[int, str], what: str, saves: list[float]) -> tuple
         "kept / removed / read": f"{r.kept} / {r.removed} / {r.added}" if r else "built",
         "vectors": len(stage),
         "RSS +MB": f"{rss_mb() - before:.0f}",
-        "load": load(),
+        "load": load_average(),
     }
     print(row, flush=True)
     return stage, row
@@ -120,7 +117,7 @@ def main() -> None:
         os.environ[snapshot.SETTING] = str(where)
         engine = create_engine(f"sqlite:///{tmp}/v.sqlite3")
         claim_vector.metadata.create_all(engine)
-        print(f"{n} claims, {load()}", flush=True)
+        print(f"{n} claims, {load_average()}", flush=True)
         began = time.perf_counter()
         vectors = synthetic_vectors(real, n + n // 10 * 2 + 10)  # spare rows for edits and additions
         texts = {cid: f"synthetic claim number {cid}" for cid in range(1, n + 1)}
@@ -128,16 +125,7 @@ def main() -> None:
         print(f"stored {n} vectors in {time.perf_counter() - began:.1f} s", flush=True)
 
         saves: list[float] = []
-        save = snapshot.save
-
-        def timed_save(*a, **k):  # type: ignore[no-untyped-def]
-            t = time.perf_counter()
-            try:
-                return save(*a, **k)
-            finally:
-                saves.append(time.perf_counter() - t)
-
-        snapshot.save = timed_save  # type: ignore[assignment]
+        time_calls(snapshot, "save", saves)
         rows = []
         built, row = start(engine, texts, "(1) no snapshot: read vectors, build, save (baseline)", saves)
         rows.append(row)
@@ -211,16 +199,13 @@ def main() -> None:
             )
 
     print()
-    print(" | ".join(rows[0]))
-    print("|".join("---" for _ in rows[0]))
-    for row in rows:
-        print(" | ".join(str(v) for v in row.values()))
+    print_table(rows, markdown=True)
     print(f"\nsnapshot on disk: {size / 2**20:.0f} MB (index + sidecar)")
     print(f"(2) alone: restore with checksum {t_restore:.2f} s, hashing {n} texts {t_hash:.2f} s")
     print(f"restored index answers as the saved one (top 10, 300 queries): {same:.3f}")
     if overlap is not None:
         print(f"top-10 overlap, caught-up vs fresh build: {overlap:.3f}")
-    print(load())
+    print(load_average())
 
 
 if __name__ == "__main__":
