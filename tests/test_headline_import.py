@@ -185,24 +185,31 @@ def test_a_spreadsheet_with_a_title_column(db: Database, tmp_path: Path) -> None
     assert headlines(db) == {"s-1": "Do Onions in Socks Cure the Flu?", "s-2": None}
 
 
+def review(url: str, claim: str, **extra: object) -> dict[str, object]:
+    """A partner's ClaimReview of `claim` at `url`, rated False."""
+    return {
+        "@type": "ClaimReview",
+        "url": url,
+        "claimReviewed": claim,
+        "reviewRating": {"@type": "Rating", "alternateName": "False"},
+        **extra,
+    }
+
+
 def test_a_claimreview_headline_and_afps_name_are_read(db: Database, tmp_path: Path) -> None:
-    def review(n: int, **extra: object) -> dict[str, object]:
-        return {
-            "@type": "ClaimReview",
-            "url": f"https://p.example.net/cr/{n}",
-            "claimReviewed": f"Claim number {n} about the harbour closing for good",
-            "reviewRating": {"@type": "Rating", "alternateName": "False"},
-            **extra,
-        }
+    def harbour(n: int, **extra: object) -> dict[str, object]:
+        return review(
+            f"https://p.example.net/cr/{n}", f"Claim number {n} about the harbour closing for good", **extra
+        )
 
     page = {
         "@context": "https://schema.org",
         "@graph": [
-            review(1, headline="Is the Harbour Closing for Good?"),
+            harbour(1, headline="Is the Harbour Closing for Good?"),
             # AFP's sites put the article's title in the ClaimReview's `name`.
-            review(2, name="No, the harbour is not closing"),
-            review(3, headline={"@value": "¿Cierra el puerto?", "@language": "es"}),
-            review(4),
+            harbour(2, name="No, the harbour is not closing"),
+            harbour(3, headline={"@value": "¿Cierra el puerto?", "@language": "es"}),
+            harbour(4),
         ],
     }
     path = tmp_path / "feed.json"
@@ -220,14 +227,9 @@ def test_a_fact_check_page_titled_only_on_its_article_gives_the_claim_that_title
     db: Database, tmp_path: Path
 ) -> None:
     # Most publishers' pages carry the title on a NewsArticle beside the ClaimReview, not on it.
-    def review(n: int, **extra: object) -> dict[str, object]:
-        return {
-            "@type": "ClaimReview",
-            "url": f"https://p.example.net/fc/{n}/",
-            "claimReviewed": f"Claim number {n}: the ferry to the islands stops for the winter",
-            "reviewRating": {"@type": "Rating", "alternateName": "False"},
-            **extra,
-        }
+    def ferry(n: int, **extra: object) -> dict[str, object]:
+        claim = f"Claim number {n}: the ferry to the islands stops for the winter"
+        return review(f"https://p.example.net/fc/{n}/", claim, **extra)
 
     def article(n: int, headline: str) -> dict[str, object]:
         return {
@@ -239,11 +241,11 @@ def test_a_fact_check_page_titled_only_on_its_article_gives_the_claim_that_title
     graph = {
         "@context": "https://schema.org",
         "@graph": [
-            review(1),
+            ferry(1),
             article(1, "Is the Island Ferry Stopping All Winter?"),
-            review(2, headline="The review's own title wins"),
+            ferry(2, headline="The review's own title wins"),
             article(2, "Not this one"),
-            review(3),  # no article at its address: no title
+            ferry(3),  # no article at its address: no title
             article(9, "An unrelated article"),
         ],
     }
@@ -251,7 +253,15 @@ def test_a_fact_check_page_titled_only_on_its_article_gives_the_claim_that_title
     page = (
         "<html><head>"
         '<script type="application/ld+json">'
-        + json.dumps({"@context": "https://schema.org", **review(4, url="https://p.example.net/fc/4")})
+        + json.dumps(
+            {
+                "@context": "https://schema.org",
+                **review(
+                    "https://p.example.net/fc/4",
+                    "Claim number 4: the ferry to the islands stops for the winter",
+                ),
+            }
+        )
         + "</script>"
         '<script type="application/ld+json">'
         + json.dumps(
