@@ -24,6 +24,7 @@ from factdb.semantic import embedder as emb
 from factdb.semantic import snapshot
 from factdb.semantic.index import ApproximateIndex
 from factdb.semantic.store import sync_vectors, text_hash
+from tests.test_semantic_vectors import _started  # a worker starting: its first refresh loads the stage
 
 pytestmark = pytest.mark.skipif(not emb.available(), reason="the semantic extra (usearch) is not installed")
 
@@ -80,15 +81,6 @@ def _publish(db: Database, texts: list[str], worded: int = 0) -> list[int]:
         return [c.id for c in claims]  # type: ignore[misc]
 
 
-def _start(db: Database, model: TextEmbedder) -> Matcher:
-    """A worker starting: the bot's matcher, its first refresh loads the semantic stage."""
-    matcher = Matcher(embedder=model)  # type: ignore[arg-type]
-    with db.session() as s:
-        matcher.refresh(s)
-    assert matcher.semantic is not None
-    return matcher
-
-
 @contextmanager
 def _vector_reads(engine: Engine) -> Iterator[list[str]]:
     """Every statement that reads stored vectors (the column `claim_vector.vector`)."""
@@ -115,7 +107,7 @@ def test_a_restart_restores_the_index_and_reads_no_vector_of_an_unchanged_claim(
     ids = _publish(db, [_claim_text(i) for i in range(CLAIMS)], worded=20)
     sync_vectors(db.engine, model)  # as `crowdcheck import` does
 
-    first = _start(db, model)  # no snapshot yet: built from the stored vectors, then saved
+    first = _started(db, model)  # no snapshot yet: built from the stored vectors, then saved
     assert isinstance(first.semantic.index, ApproximateIndex)  # type: ignore[union-attr]
     assert first.semantic.restored is None and len(first.semantic) == CLAIMS + 20  # type: ignore[union-attr]
     where = snapshot.directory(db.engine)
@@ -124,7 +116,7 @@ def test_a_restart_restores_the_index_and_reads_no_vector_of_an_unchanged_claim(
         assert where.parent == Path(db.engine.url.database).parent  # next to the SQLite file
 
     with _vector_reads(db.engine) as reads:
-        second = _start(db, model)
+        second = _started(db, model)
     assert reads == []  # not one vector read back from the database
     restored = second.semantic.restored  # type: ignore[union-attr]
     assert restored is not None and (restored.kept, restored.removed, restored.added) == (CLAIMS + 20, 0, 0)
@@ -142,7 +134,7 @@ def test_claims_changed_while_the_bot_was_down_are_caught_up(db: Database) -> No
     model = TextEmbedder()
     ids = _publish(db, [_claim_text(i) for i in range(CLAIMS)], worded=10)
     sync_vectors(db.engine, model)
-    _start(db, model)  # saves the snapshot; then the bot stops
+    _started(db, model)  # saves the snapshot; then the bot stops
 
     edited, spam, reworded, waiting = ids[1], ids[2], ids[20], ids[30]
     with db.session() as s:
@@ -160,7 +152,7 @@ def test_claims_changed_while_the_bot_was_down_are_caught_up(db: Database) -> No
         s.commit()  # ... and this edit's vector is not stored yet
 
     with _vector_reads(db.engine) as reads:
-        restarted = _start(db, model)
+        restarted = _started(db, model)
     stage = restarted.semantic
     assert stage is not None and stage.restored is not None
     # removed: the edited claim's old vector, the spam claim's two, the waiting claim's old one
@@ -195,16 +187,16 @@ def test_a_start_that_caught_up_with_many_changes_saves_a_fresh_snapshot(
     model = TextEmbedder()
     ids = _publish(db, [_claim_text(i) for i in range(CLAIMS)])
     sync_vectors(db.engine, model)
-    _start(db, model)
+    _started(db, model)
     with db.session() as s:
         for cid in ids[:5]:
             s.get(Claim, cid).text = f"Claim {cid} was corrected by its reviewer"  # type: ignore[union-attr]
         s.commit()
     sync_vectors(db.engine, model)
     monkeypatch.setattr(snapshot, "save_after", lambda size: 5)  # 1,000 in production
-    assert _start(db, model).semantic.restored.added == 5  # type: ignore[union-attr]
+    assert _started(db, model).semantic.restored.added == 5  # type: ignore[union-attr]
     with _vector_reads(db.engine) as reads:
-        again = _start(db, model)
+        again = _started(db, model)
     assert reads == [] and again.semantic.restored.changed == 0  # type: ignore[union-attr]
 
 
@@ -220,7 +212,7 @@ def test_a_corrupt_snapshot_is_built_again_with_one_log_line(
     model = TextEmbedder()
     ids = _publish(db, [_claim_text(i) for i in range(CLAIMS)])
     sync_vectors(db.engine, model)
-    _start(db, model)
+    _started(db, model)
     where = snapshot.directory(db.engine)
     assert where is not None
     (index_file,) = where.glob("claim-vectors.*.usearch")
@@ -229,18 +221,18 @@ def test_a_corrupt_snapshot_is_built_again_with_one_log_line(
     index_file.write_bytes(bytes(data))
 
     with caplog.at_level(logging.INFO, logger=snapshot.__name__):
-        rebuilt = _start(db, model)
+        rebuilt = _started(db, model)
     (line,) = _warnings(caplog)
     assert "not used" in line and "checksum" in line
     assert rebuilt.semantic.restored is None and len(rebuilt.semantic) == CLAIMS  # type: ignore[union-attr]
     assert _nearest(rebuilt, model, _claim_text(9))[0] == ids[9]
 
     # the rebuild saved a good snapshot again; then the sidecar itself is garbage
-    assert _start(db, model).semantic.restored is not None  # type: ignore[union-attr]
+    assert _started(db, model).semantic.restored is not None  # type: ignore[union-attr]
     (where / snapshot.SIDECAR).write_bytes(b"PK\x03\x04 not really a zip")
     caplog.clear()
     with caplog.at_level(logging.INFO, logger=snapshot.__name__):
-        again = _start(db, model)
+        again = _started(db, model)
     assert len(_warnings(caplog)) == 1 and again.semantic.restored is None  # type: ignore[union-attr]
     assert len(again.semantic) == CLAIMS  # type: ignore[arg-type]
 
@@ -249,13 +241,13 @@ def test_a_crash_mid_save_leaves_the_previous_snapshot_usable(db: Database) -> N
     model = TextEmbedder()
     _publish(db, [_claim_text(i) for i in range(CLAIMS)])
     sync_vectors(db.engine, model)
-    _start(db, model)
+    _started(db, model)
     where = snapshot.directory(db.engine)
     assert where is not None
     # what a save killed half-way leaves: a partial index under a new name, a partial sidecar
     (where / "claim-vectors.ffff-1.usearch.tmp").write_bytes(b"\0" * 1000)
     (where / (snapshot.SIDECAR + ".tmp")).write_bytes(b"PK partial")
-    restarted = _start(db, model)
+    restarted = _started(db, model)
     assert restarted.semantic.restored is not None and restarted.semantic.restored.kept == CLAIMS  # type: ignore[union-attr]
 
 
@@ -263,15 +255,15 @@ def test_a_snapshot_made_by_another_model_is_not_used(db: Database, caplog: pyte
     old, new = TextEmbedder("fake-e5"), TextEmbedder("fake-e5-v2")
     ids = _publish(db, [_claim_text(i) for i in range(CLAIMS)])
     sync_vectors(db.engine, old)
-    _start(db, old)
+    _started(db, old)
     sync_vectors(db.engine, new)  # the operator upgraded the model and re-embedded the claims
     with caplog.at_level(logging.INFO, logger=snapshot.__name__):
-        upgraded = _start(db, new)
+        upgraded = _started(db, new)
     (line,) = _warnings(caplog)
     assert "fake-e5" in line and "fake-e5-v2" in line
     assert upgraded.semantic.restored is None and len(upgraded.semantic) == CLAIMS  # type: ignore[union-attr]
     assert _nearest(upgraded, new, _claim_text(4))[0] == ids[4]
-    assert _start(db, new).semantic.restored is not None  # type: ignore[union-attr]  # its own now
+    assert _started(db, new).semantic.restored is not None  # type: ignore[union-attr]  # its own now
 
 
 def test_below_the_approximate_scale_no_snapshot_is_written(
@@ -281,7 +273,7 @@ def test_below_the_approximate_scale_no_snapshot_is_written(
     model = TextEmbedder()
     _publish(db, [_claim_text(i) for i in range(20)])
     sync_vectors(db.engine, model)
-    assert not isinstance(_start(db, model).semantic.index, ApproximateIndex)  # type: ignore[union-attr]
+    assert not isinstance(_started(db, model).semantic.index, ApproximateIndex)  # type: ignore[union-attr]
     where = snapshot.directory(db.engine)
     assert where is not None and not where.exists()
 
@@ -296,7 +288,7 @@ def test_a_snapshot_that_cannot_be_written_does_not_stop_the_stage(
     ids = _publish(db, [_claim_text(i) for i in range(CLAIMS)])
     sync_vectors(db.engine, model)
     with caplog.at_level(logging.INFO, logger=snapshot.__name__):
-        matcher = _start(db, model)
+        matcher = _started(db, model)
     (line,) = _warnings(caplog)
     assert "could not save" in line
     assert len(matcher.semantic) == CLAIMS and _nearest(matcher, model, _claim_text(8))[0] == ids[8]  # type: ignore[arg-type]

@@ -48,7 +48,8 @@ def _seed(db: Database, *texts: str) -> list[int]:
     return ids  # type: ignore[return-value]
 
 
-def _started(db: Database, embedder: CountingEmbedder) -> Matcher:
+def _started(db: Database, embedder: object) -> Matcher:
+    """A worker starting: the bot's matcher, its first refresh loads the semantic stage."""
     matcher = Matcher(embedder=embedder)  # type: ignore[arg-type]
     with db.session() as s:
         matcher.refresh(s)
