@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, event
-from sqlmodel import Field, SQLModel
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, and_, event, func
+from sqlmodel import Field, SQLModel, col
 
 from factdb.normalize import normalize
 
@@ -97,6 +97,13 @@ def _keep_normalized(claim: Claim, value: str, _old: object, _initiator: object)
     # (factdb/matching/matcher.py) and the public search reads it, so an edited text updates it.
     if isinstance(value, str):
         claim.normalized = normalize(value)
+
+
+# The second wording the matcher indexes a claim by (key -id), and whether it is the imported
+# headline (a headline finds a claim but does not answer alone): factdb/matching/startup.py and
+# factdb/semantic/store.py read them; factdb/changes.py's feed query says the same in SQL.
+CLAIM_SECOND_WORDING = func.coalesce(Claim.public_text, Claim.headline)
+CLAIM_SECOND_IS_HEADLINE = and_(col(Claim.public_text).is_(None), col(Claim.headline).is_not(None))
 
 
 class ClaimChange(SQLModel, table=True):

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import and_, func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection, Row
 from sqlmodel import Session, col
 
@@ -20,7 +20,7 @@ from factdb.changes import ChangeFeed
 from factdb.matching import saved_index
 from factdb.matching.index import TermIndex
 from factdb.matching.text import claim_wordings, compact, prepare
-from factdb.models import MATCHABLE_STATUSES, Claim
+from factdb.models import CLAIM_SECOND_IS_HEADLINE, CLAIM_SECOND_WORDING, MATCHABLE_STATUSES, Claim
 
 if TYPE_CHECKING:
     from factdb.matching.matcher import Matcher
@@ -107,8 +107,7 @@ class StartUp:
         """How the index disagrees with the claim table now, or None; sets the languages and
         headline flags from the table when they agree."""
         matchable = col(Claim.status).in_([str(s) for s in MATCHABLE_STATUSES])
-        second = func.coalesce(Claim.public_text, Claim.headline)
-        only = and_(col(Claim.public_text).is_(None), col(Claim.headline).is_not(None))
+        second, only = CLAIM_SECOND_WORDING, CLAIM_SECOND_IS_HEADLINE
         rows = conn.execute(select(Claim.id, Claim.lang, second != "", only).where(matchable)).all()
         keys = self._index.live_keys()
         own = np.sort(keys[keys > 0])
@@ -137,10 +136,8 @@ class StartUp:
 def _matchable_rows(conn: Connection) -> Sequence[Row[Any]]:
     """(id, normalized, second wording, lang, second wording is the headline) of every
     matchable claim: what the index is built from."""
-    second = func.coalesce(Claim.public_text, Claim.headline)
-    headline_only = and_(col(Claim.public_text).is_(None), col(Claim.headline).is_not(None))
     return conn.execute(
-        select(Claim.id, Claim.normalized, second, Claim.lang, headline_only).where(
+        select(Claim.id, Claim.normalized, CLAIM_SECOND_WORDING, Claim.lang, CLAIM_SECOND_IS_HEADLINE).where(
             col(Claim.status).in_([str(s) for s in MATCHABLE_STATUSES])
         )
     ).all()

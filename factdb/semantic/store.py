@@ -15,14 +15,14 @@ import hashlib
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, delete, func, select
+from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from factdb.matching.text import claim_wordings
-from factdb.models import MATCHABLE_STATUSES, Claim
+from factdb.models import CLAIM_SECOND_WORDING, MATCHABLE_STATUSES, Claim
 from factdb.semantic.embedder import DIM, Embedder
 
 __all__ = [
@@ -54,10 +54,9 @@ def text_hash(text: str) -> str:
 
 def _matchable(engine: Engine) -> dict[int, str]:
     statuses = [str(s) for s in MATCHABLE_STATUSES]
-    second = func.coalesce(Claim.public_text, Claim.headline)
     with engine.connect() as conn:
         rows = conn.execute(
-            select(Claim.id, Claim.normalized, second).where(Claim.status.in_(statuses))  # type: ignore[attr-defined]
+            select(Claim.id, Claim.normalized, CLAIM_SECOND_WORDING).where(Claim.status.in_(statuses))  # type: ignore[attr-defined]
         )
         texts: dict[int, str] = {}
         for claim_id, normalized, wording in rows:
