@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from factdb.semantic.embedder import CLAIM_RECIPE, DIM, shared_embedder
+from factdb.semantic.embedder import CLAIM_RECIPE, DIM, MESSAGE_TOKENS, shared_embedder
 
 CACHE = Path(os.environ.get("CROWDCHECK_VECTOR_CACHE", "/tmp/crowdcheck-vectors"))
 
@@ -27,8 +27,13 @@ def embed_cached(texts: Sequence[str], kind: str) -> np.ndarray:
     CACHE.mkdir(parents=True, exist_ok=True)
     store = CACHE / f"{kind}.npz"
     cached: dict[str, np.ndarray] = dict(np.load(store)) if store.exists() else {}
-    # a message's vector does not depend on how claims are made: its key leaves the recipe out
-    model = embedder.model_id if kind == "passage" else embedder.model_id.removesuffix(f"/{CLAIM_RECIPE}")
+    # a message's vector does not depend on how claims are made (its key leaves the recipe out)
+    # but on how much of it is read
+    model = (
+        embedder.model_id
+        if kind == "passage"
+        else embedder.model_id.removesuffix(f"/{CLAIM_RECIPE}") + f"/{MESSAGE_TOKENS}"
+    )
     keys = [_key(kind, t, model) for t in texts]
     todo = sorted({i: k for i, k in enumerate(keys) if k not in cached}.items())
     if todo:

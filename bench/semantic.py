@@ -29,7 +29,7 @@ from bench._vectors import embed_cached, lexical_matcher
 from bench.match_latency import percentiles, rss_mb, synthetic_claims
 from factdb.matching.semantic import FUSE_DEPTH
 from factdb.normalize import normalize
-from factdb.semantic.embedder import DIM, Embedder, message_for_model
+from factdb.semantic.embedder import DIM, MESSAGE_TOKENS, THREADS, Embedder, message_for_model
 from factdb.semantic.index import ApproximateIndex, ExactIndex
 from factdb.semantic.stage import SemanticStage
 from factdb.semantic.store import claim_vector, load_vectors
@@ -93,10 +93,19 @@ def main() -> None:
 
     embedder = Embedder(query_cache=0)  # every message embedded: no repeated message here
     embedder.query("warm up")
+    threads = f"{THREADS} thread{'s' if THREADS > 1 else ''}"
+    whole = embedder._model.query  # the engine itself: the whole message, no token budget
     rows.append(
         _row(
             n,
-            "embed query (e5-small q4, 1 thread)",
+            f"embed query, whole message (baseline; e5-small q4, {threads})",
+            timed(lambda t: whole(message_for_model(normalize(t))), texts),
+        )
+    )
+    rows.append(
+        _row(
+            n,
+            f"embed query, first {MESSAGE_TOKENS} tokens (the bot; {threads})",
             timed(lambda t: embedder.query(message_for_model(normalize(t))), texts),
         )
     )

@@ -26,12 +26,26 @@ from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
 
-__all__ = ["DIM", "MAX_CHARS", "Embedder", "available", "message_for_model", "model_id", "shared_embedder"]
+__all__ = [
+    "DIM",
+    "MAX_CHARS",
+    "MESSAGE_TOKENS",
+    "Embedder",
+    "available",
+    "message_for_model",
+    "model_id",
+    "shared_embedder",
+]
 
 DIM = 384
 # e5 reads at most 512 tokens; the first ~1,000 characters say what a message claims, and the
 # cost grows with length (a 4,000-character paste would take ~10x a tweet).
 MAX_CHARS = 1000
+# A message is read up to this many tokens, cut at a word: the cost is ~1 ms of CPU a token and
+# the start of a forward says what it claims. CLEF (bench: docs/semantic.md, "A budget for the
+# message"): fused recall@5 train 0.957 -> 0.953 (3 of 719), dev 0.947 -> 0.947 at 64; at 48
+# dev fell to 0.936. Cuts the p99 of CLEF tweets from 92-99 tokens to 64. Claims are read whole.
+MESSAGE_TOKENS = int(os.environ.get("CROWDCHECK_EMBED_MESSAGE_TOKENS", "64"))
 # One engine thread: on this 2-core box, two OpenMP threads competing with the event loop and
 # other processes took ~1 s a query under load, one thread ~40 ms (bench/semantic.py).
 THREADS = int(os.environ.get("CROWDCHECK_EMBED_THREADS", "1"))
@@ -94,18 +108,42 @@ class Embedder:
         self.model_id = model_id()
 
     def query(self, text: str) -> np.ndarray:
-        """(DIM,) float32 vector of a citizen's message (the last QUERY_CACHE messages' are kept)."""
+        """(DIM,) float32 vector of a citizen's message, read up to MESSAGE_TOKENS tokens (the
+        last QUERY_CACHE messages' vectors are kept)."""
         text = text[:MAX_CHARS] or " "
         with self._lock:
             vector = self._queries.get(text)
             if vector is None:
-                vector = np.asarray(self._model.query(text), dtype=np.float32)
+                vector = np.asarray(self._model.query(self.within_budget(text)), dtype=np.float32)
                 self._queries[text] = vector
                 if len(self._queries) > self._query_cache:
                     self._queries.popitem(last=False)
             else:
                 self._queries.move_to_end(text)
             return vector.copy()
+
+    def within_budget(self, text: str, budget: int = MESSAGE_TOKENS) -> str:
+        """The longest start of `text`, cut at a space (at a character in text written without
+        spaces, such as Chinese), that the model reads as at most `budget` tokens with its
+        "query: " prefix. A dozen calls to the engine's tokenizer at most (microseconds each)."""
+        count = self._model.token_count
+        if count(text, True) <= budget:
+            return text
+        spaces = [i for i, ch in enumerate(text) if ch.isspace()]
+        # few spaces (Chinese, Japanese, Thai...) or none early enough: cut at a character
+        fits = self._longest(text, spaces, budget) if len(spaces) >= len(text) // 12 else 0
+        return text[:fits] if fits else text[: self._longest(text, range(1, len(text)), budget) or 1]
+
+    def _longest(self, text: str, cuts: Sequence[int], budget: int) -> int:
+        """The last of the (increasing) cut positions whose prefix is within the budget; 0: none."""
+        fits, low, high = 0, 0, len(cuts) - 1
+        while low <= high:
+            middle = (low + high) // 2
+            if self._model.token_count(text[: cuts[middle]], True) <= budget:
+                fits, low = cuts[middle], middle + 1
+            else:
+                high = middle - 1
+        return fits
 
     def passages(
         self,
