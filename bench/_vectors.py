@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from factdb.semantic.embedder import CLAIM_RECIPE, DIM, MESSAGE_TOKENS, shared_embedder
+from factdb.semantic.embedder import CLAIM_RECIPE, DIM, MAX_CHARS, MESSAGE_TOKENS, shared_embedder
 
 CACHE = Path(os.environ.get("CROWDCHECK_VECTOR_CACHE", "/tmp/crowdcheck-vectors"))
 
@@ -64,3 +64,27 @@ def lexical_matcher(items):  # type: ignore[no-untyped-def]
         from factdb.matching import Matcher
 
         return Matcher.from_items(items)
+
+
+def readings_cached(texts: Sequence[str], prefix: str) -> np.ndarray:
+    """(len(texts), DIM) float32: the model's raw "passage: " or "query: " reading of each text
+    in full (no token budget, no claim recipe), for benchmarks that compare recipes."""
+    embedder = shared_embedder()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    store = CACHE / f"raw-{prefix}.npz"
+    cached: dict[str, np.ndarray] = dict(np.load(store)) if store.exists() else {}
+    model = embedder.model_id.removesuffix(f"/{CLAIM_RECIPE}")
+    keys = [_key(f"raw-{prefix}", t, model) for t in texts]
+    todo = sorted({k: i for i, k in enumerate(keys) if k not in cached}.items(), key=lambda kv: kv[1])
+    if todo:
+        start = time.perf_counter()
+        read = embedder._model.query if prefix == "query" else embedder._model.passage
+        for first in range(0, len(todo), 32):
+            chunk = todo[first : first + 32]
+            for (key, _), vector in zip(
+                chunk, read([texts[i][:MAX_CHARS] or " " for _, i in chunk]), strict=True
+            ):
+                cached[key] = vector
+        np.savez(store, **cached)
+        print(f"  read {len(todo)} texts as {prefix} in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    return np.stack([cached[k] for k in keys])

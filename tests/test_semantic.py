@@ -288,3 +288,21 @@ def test_vectors_made_the_old_way_are_named_by_the_doctor_and_recomputed_by_db_u
         fresh.refresh(s)
     assert fresh.semantic is not None
     assert fresh.semantic.candidates("la compañía cortará el agua durante tres días", 1)[0][0] == water
+
+
+@needs_model
+def test_a_long_paste_is_read_up_to_the_token_budget_cut_at_a_word() -> None:
+    model = emb.shared_embedder()
+    count = model._model.token_count
+    short = "The water company will cut the water for three days"
+    assert model.within_budget(short, 64) == short  # a tweet-sized message is read whole
+    paste = "BREAKING: the water company will cut the water in the whole city next week " * 12
+    start = model.within_budget(paste, 64)
+    assert paste.startswith(start) and count(start, True) <= 64 < count(paste, True)
+    assert paste[len(start)].isspace()  # cut between words, never inside one
+    assert count(paste[: paste.index(" ", len(start) + 1)], True) > 64  # and no word more fits
+    chinese = "自來水公司下週將全市停水三天，請大家儲水並轉發給親友。" * 10
+    cut = model.within_budget(chinese, 64)
+    assert chinese.startswith(cut) and 0 < count(cut, True) <= 64
+    # what the model reads of the paste is its start: the vector is the start's
+    assert np.allclose(model.query(paste), model.query(start))
