@@ -24,7 +24,7 @@ from bot.cli.base import Context, main, progress
     "--vectors/--no-vectors",
     default=True,
     show_default=True,
-    help="Compute the claims' vectors for the semantic stage, when it is installed (~40 ms a claim).",
+    help="Compute the claims' vectors for the semantic stage, when it is installed (~50-80 ms a claim).",
 )
 @click.pass_obj
 def import_(obj: Context, file: Path, fmt: str, vectors: bool) -> None:

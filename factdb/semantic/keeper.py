@@ -34,7 +34,7 @@ __all__ = ["EMBED", "IDLE", "keep_vectors", "keep_vectors_once"]
 log = logging.getLogger(__name__)
 
 LOOK_UP = 500  # claims whose stored vectors one round reads (one query)
-EMBED = 16  # claims one round embeds (~1 s of CPU here)
+EMBED = 16  # claims one round embeds (~1-2 s of CPU here: each claim is read twice)
 MODEL_BATCH = 4  # texts per call to the model: what a citizen's message may wait behind
 IDLE = 5.0  # seconds between rounds with nothing to do
 

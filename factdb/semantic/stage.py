@@ -187,7 +187,7 @@ class SemanticStage:
 
 def sync_with_progress_bar(engine: Engine, embedder: Embedder | None = None) -> int:
     """sync_vectors with a progress bar on the terminal (import, publication, `db upgrade`):
-    10^5 new claims take ~1 CPU-hour at ~35 ms each, so the operator sees it move."""
+    10^5 new claims take ~2 CPU-hours at ~70 ms each (read twice), so the operator sees it move."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     columns = (TextColumn("embedding claims"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
