@@ -93,7 +93,7 @@ def main() -> None:
 
     embedder = Embedder(query_cache=0)  # every message embedded: no repeated message here
     embedder.query("warm up")
-    threads = f"{THREADS} thread{'s' if THREADS > 1 else ''}"
+    threads = f"{THREADS} thread{'s' if THREADS > 1 else ''}, {embedder.engine} engine"
     whole = embedder._model.query  # the engine itself: the whole message, no token budget
     rows.append(
         _row(

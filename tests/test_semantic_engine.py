@@ -6,6 +6,7 @@ C compiler, no AVX-512 VNNI)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -201,11 +202,14 @@ def test_bootstrap_builds_once_then_only_checks(
         shutil.copy(fast, out)
 
     monkeypatch.setattr(build, "compile_engine", compile_engine)
-    stale = cache / "e5-0123456789abcdef.so"
-    stale.write_bytes(b"an older build")
+    others = [cache / f"e5-{i:016x}.so" for i in range(build.KEEP)]  # other checkouts' builds
+    for age, other in enumerate(others):
+        other.write_bytes(b"another build")
+        os.utime(other, (1e9 - age, 1e9 - age))
 
     assert build.main(["--quiet"]) == 0
-    assert len(made) == 1 and engine.built() is not None and not stale.exists()
+    assert len(made) == 1 and engine.built() is not None
+    assert [p.exists() for p in others] == [True] * (build.KEEP - 1) + [False]  # the oldest went
     assert build.main(["--quiet"]) == 0
     assert len(made) == 1  # built already: nothing compiled
     assert "built" in capsys.readouterr().err

@@ -3,7 +3,7 @@
 Quick when the build for this source and CPU is already there (scripts/bootstrap runs this on
 every start). A new build is compiled with `cc` (or $CC) into the cache directory, checked in a
 child process (the kernels are in, and its vectors match the wheel's engine on a few texts),
-and only then put in place; older builds are removed. Nothing to do, and exit status 0, when
+and only then put in place; only the newest few builds are kept. Nothing to do, and exit status 0, when
 the semantic extra is absent, the CPU lacks AVX-512 VNNI or no compiler is found: the wheel's
 engine is used. Exit status 1 when a compile or the check failed (the wheel's engine is used).
 """
@@ -30,6 +30,7 @@ CHECK_TEXTS = (
     "疫苗會導致不孕嗎？專家說這是假的。",
 )
 CHECK_COSINE = 0.9999
+KEEP = 4  # builds kept in the cache directory (the newest)
 
 _CHECK = """
 import sys
@@ -128,9 +129,10 @@ def build(force: bool = False, log: Callable[[str], None] = print) -> Path | Non
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
-    for old in target.parent.glob("e5-*.so"):
-        if old != target:
-            old.unlink(missing_ok=True)
+    # other checkouts on this machine may use other builds: keep the newest few
+    builds = sorted(target.parent.glob("e5-*.so"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in builds[KEEP:]:
+        old.unlink(missing_ok=True)
     log(f"embedding engine: built {target} (cosine to the wheel's vectors >= {cosine})")
     return target
 

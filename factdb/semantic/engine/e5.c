@@ -452,13 +452,13 @@ static inline __mmask16 tail_mask(int rem) {
 static void attention_avx512(const float *q, const float *k, const float *v, float *ctx,
                              const int *sstart, const int *send, int T, int H, int NH,
                              int hd, int maxp, float scale) {
-    float *kt = (float *)aligned_alloc(64, (size_t)T * H * sizeof(float) + 64);
+    float *kt = (float *)aligned_alloc(64, (((size_t)T * H + 15) & ~(size_t)15) * sizeof(float));
 #pragma omp parallel
     {
 #pragma omp for schedule(static)
         for (int c = 0; c < H; c++)
             for (int s = 0; s < T; s++) kt[(size_t)c * T + s] = k[(size_t)s * H + c];
-        float *prob = (float *)aligned_alloc(64, sizeof(float) * ((size_t)maxp + 64));
+        float *prob = (float *)aligned_alloc(64, sizeof(float) * (((size_t)maxp + 16 + 15) & ~(size_t)15));
 #pragma omp for collapse(2) schedule(static)
         for (int t = 0; t < T; t++)
             for (int h = 0; h < NH; h++) {
