@@ -224,3 +224,24 @@ def test_a_build_that_does_not_compile_leaves_the_wheels_engine(
     assert engine.built() is None and not list(cache.iterdir())
     assert "compile failed" in capsys.readouterr().err
     assert Embedder(query_cache=0).engine == "wheel"
+
+
+def test_a_build_that_does_not_load_leaves_the_wheels_engine(cache: Path) -> None:
+    target = engine.engine_path()
+    assert target is not None
+    target.write_bytes(b"not a shared object")  # a truncated copy, a missing libgomp...
+
+    assert Embedder(query_cache=0).engine == "wheel"
+
+
+def test_without_a_compiler_bootstrap_says_so_and_goes_on(
+    cache: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if not engine.cpu_has_vnni512():
+        pytest.skip("this CPU has no AVX-512 VNNI: that is the reason given")
+    monkeypatch.setattr(build, "compiler", lambda: None)
+
+    assert build.main(["--quiet"]) == 0 and not list(cache.iterdir())
+    assert build.main([]) == 0
+    assert "no C compiler" in capsys.readouterr().out
+    assert "no C compiler" in build.why_not()  # type: ignore[operator]
