@@ -809,7 +809,7 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
     int8_t  *aq = (int8_t *)malloc((size_t)T * FF);
     float   *ad = (float *)malloc((size_t)T * nbmax * sizeof(float));
     int32_t *as = (int32_t *)malloc((size_t)T * nbmax * sizeof(int32_t));
-#ifdef E5X_AVX512
+#ifdef E5X_AVX512   /* crowdcheck: the AVX-512 kernels when compiled in */
 #define QUANT(X, NIN) quantize_acts_avx512((X), T, (NIN), aq, ad, as)
 #else
 #define QUANT(X, NIN) quantize_acts((X), T, (NIN), aq, ad, as)
@@ -842,7 +842,7 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
         MAT(ly->kw, ly->pk, ly->kb, k, H, H);
         MAT(ly->vw, ly->pv, ly->vb, v, H, H);
         /* scaled dot-product attention, restricted to each text's own tokens */
-#ifdef E5X_AVX512
+#ifdef E5X_AVX512   /* crowdcheck */
         if (hd == 32)
             attention_avx512(q, k, v, ctx, sstart, send, T, H, NH, hd, m->MAXP, scale);
         else
@@ -852,7 +852,7 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
         add_layernorm(x, ao, ly->aln_w, ly->aln_b, T, H, m->eps);   /* x = LN(x+attn) */
 
         QUANT(x, H); MAT(ly->fiw, ly->pfi, ly->fib, mid, FF, H);
-#ifdef E5X_AVX512
+#ifdef E5X_AVX512   /* crowdcheck */
         gelu_avx512(mid, (size_t)T * FF);
 #else
 #pragma omp parallel for schedule(static)
@@ -1300,7 +1300,7 @@ void e5_free(e5_model *m) {
     if (!m) return;
     free(m->tok.offs); free(m->tok.scores); free(m->tok.ht);
     free(m->tok.norm_cp); free(m->tok.norm_off); free(m->tok.norm_out);
-    for (int l = 0; m->layers && l < m->NL; l++) {
+    for (int l = 0; m->layers && l < m->NL; l++) {   /* crowdcheck: repacked weights */
         packed_w *ps[6] = { &m->layers[l].pq, &m->layers[l].pk, &m->layers[l].pv,
                             &m->layers[l].pao, &m->layers[l].pfi, &m->layers[l].pfo };
         for (int i = 0; i < 6; i++) { free(ps[i]->q); free(ps[i]->d); }
