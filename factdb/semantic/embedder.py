@@ -11,9 +11,10 @@ them. A claim is stored as the mean of both readings: a forward is a retelling o
 a question about it (e5's own advice is "query: " on both sides of a symmetric task), and the
 mean kept what each reading finds. Messages keep one "query: " reading, so a message costs
 what it did; a claim costs two passes at import and publication. Semantic recall alone, claim
-as passage -> as the mean (exact cosine; docs/semantic.md, "Claims read twice"): CLEF train r@5 0.912 -> 0.925, dev 0.901 -> 0.906; cross-lingual r@3 dev 0.850 / 0.839 ->
-0.889 / 0.844, held-out 0.822 / 0.811 -> 0.878 / 0.828. Vectors are L2-normalised float32,
-so a dot product is the cosine similarity.
+as passage -> as the mean (`python -m bench.claim_recipe`; docs/semantic.md, "Claims read
+twice"): CLEF train r@5 0.905 -> 0.918, dev 0.906 -> 0.906; cross-lingual r@3 dev 0.844 /
+0.839 -> 0.889 / 0.844, held-out 0.822 / 0.811 -> 0.878 / 0.828. Vectors are L2-normalised
+float32, so a dot product is the cosine similarity.
 """
 
 from __future__ import annotations
@@ -49,12 +50,12 @@ DIM = 384
 MAX_CHARS = 1000
 # A message is read up to this many tokens, cut at a word: the cost grows with each token (~0.85
 # ms of CPU on the wheel's engine, ~0.12 on the faster build) and the start of a forward says
-# what it claims. CLEF (bench: docs/semantic.md, "A budget for the
-# message"): fused recall@5 train 0.957 -> 0.953 (3 of 719), dev 0.947 -> 0.947 at 64; at 48
+# what it claims. CLEF (docs/semantic.md, "Claims read twice, a message read up to 64
+# tokens"): fused recall@5 train 0.957 -> 0.953 (3 of 719), dev 0.947 -> 0.947 at 64; at 48
 # dev fell to 0.936. Cuts the p99 of CLEF tweets from 92-99 tokens to 64. Claims are read whole.
 MESSAGE_TOKENS = int(os.environ.get("CROWDCHECK_EMBED_MESSAGE_TOKENS", "64"))
-# One engine thread: on this 2-core box, two OpenMP threads competing with the event loop and
-# other processes took ~1 s a query under load, one thread ~40 ms (bench/semantic.py).
+# One engine thread: on this 2-core box a second OpenMP thread only pays when nobody else wants
+# the other core; with another busy process a call took 1.2x-3x as long (docs/semantic.md).
 THREADS = int(os.environ.get("CROWDCHECK_EMBED_THREADS", "1"))
 log = logging.getLogger(__name__)
 
