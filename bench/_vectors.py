@@ -7,7 +7,7 @@ import hashlib
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -21,37 +21,40 @@ def _key(kind: str, text: str, model: str) -> str:
     return hashlib.blake2b(f"{model}\0{kind}\0{text}".encode(), digest_size=12).hexdigest()
 
 
-def embed_cached(texts: Sequence[str], kind: str) -> np.ndarray:
-    """(len(texts), DIM) float32: kind "passage" (claims) or "query" (messages)."""
-    embedder = shared_embedder()
+def _cached(
+    texts: Sequence[str], name: str, model: str, compute: Callable[[list[str]], np.ndarray]
+) -> np.ndarray:
+    """(len(texts), DIM) float32 from CACHE/<name>.npz, keyed by (model, name, text); the texts
+    not there yet are computed by `compute` (in order) and saved."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    store = CACHE / f"{kind}.npz"
+    store = CACHE / f"{name}.npz"
     cached: dict[str, np.ndarray] = dict(np.load(store)) if store.exists() else {}
-    # a message's vector does not depend on how claims are made (its key leaves the recipe out)
-    # but on how much of it is read
-    model = (
-        embedder.model_id
-        if kind == "passage"
-        else embedder.model_id.removesuffix(f"/{CLAIM_RECIPE}") + f"/{MESSAGE_TOKENS}"
-    )
-    keys = [_key(kind, t, model) for t in texts]
+    keys = [_key(name, t, model) for t in texts]
     todo = sorted({i: k for i, k in enumerate(keys) if k not in cached}.items())
     if todo:
         start = time.perf_counter()
-        missing = [texts[i] for i, _ in todo]
-        if kind == "query":
-            vectors = np.stack([embedder.query(t) for t in missing])
-        else:
-            vectors = embedder.passages(missing, progress=None)
+        vectors = compute([texts[i] for i, _ in todo])
         for (_, key), vector in zip(todo, vectors, strict=True):
             cached[key] = vector
         np.savez(store, **cached)
         took = time.perf_counter() - start
-        print(f"  embedded {len(todo)} {kind} texts in {took:.1f} s", file=sys.stderr)
+        print(f"  embedded {len(todo)} {name} texts in {took:.1f} s", file=sys.stderr)
     out = np.empty((len(texts), DIM), dtype=np.float32)
     for i, key in enumerate(keys):
         out[i] = cached[key]
     return out
+
+
+def embed_cached(texts: Sequence[str], kind: str) -> np.ndarray:
+    """(len(texts), DIM) float32: kind "passage" (claims) or "query" (messages), as the bot
+    makes them."""
+    embedder = shared_embedder()
+    if kind == "passage":
+        return _cached(texts, kind, embedder.model_id, lambda todo: embedder.passages(todo, progress=None))
+    # a message's vector does not depend on how claims are made (its key leaves the recipe out)
+    # but on how much of it is read
+    model = embedder.model_id.removesuffix(f"/{CLAIM_RECIPE}") + f"/{MESSAGE_TOKENS}"
+    return _cached(texts, kind, model, lambda todo: np.stack([embedder.query(t) for t in todo]))
 
 
 def lexical_matcher(items):  # type: ignore[no-untyped-def]
@@ -70,21 +73,10 @@ def readings_cached(texts: Sequence[str], prefix: str) -> np.ndarray:
     """(len(texts), DIM) float32: the model's raw "passage: " or "query: " reading of each text
     in full (no token budget, no claim recipe), for benchmarks that compare recipes."""
     embedder = shared_embedder()
-    CACHE.mkdir(parents=True, exist_ok=True)
-    store = CACHE / f"raw-{prefix}.npz"
-    cached: dict[str, np.ndarray] = dict(np.load(store)) if store.exists() else {}
-    model = embedder.model_id.removesuffix(f"/{CLAIM_RECIPE}")
-    keys = [_key(f"raw-{prefix}", t, model) for t in texts]
-    todo = sorted({k: i for i, k in enumerate(keys) if k not in cached}.items(), key=lambda kv: kv[1])
-    if todo:
-        start = time.perf_counter()
-        read = embedder._model.query if prefix == "query" else embedder._model.passage
-        for first in range(0, len(todo), 32):
-            chunk = todo[first : first + 32]
-            for (key, _), vector in zip(
-                chunk, read([texts[i][:MAX_CHARS] or " " for _, i in chunk]), strict=True
-            ):
-                cached[key] = vector
-        np.savez(store, **cached)
-        print(f"  read {len(todo)} texts as {prefix} in {time.perf_counter() - start:.1f} s", file=sys.stderr)
-    return np.stack([cached[k] for k in keys])
+    read = embedder._model.query if prefix == "query" else embedder._model.passage
+
+    def compute(todo: list[str]) -> np.ndarray:
+        chunks = [todo[i : i + 32] for i in range(0, len(todo), 32)]
+        return np.concatenate([read([t[:MAX_CHARS] or " " for t in chunk]) for chunk in chunks])
+
+    return _cached(texts, f"raw-{prefix}", embedder.model_id.removesuffix(f"/{CLAIM_RECIPE}"), compute)
