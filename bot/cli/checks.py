@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from sqlalchemy import inspect
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 
 from bot.config import Config, ConfigError
 
@@ -193,23 +193,16 @@ def _capabilities(url: str) -> list[Check]:
 def _old_vectors(url: str, model: str) -> int:
     """How many stored claim vectors another model made (0 when the database cannot be read:
     the database line says why)."""
-    from factdb.db import make_engine
-    from factdb.semantic.store import vector_models
+    from factdb.semantic.store import other_model_vectors
 
-    parsed = make_url(url)
-    sqlite = parsed.get_backend_name() == "sqlite"
-    if sqlite and not (parsed.database and Path(parsed.database).expanduser().exists()):
-        return 0  # read-only: opening a missing file would create it
+    if _missing_sqlite_file(url) is not None:
+        return 0
     try:
-        engine = (
-            make_engine(url)
-            if sqlite
-            else make_engine(url, connect_args={"connect_timeout": DB_CONNECT_TIMEOUT})
-        )
+        engine = _read_only_engine(url)
     except Exception:
         return 0
     try:
-        return sum(n for made_by, n in vector_models(engine).items() if made_by != model)
+        return other_model_vectors(engine, model)
     finally:
         engine.dispose()
 
@@ -341,23 +334,17 @@ def _database(url: str) -> Check:
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    from factdb.db import alembic_config, make_engine
+    from factdb.db import alembic_config
 
-    parsed = make_url(url)
-    shown = parsed.render_as_string(hide_password=True)
-    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
-        path = Path(parsed.database).expanduser()
-        if not path.exists():
-            return Check(
-                False,
-                f"the database file {path} does not exist yet: `crowdcheck db upgrade` creates it "
-                "(so does the bot's first start)",
-            )
-    connect: dict[str, Any] = (
-        {} if parsed.get_backend_name() == "sqlite" else {"connect_timeout": DB_CONNECT_TIMEOUT}
-    )
+    shown = make_url(url).render_as_string(hide_password=True)
+    if (path := _missing_sqlite_file(url)) is not None:
+        return Check(
+            False,
+            f"the database file {path} does not exist yet: `crowdcheck db upgrade` creates it "
+            "(so does the bot's first start)",
+        )
     try:
-        engine = make_engine(url, connect_args=connect) if connect else make_engine(url)
+        engine = _read_only_engine(url)
     except Exception as exc:
         return Check(False, f"cannot open the database {shown}: {_first_line(exc)}")
     try:
@@ -383,6 +370,26 @@ def _database(url: str) -> Check:
         f"the database schema is at {current or 'an unknown version'}, this crowdcheck needs {head}: back it up, then run "
         "`crowdcheck db upgrade`",
     )
+
+
+def _missing_sqlite_file(url: str) -> Path | None:
+    """The SQLite file `url` names when it does not exist (the doctor is read-only: opening it
+    would create it); None otherwise."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    path = Path(parsed.database).expanduser()
+    return None if path.exists() else path
+
+
+def _read_only_engine(url: str) -> Engine:
+    """An engine for the doctor's reads: a server that does not answer gives up after
+    DB_CONNECT_TIMEOUT seconds."""
+    from factdb.db import make_engine
+
+    if make_url(url).get_backend_name() == "sqlite":
+        return make_engine(url)
+    return make_engine(url, connect_args={"connect_timeout": DB_CONNECT_TIMEOUT})
 
 
 def _first_line(exc: BaseException) -> str:

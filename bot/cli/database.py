@@ -59,12 +59,10 @@ def _upgrade_vectors(engine: Engine) -> None:
 
     if not semantic.wanted():
         return
-    from factdb.semantic.store import vector_models
+    from factdb.semantic.store import other_model_vectors
 
-    models = vector_models(engine)
     current = semantic.model_id()
-    old = sum(n for model, n in models.items() if model != current)
-    if not old:
+    if not (old := other_model_vectors(engine, current)):
         return
     from factdb.semantic.stage import sync_with_progress_bar
 

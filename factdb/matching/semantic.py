@@ -136,13 +136,13 @@ class SemanticSide:
             return
         from factdb.semantic.embedder import shared_embedder
         from factdb.semantic.stage import SemanticStage
-        from factdb.semantic.store import has_vectors, vector_models
+        from factdb.semantic.store import has_vectors, other_model_vectors
 
         engine = session.get_bind()
         try:
             model = self._embedder.model_id if self._embedder is not None else semantic.model_id()
             if not has_vectors(engine, model):  # type: ignore[arg-type]
-                if old := sum(vector_models(engine).values()):  # type: ignore[arg-type]
+                if old := other_model_vectors(engine, model):  # type: ignore[arg-type]
                     log.warning(
                         "semantic stage off: the %d stored claim vectors were made by another model "
                         "or recipe than %s; `crowdcheck db upgrade` recomputes them",

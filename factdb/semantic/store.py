@@ -29,6 +29,7 @@ __all__ = [
     "claim_vector",
     "has_vectors",
     "load_vectors",
+    "other_model_vectors",
     "stale_claims",
     "store_vectors",
     "sync_vectors",
@@ -182,3 +183,9 @@ def vector_models(engine: Engine) -> dict[str, int]:
     except Exception:  # no table (a database before migration 0008)
         return {}
     return {str(model): int(n) for model, n in rows}
+
+
+def other_model_vectors(engine: Engine, model: str) -> int:
+    """How many stored vectors were made by another model or recipe than `model` (0 without
+    the table): what `crowdcheck db upgrade` recomputes."""
+    return sum(n for made_by, n in vector_models(engine).items() if made_by != model)
